@@ -1,0 +1,44 @@
+# landgeo — two commands: `make demo` and `make test`. Everything else is set up on the way.
+SHELL := /bin/sh
+VENV  := .venv
+PY    := $(VENV)/bin/python
+LANDGEO := $(VENV)/bin/landgeo
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv sysdeps db lint bench qgis clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { PYTHON=$$(scripts/find-python.sh) && echo "creating $(VENV) with $$PYTHON" && $$PYTHON -m venv $(VENV); }
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+sysdeps:
+	@scripts/ensure-system-deps.sh
+
+db: venv sysdeps
+	@$(LANDGEO) db up
+	@$(LANDGEO) db migrate
+
+test: db
+	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench
+	@$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+demo: db
+	@$(PY) -m landgeo.demo
+
+lint: venv
+	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench
+
+bench: db
+	@$(PY) -m pip install -q -e '.[test,bench]'
+	@$(PY) bench/run_all.py
+
+qgis:
+	@scripts/ensure-qgis.sh
+
+clean:
+	-@test -x $(LANDGEO) && $(LANDGEO) db down || true
+	rm -rf $(VENV) .landgeo

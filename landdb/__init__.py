@@ -1,0 +1,1 @@
+"""Land database (cơ sở dữ liệu địa chính): parcels, map sheets, land use, admin units, history."""

@@ -1,0 +1,3 @@
+from landgeo.cli import main
+
+main()
