@@ -43,7 +43,9 @@ def fail(message: str, code: int = 2) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except UserError as exc:
         fail(str(exc), exc.exit_code)
     except click.exceptions.Abort:

@@ -198,6 +198,7 @@ class EmbeddedCluster:
         target = self.datadir
         if self.link.is_symlink():
             self.link.unlink()
+            target = target.parent  # /var/lib/landgeo/<hash>: data and log
         shutil.rmtree(target, ignore_errors=True)
         self.password_file.unlink(missing_ok=True)
 
