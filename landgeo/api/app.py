@@ -1,0 +1,236 @@
+"""The landgeo API application: pygeoapi's Flask app behind a thin WSGI wrapper (tested on pygeoapi 0.24.0).
+
+pygeoapi serves the landing page, collections, queryables, OpenAPI, HTML pages and content negotiation; the
+collections' data come from :class:`landgeo.api.provider.LandgeoProvider`. pygeoapi fixes three things in its API
+layer that we need to do differently, so the wrapper answers these requests itself, before pygeoapi sees them:
+
+- ``/conformance``: the exact list of what is implemented (pygeoapi declares Part 4 transactions for every
+  feature provider, and neither Part 3 ``filter`` nor ``features-filter``, which QGIS needs to send CQL2);
+- ``/collections/{id}/items`` as GeoJSON (GET, and POST with a CQL2-JSON body): pygeoapi parses ``filter`` only
+  as CQL2 text, transforms ``bbox-crs``/``filter-crs`` with pyproj (not the official VN-2000 operation), writes
+  OFFSET ``next`` links and re-serialises every feature in Python. Here the page is the provider's SQL with
+  keyset ``next`` links, transformations in PostGIS and GeoJSON passed through as built by the database;
+- ``/collections/{id}/items/{featureId}`` as GeoJSON, the same way.
+
+HTML and JSON-LD items pages go to pygeoapi (which calls the same provider).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from landgeo.api.collections import get_collection
+from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.pool import get_pool
+from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
+
+LOGGER = logging.getLogger("landgeo.api")
+PYGEOAPI_VERSION_TESTED = "0.24.0"
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+]
+
+_ITEMS = re.compile(r"^/collections/([^/]+)/items/?$")
+_ITEM = re.compile(r"^/collections/([^/]+)/items/([^/]+)$")
+_JSON_FORMATS = {"json", "geojson", "application/json", "application/geo+json"}
+
+
+def _wants_json(params: dict[str, str], environ: dict) -> bool:
+    f = params.get("f")
+    if f is not None:
+        return f.lower() in _JSON_FORMATS
+    accept = environ.get("HTTP_ACCEPT", "")
+    return "text/html" not in accept or "json" in accept.split("text/html")[0]
+
+
+class LandgeoApp:
+    """WSGI wrapper: our routes first, pygeoapi for the rest."""
+
+    def __init__(self, pygeoapi_app, config: dict) -> None:
+        self.pygeoapi_app = pygeoapi_app
+        self.config = config
+        self.base_url = str(config["server"]["url"]).rstrip("/")
+        self.db_urls = {
+            cid: res["providers"][0]["data"]["url"]
+            for cid, res in config["resources"].items()
+            if res.get("providers") and isinstance(res["providers"][0].get("data"), dict)
+        }
+
+    # ---- WSGI
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/conformance" or path.startswith("/collections/"):
+            params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+            if _wants_json(params, environ):
+                try:
+                    if path == "/conformance" and method == "GET":
+                        return self._send(start_response, 200, {"Content-Type": "application/json"},
+                                          json.dumps({"conformsTo": CONFORMANCE}).encode())
+                    match = _ITEMS.match(path)
+                    if match and (method == "GET" or (method == "POST" and self._is_filter_post(environ))):
+                        return self._items(environ, start_response, match.group(1), params, method)
+                    match = _ITEM.match(path)
+                    if match and method == "GET":
+                        return self._item(start_response, match.group(1), match.group(2), params)
+                except ApiError as exc:
+                    return self._send(start_response, exc.status, {"Content-Type": "application/json"}, exc.body())
+                except Exception:  # a bug, not the client's doing: log it, answer in OGC form
+                    LOGGER.exception("error in %s %s", method, path)
+                    err = ApiError(500, "NoApplicableCode", "internal error (logged)")
+                    return self._send(start_response, 500, {"Content-Type": "application/json"}, err.body())
+        return self.pygeoapi_app(environ, start_response)
+
+    @staticmethod
+    def _is_filter_post(environ) -> bool:
+        ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        return ctype in ("application/query-cql-json", "application/json", "application/cql2+json")
+
+    @staticmethod
+    def _send(start_response, status: int, headers: dict, body: bytes):
+        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}.get(status, "")
+        headers = {**headers, "Content-Length": str(len(body))}
+        start_response(f"{status} {reason}", list(headers.items()))
+        return [body]
+
+    def _collection(self, cid: str):
+        c = get_collection(cid)
+        if c is None or cid not in self.db_urls:
+            raise ApiError(404, "NotFound", f"collection {cid!r} not found")
+        return c
+
+    def _items(self, environ, start_response, cid: str, params: dict[str, str], method: str):
+        c = self._collection(cid)
+        body = None
+        if method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            if length > 1_000_000:
+                raise bad("filter body larger than 1 MB")
+            body = environ["wsgi.input"].read(length) if length else b""
+            if not body:
+                raise bad("POST to items needs a CQL2-JSON filter body")
+        q = parse_items(c, params, body)
+        with get_pool(self.db_urls[cid]).connection() as conn:
+            page = run_items(conn, q)
+        items_url = f"{self.base_url}/collections/{cid}/items"
+        self_params = "&".join(f"{k}={v}" for k, v in params.items())  # for display only; next uses urlencode
+        links = [
+            {"rel": "self", "type": "application/geo+json", "title": "This document",
+             "href": f"{items_url}?{self_params}" if self_params else items_url},
+            {"rel": "alternate", "type": "text/html", "title": "This document as HTML",
+             "href": f"{items_url}?f=html"},
+            {"rel": "collection", "type": "application/json", "title": c.title,
+             "href": f"{self.base_url}/collections/{cid}"},
+        ]
+        if page.next_cursor:
+            links.append({"rel": "next", "type": "application/geo+json", "title": "Next page",
+                          "href": next_href(items_url, params, page.next_cursor)})
+        head = {"type": "FeatureCollection"}
+        if page.number_matched is not None:
+            head["numberMatched"] = page.number_matched
+        elif page.estimate is not None:
+            head["numberMatchedEstimate"] = page.estimate
+        head["numberReturned"] = len(page.features)
+        head["timeStamp"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        head["links"] = links
+        prefix = json.dumps(head, ensure_ascii=False)[:-1]
+        body_out = (prefix + ',"features":[' + ",".join(page.features) + "]}").encode()
+        headers = {"Content-Type": "application/geo+json", "Content-Crs": f"<{q.crs.uri}>"}
+        return self._send(start_response, 200, headers, body_out)
+
+    def _item(self, start_response, cid: str, fid: str, params: dict[str, str]):
+        c = self._collection(cid)
+        unknown = [k for k in params if k not in ("f", "crs", "lang")]
+        if unknown:
+            raise bad(f"unknown query parameter(s) for one feature: {', '.join(unknown)}")
+        try:
+            crs = parse_crs(params.get("crs") or CRS84, c.crs_uris)
+        except ValueError as exc:
+            raise bad(str(exc)) from exc
+        with get_pool(self.db_urls[cid]).connection() as conn:
+            text = run_item(conn, c, fid, crs)
+        if text is None:
+            raise ApiError(404, "NotFound", f"feature {fid!r} not found in {cid}")
+        links = [
+            {"rel": "self", "type": "application/geo+json", "href": f"{self.base_url}/collections/{cid}/items/{fid}"},
+            {"rel": "collection", "type": "application/json", "href": f"{self.base_url}/collections/{cid}"},
+        ]
+        body = (text[:-1] + ',"links":' + json.dumps(links) + "}").encode()
+        return self._send(start_response, 200, {"Content-Type": "application/geo+json",
+                                                "Content-Crs": f"<{crs.uri}>"}, body)
+
+
+def ensure_openapi(config_path: Path, openapi_path: Path) -> Path:
+    """Write pygeoapi's OpenAPI document for the configuration (when missing or older than the config)."""
+    if openapi_path.exists() and openapi_path.stat().st_mtime >= config_path.stat().st_mtime:
+        return openapi_path
+    from pygeoapi.openapi import generate_openapi_document
+
+    openapi_path.parent.mkdir(parents=True, exist_ok=True)
+    content = generate_openapi_document(config_path, "yaml")
+    tmp = openapi_path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(content, encoding="utf-8")
+    tmp.replace(openapi_path)
+    return openapi_path
+
+
+def create_app(config_path: str | os.PathLike | None = None) -> LandgeoApp:
+    """The WSGI application for ``config_path`` (default ``$PYGEOAPI_CONFIG`` or the repository's file)."""
+    from landgeo.api.config import default_path
+
+    config_path = Path(config_path or os.environ.get("PYGEOAPI_CONFIG") or default_path()).resolve()
+    os.environ["PYGEOAPI_CONFIG"] = str(config_path)
+    if not os.environ.get("PYGEOAPI_OPENAPI"):
+        from landgeo.settings import get_settings
+
+        state = Path(getattr(get_settings(), "state_dir", Path(get_settings().home) / ".landgeo"))
+        os.environ["PYGEOAPI_OPENAPI"] = str(ensure_openapi(config_path, state / "api" / "openapi.yml"))
+    import pygeoapi
+    import pygeoapi.flask_app as flask_app
+
+    if pygeoapi.__version__ != PYGEOAPI_VERSION_TESTED:
+        LOGGER.warning("landgeo's API wrapper was tested on pygeoapi %s, running %s",
+                       PYGEOAPI_VERSION_TESTED, pygeoapi.__version__)
+    return LandgeoApp(flask_app.APP, flask_app.CONFIG)
+
+
+_APP: LandgeoApp | None = None
+
+
+def application(environ, start_response):
+    """WSGI entry point for gunicorn (``landgeo.api.app:application``); the app is built on first request."""
+    global _APP
+    if _APP is None:
+        _APP = create_app()
+    return _APP(environ, start_response)

@@ -1,0 +1,119 @@
+"""The published collections (bộ sưu tập được công bố): one per catalogue target, plus validation findings.
+
+A :class:`Collection` tells the query builder everything it needs about a table: its identifiers (from the
+catalogue only), the properties it publishes, where its geometry lives in each datum, and how time applies to it.
+Personal data (schema ``landdb_restricted``) is never a collection; :func:`collections` refuses to build one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from landgeo.api.crs import CRS84, epsg_uri, national_crs_uris
+from landgeo.catalog import Field, Target, targets
+
+FINDINGS_ID = "validation-findings"
+RESTRICTED_SCHEMAS = frozenset({"landdb_restricted", "staging"})
+
+#: Columns published in addition to the catalogue fields (computed or lineage-free facts that users ask for).
+EXTRA_FIELDS: dict[str, tuple[Field, ...]] = {
+    "parcels": (
+        Field("computed_area", "number", "Diện tích tính toán (m²) — area computed in the province TM-3 plane"),
+        Field("area_srid", "integer", "EPSG code of the TM-3 CRS where the legal area is measured"),
+        Field("source_srid", "integer", "EPSG code of the CRS the parcel was surveyed in"),
+    ),
+    "map-sheets": (Field("source_srid", "integer", "EPSG code of the CRS the sheet was surveyed in"),),
+}
+
+FINDINGS_FIELDS = (
+    Field("check_code", "text", "Mã kiểm tra — check code", required=True),
+    Field("severity", "text", "Mức độ — error | warning | info", required=True),
+    Field("target", "text", "Collection / target checked", required=True),
+    Field("feature_id", "text", "Id of the feature the finding is about"),
+    Field("province_code", "text", "Mã tỉnh — province code"),
+    Field("commune_code", "text", "Mã xã — commune code"),
+    Field("message_vi", "text", "Nội dung (tiếng Việt)", required=True),
+    Field("message_en", "text", "Message (English)", required=True),
+    Field("details", "json", "Details of the finding"),
+    Field("run_id", "integer", "Validation run id"),
+    Field("batch_id", "integer", "Load batch id"),
+    Field("found_at", "datetime", "Thời điểm phát hiện — when it was found"),
+)
+
+SQL_TYPES = {
+    "text": "text", "integer": "bigint", "number": "numeric", "date": "date", "datetime": "timestamptz",
+    "text[]": "text[]", "json": "jsonb",
+}
+
+
+@dataclass(frozen=True)
+class Collection:
+    """How one table is published."""
+
+    id: str
+    title: str
+    description: str
+    keywords: tuple[str, ...]
+    schema: str
+    table: str
+    geometry_type: str
+    fields: tuple[Field, ...]
+    wgs84_column: str  # geometry column in WGS 84 (SRID 4326)
+    vn2000_column: str | None  # canonical VN-2000 geometry column (SRID 4756), None when stored in WGS 84
+    lifespan: tuple[str, str] | None  # (begin, end) columns of a versioned table: datetime = "as it was"
+    instant: str | None  # timestamp column of an event table (findings)
+    lifespan_type: str = "datetime"  # 'date' for admin units
+
+    @property
+    def field_map(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def storage_crs(self) -> str:
+        return epsg_uri(4756) if self.vn2000_column else CRS84
+
+    @property
+    def crs_uris(self) -> list[str]:
+        return national_crs_uris()
+
+    @property
+    def time_field(self) -> str | None:
+        return self.lifespan[0] if self.lifespan else self.instant
+
+
+def _from_target(target: Target) -> Collection:
+    if target.schema in RESTRICTED_SCHEMAS:
+        raise ValueError(f"target {target.id} is in {target.schema}: never published")
+    names = [f.name for f in target.fields]
+    lifespan = ("valid_from", "valid_to") if {"valid_from", "valid_to"} <= set(names) else None
+    lifespan_type = target.field("valid_from").type if lifespan else "datetime"
+    return Collection(
+        id=target.id, title=target.title, description=target.description, keywords=tuple(target.keywords),
+        schema=target.schema, table=target.table, geometry_type=target.geometry_type,
+        fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ())),
+        wgs84_column="geom_wgs84", vn2000_column="geom", lifespan=lifespan, instant=None,
+        lifespan_type=lifespan_type,
+    )
+
+
+FINDINGS = Collection(
+    id=FINDINGS_ID,
+    title="Kết quả kiểm tra dữ liệu — validation findings",
+    description="Findings of the topology and coordinate-system checks, located for the map (WGS 84).",
+    keywords=("kiểm tra", "validation", "quality"),
+    schema="meta", table="validation_finding", geometry_type="Geometry", fields=FINDINGS_FIELDS,
+    wgs84_column="geom", vn2000_column=None, lifespan=None, instant="found_at",
+)
+
+
+@lru_cache(maxsize=1)
+def collections() -> dict[str, Collection]:
+    """Every published collection by id: the catalogue's targets, then validation findings."""
+    found = {t.id: _from_target(t) for t in targets().values()}
+    found[FINDINGS_ID] = FINDINGS
+    return found
+
+
+def get_collection(collection_id: str) -> Collection | None:
+    return collections().get(collection_id)

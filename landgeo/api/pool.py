@@ -1,0 +1,50 @@
+"""One connection pool per server process (gunicorn forks workers: each opens its own, lazily).
+
+Connections read as ``landgeo_reader`` when the login role may take it (published schemas only, never
+``landdb_restricted``), in UTC, read-only, with a statement timeout so no request can hold the database.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+_POOLS: dict[tuple[int, str], ConnectionPool] = {}
+_LOCK = threading.Lock()
+
+STATEMENT_TIMEOUT_MS = int(os.environ.get("LANDGEO_API_STATEMENT_TIMEOUT_MS", "30000"))
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.autocommit = True
+    conn.execute(
+        "SELECT set_config('TimeZone', 'UTC', false), set_config('statement_timeout', %s, false), "
+        "set_config('default_transaction_read_only', 'on', false)",
+        (str(STATEMENT_TIMEOUT_MS),),
+    )
+    member = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'landgeo_reader') "
+        "AND pg_has_role(current_user, 'landgeo_reader', 'MEMBER')"
+    ).fetchone()[0]
+    if member:
+        conn.execute("SET ROLE landgeo_reader")
+
+
+def get_pool(url: str) -> ConnectionPool:
+    """The pool of this process for ``url`` (created on first use, after any fork)."""
+    key = (os.getpid(), url)
+    pool = _POOLS.get(key)
+    if pool is None:
+        with _LOCK:
+            pool = _POOLS.get(key)
+            if pool is None:
+                size = int(os.environ.get("LANDGEO_API_POOL_SIZE", "4"))
+                pool = ConnectionPool(
+                    url, min_size=1, max_size=size, configure=_configure, open=True, name="landgeo-api",
+                    kwargs={"prepare_threshold": 1, "connect_timeout": 10},
+                )
+                _POOLS[key] = pool
+    return pool

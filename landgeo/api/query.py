@@ -1,0 +1,489 @@
+"""Items queries in SQL: parameters -> one SELECT that writes GeoJSON, keyset pages, counting rule.
+
+- **GeoJSON in SQL**: each row comes back as the text of a GeoJSON Feature (``ST_AsGeoJSON`` + ``json_build_object``);
+  Python only joins the rows, it never builds or re-serialises features.
+- **Keyset paging** (phân trang theo khóa): pages are ordered by the sort keys then ``id``; the ``next`` link
+  carries an opaque cursor holding the last row's keys, and the next page starts with ``WHERE (keys) > (cursor)``,
+  an index range scan whatever the depth. ``offset`` is accepted for clients that send it.
+- **numberMatched rule**: computed once, on the first page (no cursor), then carried in the cursor. It is exact
+  when the planner estimates at most :data:`ESTIMATE_CEILING` matches and a count bounded to
+  :data:`EXACT_COUNT_LIMIT` rows confirms it; otherwise it is omitted and ``numberMatchedEstimate`` (the
+  planner's estimate) is given instead. A national table is never counted in full.
+- **Time**: versioned collections show the current versions (``valid_to IS NULL``) by default; ``datetime=T``
+  shows the versions alive at T (valid_from <= T < valid_to), an interval shows those alive at some time in it,
+  ``datetime=../..`` shows every version (the full history).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import psycopg
+from psycopg import sql
+
+from landgeo.api.collections import SQL_TYPES, Collection
+from landgeo.api.cql2 import Compiler, FilterError, envelope_geojson, geometry_literal, parse_filter
+from landgeo.api.crs import CRS84, ApiCrs, parse_crs
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+EXACT_COUNT_LIMIT = 100_000
+ESTIMATE_CEILING = 250_000
+
+RESERVED = frozenset({
+    "f", "limit", "offset", "cursor", "crs", "bbox", "bbox-crs", "datetime", "properties", "skipGeometry",
+    "sortby", "filter", "filter-lang", "filter-crs", "resulttype", "lang",
+})
+SORTABLE_TYPES = frozenset({"text", "integer", "number", "date", "datetime"})
+
+
+class ApiError(Exception):
+    """A request the API refuses: HTTP status, OGC exception code, one-line description."""
+
+    def __init__(self, status: int, code: str, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.code = code
+        self.description = description
+
+    def body(self) -> bytes:
+        return json.dumps({"code": self.code, "type": self.code, "description": self.description}).encode()
+
+
+def bad(description: str) -> ApiError:
+    return ApiError(400, "InvalidParameterValue", description)
+
+
+# ---------------------------------------------------------------- parsing
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_instant(text: str, end: bool = False) -> dt.datetime:
+    """An RFC 3339 date-time (UTC if no offset) or a date (its first instant; with ``end``, the next day's)."""
+    value = text.strip()
+    try:
+        if _DATE_RE.match(value):
+            day = dt.date.fromisoformat(value)
+            moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+            return moment + dt.timedelta(days=1) if end else moment
+        moment = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise bad(f"datetime {text!r} is not an RFC 3339 date or date-time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class TimeFilter:
+    """``datetime``: an instant, or an interval with open ends (None)."""
+
+    start: dt.datetime | None
+    end: dt.datetime | None
+    instant: bool
+
+
+def parse_datetime(text: str) -> TimeFilter:
+    if "/" in text:
+        parts = text.split("/")
+        if len(parts) != 2:
+            raise bad(f"datetime {text!r}: an interval is start/end")
+        start = None if parts[0] in ("", "..") else parse_instant(parts[0])
+        end_is_day = _DATE_RE.match(parts[1].strip()) is not None
+        end = None if parts[1] in ("", "..") else parse_instant(parts[1], end=end_is_day)
+        if start and end and start > end:
+            raise bad(f"datetime {text!r}: start is after end")
+        return TimeFilter(start, end, False)
+    if _DATE_RE.match(text.strip()):  # a day: the versions alive at some time that day
+        return TimeFilter(parse_instant(text), parse_instant(text, end=True), False)
+    return TimeFilter(parse_instant(text), None, True)
+
+
+def _parse_bbox(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise bad(f"bbox {text!r}: four (or six) comma-separated numbers expected") from exc
+    if len(values) == 6:
+        values = (values[0], values[1], values[3], values[4])
+    if len(values) != 4:
+        raise bad(f"bbox {text!r}: four (or six) comma-separated numbers expected")
+    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        raise bad(f"bbox {text!r}: numbers must be finite")
+    if values[1] > values[3]:
+        raise bad(f"bbox {text!r}: the lower bound of the second axis is above its upper bound")
+    return values
+
+
+def _bool(text: str, name: str) -> bool:
+    low = text.strip().lower()
+    if low in ("true", "1", "yes"):
+        return True
+    if low in ("false", "0", "no"):
+        return False
+    raise bad(f"{name} must be true or false, not {text!r}")
+
+
+def _int(text: str, name: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise bad(f"{name} must be an integer, not {text!r}") from exc
+    if value < minimum:
+        raise bad(f"{name} must be at least {minimum}")
+    return value
+
+
+@dataclass
+class ItemsQuery:
+    """A parsed items request."""
+
+    collection: Collection
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    crs: ApiCrs = field(default_factory=lambda: parse_crs(CRS84, [CRS84]))
+    bbox: tuple[float, ...] | None = None
+    bbox_crs: ApiCrs | None = None
+    time: TimeFilter | None = None
+    properties: list[tuple[str, str]] = field(default_factory=list)
+    select: list[str] | None = None
+    skip_geometry: bool = False
+    sortby: list[tuple[str, bool]] = field(default_factory=list)  # (property, ascending)
+    filter_ast: object | None = None
+    filter_crs: ApiCrs | None = None
+    cursor: dict | None = None
+    hits: bool = False
+
+    @property
+    def sort_signature(self) -> str:
+        return ",".join(("+" if asc else "-") + name for name, asc in self.sortby)
+
+
+def parse_items(collection: Collection, params: dict[str, str], body: bytes | None = None) -> ItemsQuery:
+    """Validate every parameter of ``/collections/{id}/items`` (400 on the first bad one)."""
+    fields = collection.field_map
+    allowed = collection.crs_uris
+    q = ItemsQuery(collection)
+    for name in params:
+        if name not in RESERVED and name not in fields:
+            raise bad(f"unknown query parameter {name!r}; queryables are at /collections/{collection.id}/queryables")
+    if "limit" in params:
+        q.limit = min(_int(params["limit"], "limit", 1), MAX_LIMIT)
+    if "offset" in params:
+        q.offset = _int(params["offset"], "offset", 0)
+    try:
+        q.crs = parse_crs(params.get("crs") or CRS84, allowed)
+        if "bbox" in params:
+            q.bbox = _parse_bbox(params["bbox"])
+            q.bbox_crs = parse_crs(params.get("bbox-crs") or CRS84, allowed)
+        elif "bbox-crs" in params:
+            raise bad("bbox-crs given without bbox")
+        q.filter_crs = parse_crs(params.get("filter-crs") or CRS84, allowed)
+    except ValueError as exc:
+        raise bad(str(exc)) from exc
+    if "datetime" in params:
+        q.time = parse_datetime(params["datetime"])
+    if params.get("resulttype"):
+        if params["resulttype"] not in ("results", "hits"):
+            raise bad("resulttype is results or hits")
+        q.hits = params["resulttype"] == "hits"
+    if "skipGeometry" in params:
+        q.skip_geometry = _bool(params["skipGeometry"], "skipGeometry")
+    if params.get("properties") is not None:
+        names = [n.strip() for n in params["properties"].split(",") if n.strip()]
+        unknown = [n for n in names if n not in fields]
+        if unknown:
+            raise bad(f"unknown properties: {', '.join(unknown)}")
+        q.select = names
+    if params.get("sortby"):
+        for item in params["sortby"].split(","):
+            item = item.strip()
+            asc = not item.startswith("-")
+            name = item.lstrip("+-").strip()
+            if " " in name:  # "name DESC" form
+                name, _, direction = name.partition(" ")
+                asc = direction.strip().upper() != "DESC"
+            if name == "id":
+                raise bad("sortby id: features are always ordered by id within equal sort keys")
+            if name not in fields or fields[name].type not in SORTABLE_TYPES:
+                raise bad(f"cannot sort by {name!r}")
+            q.sortby.append((name, asc))
+    for name, value in params.items():
+        if name in fields and name not in RESERVED:
+            q.properties.append((name, value))
+    text = params.get("filter")
+    lang = params.get("filter-lang")
+    if text is None and body:
+        text, lang = body.decode("utf-8", "replace"), lang or "cql2-json"
+    if text is not None:
+        try:
+            q.filter_ast = parse_filter(text, lang)
+        except FilterError as exc:
+            raise bad(str(exc)) from exc
+    elif lang is not None and lang.lower() not in ("cql2-text", "cql2-json"):
+        raise bad(f"filter-lang {lang!r} is not supported; use cql2-text or cql2-json")
+    if params.get("cursor"):
+        q.cursor = decode_cursor(params["cursor"], q)
+    return q
+
+
+# ---------------------------------------------------------------- cursor
+
+def encode_cursor(q: ItemsQuery, keys: list, number_matched: int | None) -> str:
+    raw = json.dumps({"c": q.collection.id, "s": q.sort_signature, "k": keys, "n": number_matched},
+                     separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str, q: ItemsQuery) -> dict:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+        keys = data["k"]
+        ok = isinstance(data, dict) and isinstance(keys, list) and len(keys) == len(q.sortby) + 1
+        ok = ok and isinstance(keys[-1], int) and all(k is None or isinstance(k, str) for k in keys[:-1])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise bad("cursor is not a token this server issued (follow the next link as given)") from exc
+    if not ok or data.get("c") != q.collection.id or data.get("s") != q.sort_signature:
+        raise bad("cursor does not belong to this collection and sort order (follow the next link as given)")
+    n = data.get("n")
+    data["n"] = n if isinstance(n, int) else None
+    return data
+
+
+# ---------------------------------------------------------------- SQL
+
+def geometry_sql(c: Collection, crs: ApiCrs) -> sql.Composable:
+    """The geometry in the output CRS: WGS 84 family from the serving copy, VN-2000 by projection only."""
+    w = sql.Identifier(c.wgs84_column)
+    if crs.family == "wgs84":
+        if crs.srid == 3857:
+            return sql.SQL("ST_Transform({}, 3857)").format(w)
+        return sql.SQL("ST_FlipCoordinates({})").format(w) if crs.lat_first else w
+    if c.vn2000_column:
+        v = sql.Identifier(c.vn2000_column)
+        if crs.srid == 4756:
+            return sql.SQL("ST_FlipCoordinates({})").format(v)
+        return sql.SQL("ST_Transform({}, {})").format(v, sql.Literal(crs.srid))
+    g = sql.SQL("meta.wgs84_to_vn2000({}, {})").format(w, sql.Literal(crs.srid))
+    return sql.SQL("ST_FlipCoordinates({})").format(g) if crs.srid == 4756 else g
+
+
+def feature_sql(c: Collection, crs: ApiCrs, select: list[str] | None, skip_geometry: bool) -> sql.Composable:
+    """One row -> the text of its GeoJSON Feature."""
+    names = select if select is not None else [f.name for f in c.fields]
+    if names:
+        pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(n), sql.Identifier(n)) for n in names)
+        props = sql.SQL("json_build_object({})::text").format(pairs)
+    else:
+        props = sql.SQL("'{}'")
+    if skip_geometry:
+        geom = sql.SQL("'null'")
+    else:
+        geom = sql.SQL("COALESCE(ST_AsGeoJSON({}, {}, 0), 'null')").format(geometry_sql(c, crs),
+                                                                          sql.Literal(crs.decimals))
+    return sql.SQL(
+        """'{{"type":"Feature","id":' || id || ',"geometry":' || {} || ',"properties":' || {} || '}}'"""
+    ).format(geom, props)
+
+
+def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
+    """The conditions of the query (without the cursor) and their parameters."""
+    c = q.collection
+    conds: list[sql.Composable] = []
+    params: list = []
+    # time
+    if c.lifespan:
+        begin, end = (sql.Identifier(n) for n in c.lifespan)
+        if q.time is None:
+            conds.append(sql.SQL("{} IS NULL").format(end))
+        elif q.time.instant:
+            conds.append(sql.SQL("{} <= %s AND ({} IS NULL OR {} > %s)").format(begin, end, end))
+            params += [q.time.start, q.time.start]
+        else:
+            if q.time.end is not None:
+                conds.append(sql.SQL("{} < %s").format(begin))
+                params.append(q.time.end)
+            if q.time.start is not None:
+                conds.append(sql.SQL("({} IS NULL OR {} > %s)").format(end, end))
+                params.append(q.time.start)
+    elif c.instant and q.time is not None:
+        col = sql.Identifier(c.instant)
+        if q.time.instant:
+            conds.append(sql.SQL("{} = %s").format(col))
+            params.append(q.time.start)
+        else:
+            if q.time.start is not None:
+                conds.append(sql.SQL("{} >= %s").format(col))
+                params.append(q.time.start)
+            if q.time.end is not None:
+                conds.append(sql.SQL("{} < %s").format(col))
+                params.append(q.time.end)
+    # bbox
+    if q.bbox is not None:
+        env = envelope_geojson(*q.bbox)
+        column, literal = geometry_literal(env, q.bbox_crs, c, params)
+        conds.append(sql.SQL("ST_Intersects({}, {})").format(column, literal))
+    # property = value
+    fields = c.field_map
+    for name, value in q.properties:
+        f = fields[name]
+        ident = sql.Identifier(name)
+        if f.type == "text[]":
+            conds.append(sql.SQL("{} @> ARRAY[%s]::text[]").format(ident))
+            params.append(value)
+        elif f.type == "json":
+            raise bad(f"{name} is a JSON property: filter it with CQL2")
+        else:
+            conds.append(sql.SQL("{} = %s::{}").format(ident, sql.SQL(SQL_TYPES[f.type])))
+            params.append(value)
+    # CQL2
+    if q.filter_ast is not None:
+        try:
+            compiled = Compiler(c, q.filter_crs, lambda uri: _crs_or_400(uri, c)).compile(q.filter_ast)
+        except FilterError as exc:
+            raise bad(str(exc)) from exc
+        conds.append(compiled.condition)
+        params += compiled.params
+    return conds, params
+
+
+def _crs_or_400(uri: str, c: Collection) -> ApiCrs:
+    try:
+        return parse_crs(uri, c.crs_uris)
+    except ValueError as exc:
+        raise FilterError(str(exc)) from exc
+
+
+def _sort_keys(q: ItemsQuery) -> list[tuple[sql.Composable, bool, str | None]]:
+    keys = [(sql.Identifier(n), asc, SQL_TYPES[q.collection.field_map[n].type]) for n, asc in q.sortby]
+    keys.append((sql.Identifier("id"), True, None))
+    return keys
+
+
+def _after_cursor(q: ItemsQuery, params: list) -> sql.Composable:
+    """(keys) after the cursor's keys, with the NULL placement of ORDER BY (ASC NULLS LAST, DESC NULLS FIRST)."""
+    keys = _sort_keys(q)
+    values = q.cursor["k"]
+    if len(keys) == 1:
+        params.append(values[0])
+        return sql.SQL("id > %s")
+    ors = []
+    for i, (col, asc, typ) in enumerate(keys):
+        parts = []
+        for (pcol, _pasc, ptyp), pval in zip(keys[:i], values[:i], strict=True):
+            if pval is None:
+                parts.append(sql.SQL("{} IS NULL").format(pcol))
+            else:
+                parts.append(sql.SQL("{} = %s::{}").format(pcol, sql.SQL(ptyp)))
+                params.append(pval)
+        val = values[i]
+        if typ is None:  # id
+            parts.append(sql.SQL("{} > %s").format(col))
+            params.append(val)
+        elif asc:
+            if val is None:
+                continue  # nothing sorts after NULL (NULLS LAST) on this key
+            parts.append(sql.SQL("({} > %s::{} OR {} IS NULL)").format(col, sql.SQL(typ), col))
+            params.append(val)
+        else:
+            if val is None:
+                parts.append(sql.SQL("{} IS NOT NULL").format(col))
+            else:
+                parts.append(sql.SQL("{} < %s::{}").format(col, sql.SQL(typ)))
+                params.append(val)
+        ors.append(sql.SQL("(") + sql.SQL(" AND ").join(parts) + sql.SQL(")"))
+    return sql.SQL("(") + sql.SQL(" OR ").join(ors) + sql.SQL(")")
+
+
+def _table(c: Collection) -> sql.Composable:
+    return sql.Identifier(c.schema, c.table)
+
+
+def _where(conds: list[sql.Composable]) -> sql.Composable:
+    return sql.SQL(" AND ").join(conds) if conds else sql.SQL("TRUE")
+
+
+def page_sql(q: ItemsQuery) -> tuple[sql.Composable, list, int]:
+    """The page SELECT (limit + 1 rows, to know if there is a next page), its parameters, the key count."""
+    conds, params = where_sql(q)
+    if q.cursor:
+        conds.append(_after_cursor(q, params))
+    keys = _sort_keys(q)
+    order = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(col, sql.SQL("ASC" if asc else "DESC")) for col, asc, _t in keys)
+    key_cols = sql.SQL(", ").join(
+        sql.SQL("{}::text").format(col) if typ else col for col, _a, typ in keys)
+    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} ORDER BY {} LIMIT {}{}").format(
+        feature_sql(q.collection, q.crs, q.select, q.skip_geometry), key_cols, _table(q.collection),
+        _where(conds), order, sql.Literal(q.limit + 1),
+        sql.SQL(" OFFSET {}").format(sql.Literal(q.offset)) if q.offset else sql.SQL(""))
+    return query, params, len(keys)
+
+
+def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> tuple[int | None, int | None]:
+    """(exact numberMatched or None, planner estimate or None) under the documented rule."""
+    conds, params = where_sql(q)
+    base = sql.SQL("SELECT 1 FROM {} WHERE {}").format(_table(q.collection), _where(conds))
+    plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + base, params).fetchone()[0]
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if estimate > ESTIMATE_CEILING:
+        return None, estimate
+    bounded = sql.SQL("SELECT count(*) FROM ({} LIMIT {}) s").format(base, sql.Literal(EXACT_COUNT_LIMIT + 1))
+    count = conn.execute(bounded, params).fetchone()[0]
+    if count > EXACT_COUNT_LIMIT:
+        return None, max(estimate, count)
+    return count, None
+
+
+@dataclass
+class Page:
+    features: list[str]
+    next_cursor: str | None
+    number_matched: int | None
+    estimate: int | None
+
+
+def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
+    """Run the page (and, on the first page, the count); client mistakes in values become 400."""
+    try:
+        if q.cursor is not None:
+            matched, estimate = q.cursor["n"], None
+        else:
+            matched, estimate = count_matched(conn, q)
+        if q.hits:
+            return Page([], None, matched, estimate)
+        query, params, nkeys = page_sql(q)
+        rows = conn.execute(query, params).fetchall()
+    except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
+            psycopg.errors.InvalidParameterValue) as exc:
+        first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+        raise bad(f"a value in the request does not fit the property types: {first}") from exc
+    except psycopg.errors.InternalError_ as exc:  # PostGIS reports bad client geometries this way
+        first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+        raise bad(f"bad geometry in the request: {first}") from exc
+    next_cursor = None
+    if len(rows) > q.limit:
+        rows = rows[: q.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(q, list(last[1: 1 + nkeys]), matched)
+    return Page([r[0] for r in rows], next_cursor, matched, estimate)
+
+
+def run_item(conn: psycopg.Connection, c: Collection, fid: str, crs: ApiCrs) -> str | None:
+    """The GeoJSON text of one feature by id (any version: ids are version ids), or None."""
+    if not fid.isdigit() or len(fid) > 18:
+        return None
+    query = sql.SQL("SELECT {} FROM {} WHERE id = %s LIMIT 1").format(feature_sql(c, crs, None, False), _table(c))
+    row = conn.execute(query, (int(fid),)).fetchone()
+    return row[0] if row else None
+
+
+def next_href(base: str, params: dict[str, str], cursor: str) -> str:
+    kept = [(k, v) for k, v in params.items() if k not in ("cursor", "offset")]
+    kept.append(("cursor", cursor))
+    return f"{base}?{urlencode(kept)}"

@@ -1,0 +1,59 @@
+"""``landgeo serve``: the OGC API – Features server (pygeoapi + landgeo's provider) under gunicorn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import typer
+
+from landgeo.errors import UserError
+from landgeo.settings import get_settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(None, help="Port (default $LANDGEO_API_PORT or 5000)."),
+    workers: int = typer.Option(2, min=1, help="gunicorn worker processes."),
+    threads: int = typer.Option(4, min=1, help="Threads per worker (gthread: keep-alive connections)."),
+    config: Path = typer.Option(None, help="pygeoapi configuration (default: pygeoapi-config.yml of the project)."),
+    public_url: str = typer.Option(None, help="Public base URL used in links (default http://HOST:PORT)."),
+) -> None:
+    """Serve every collection as OGC API – Features (landing page, collections, items, CQL2, CRS) with gunicorn."""
+    from landgeo.api.app import ensure_openapi
+    from landgeo.api.config import default_path
+    from landgeo.db.connect import connect, database_url
+
+    settings = get_settings()
+    port = port or settings.api_port
+    config_path = (config or default_path()).resolve()
+    if not config_path.is_file():
+        raise UserError(f"no pygeoapi configuration at {config_path}")
+    url = database_url(settings)
+    with connect(url) as conn:  # fail early, in one line, if the database is not there
+        conn.execute("SELECT 1")
+    env = dict(os.environ)
+    env["LANDGEO_DATABASE_URL"] = url
+    env["LANDGEO_API_URL"] = public_url or env.get("LANDGEO_API_URL") or f"http://{host}:{port}"
+    env["PYGEOAPI_CONFIG"] = str(config_path)
+    os.environ.update(env)
+    openapi = ensure_openapi(config_path, settings.state_dir / "api" / f"openapi-{port}.yml")
+    env["PYGEOAPI_OPENAPI"] = str(openapi)
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
+    if gunicorn is None:
+        raise UserError("gunicorn is not installed (pip install gunicorn)")
+    args = [
+        gunicorn, "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "gthread",
+        "--threads", str(threads), "--keep-alive", "5", "--access-logfile", "-", "--error-logfile", "-",
+        "--log-level", "warning", "--timeout", "60", "landgeo.api.app:application",
+    ]
+    if os.environ.get("LANDGEO_API_NO_ACCESS_LOG"):
+        args[args.index("--access-logfile"): args.index("--access-logfile") + 2] = []
+    print(f"serving OGC API – Features at {env['LANDGEO_API_URL']} ({workers} workers)", flush=True)
+    os.execve(gunicorn, args, env)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
