@@ -1,0 +1,19 @@
+"""Validation (kiểm tra dữ liệu) of land and base-geography data: one implementation for incoming files
+(the loaders) and stored data (``landgeo validate``).
+
+- :data:`CHECKS` — every check by stable code (``geom.invalid``, ``topo.overlap``, ``attr.area_mismatch`` ...).
+- :func:`check_features` — per-feature checks on shapely 2 arrays (vectorised).
+- :func:`check_table` — set-based checks in SQL on a stored or staging table.
+- :func:`run_validation` — both over a scope of stored data; findings into ``meta.validation_finding``.
+"""
+
+from landgeo.validation.config import DEFAULT, Tolerances, area_tolerance
+from landgeo.validation.features import check_features, split_land_use_codes
+from landgeo.validation.registry import CHECKS, Check, Finding
+from landgeo.validation.runner import run_summary, run_validation
+from landgeo.validation.table import check_table
+
+__all__ = [
+    "CHECKS", "DEFAULT", "Check", "Finding", "Tolerances", "area_tolerance", "check_features", "check_table",
+    "run_summary", "run_validation", "split_land_use_codes",
+]

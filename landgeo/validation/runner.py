@@ -1,0 +1,243 @@
+"""Validation of what is stored (kiểm tra dữ liệu đã lưu): per-feature and set-based checks over a scope,
+findings written to ``meta.validation_run`` / ``meta.validation_finding`` (WGS 84 geometry for the map)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import shapely
+from psycopg import sql
+
+from landgeo.catalog import Target, get_target, targets
+from landgeo.errors import UserError
+from landgeo.validation import reference
+from landgeo.validation.config import DEFAULT, Tolerances
+from landgeo.validation.features import _detection_findings, check_features
+from landgeo.validation.registry import Finding
+from landgeo.validation.table import check_table
+
+CHUNK = 20_000
+DETECTION_SAMPLE = 20_000
+
+
+def run_validation(
+    conn,
+    target: str | None = None,
+    province: str | None = None,
+    commune: str | None = None,
+    batch: int | None = None,
+    *,
+    tolerances: Tolerances = DEFAULT,
+    checks: Iterable[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Validate ``target`` (or every target) in the scope, write the findings, return the run id.
+
+    At most one of ``province`` (2-digit code), ``commune`` (5-digit code) and ``batch`` (a load batch id).
+    The run and its findings are committed together; the run's ``counts`` hold the number of findings per
+    check and severity, the targets validated and the checks that could not run (``skipped``).
+    """
+    say = progress or (lambda _msg: None)
+    scope = _scope(conn, province, commune, batch)
+    chosen = _targets(conn, target, batch)
+    wanted = set(checks) if checks is not None else None
+    started = time.monotonic()
+    findings: list[Finding] = []
+    skipped: list[str] = []
+    validated: list[str] = []
+    with conn.transaction():
+        run_id = conn.execute(
+            "INSERT INTO meta.validation_run (target, scope) VALUES (%s, %s) RETURNING id",
+            (target, json.dumps(scope)),
+        ).fetchone()[0]
+        for t in chosen:
+            where = _where(conn, t, province, commune, batch)
+            if where is None:
+                continue
+            rel = sql.Identifier(t.schema, t.table)
+            if not conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(rel, where)).fetchone()[0]:
+                continue
+            validated.append(t.id)
+            say(f"{t.id}: per-feature checks")
+            found = _feature_checks(conn, t, where, tolerances)
+            say(f"{t.id}: set-based checks")
+            found += check_table(conn, t, t.qualified_table, where, tolerances=tolerances, skipped=skipped)
+            if wanted is not None:
+                found = [f for f in found if f.code in wanted]
+            for f in found:
+                f.target = t.id
+            say(f"{t.id}: {len(found)} findings")
+            findings += found
+        _write(conn, run_id, findings, batch)
+        counts = Counter((f.code, f.severity) for f in findings)
+        by_check: dict[str, dict[str, int]] = {}
+        for (code, severity), n in sorted(counts.items()):
+            by_check.setdefault(code, {})[severity] = n
+        conn.execute(
+            "UPDATE meta.validation_run SET counts = %s, finished_at = now() WHERE id = %s",
+            (json.dumps({"total": len(findings), "by_check": by_check, "targets": validated,
+                         "skipped": sorted(set(skipped)), "seconds": round(time.monotonic() - started, 2)}), run_id),
+        )
+    return run_id
+
+
+def _scope(conn, province, commune, batch) -> dict[str, Any]:
+    given = [k for k, v in (("province", province), ("commune", commune), ("batch", batch)) if v is not None]
+    if len(given) > 1:
+        raise UserError(f"give at most one of --province, --commune, --batch (got {', '.join(given)})")
+    if province is not None and not re.fullmatch(r"\d{2}", str(province)):
+        raise UserError(f"province code must be 2 digits, got {province!r}")
+    if commune is not None and not re.fullmatch(r"\d{5}", str(commune)):
+        raise UserError(f"commune code must be 5 digits, got {commune!r}")
+    if batch is not None:
+        row = conn.execute("SELECT id FROM meta.load_batch WHERE id = %s", (int(batch),)).fetchone()
+        if row is None:
+            raise UserError(f"no load batch {batch} in meta.load_batch")
+    return {k: v for k, v in (("province", province), ("commune", commune), ("batch", batch)) if v is not None}
+
+
+def _targets(conn, target: str | None, batch: int | None) -> list[Target]:
+    if target is not None:
+        return [get_target(target)]
+    if batch is not None:
+        row = conn.execute("SELECT target FROM meta.load_batch WHERE id = %s", (int(batch),)).fetchone()
+        known = targets()
+        if row and row[0] in known:
+            return [known[row[0]]]
+    return list(targets().values())
+
+
+def _columns(conn, t: Target) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+        (t.schema, t.table))}
+
+
+def _where(conn, t: Target, province, commune, batch) -> sql.Composable | None:
+    """The scope as a condition on the target's own columns; None when the target is outside the scope."""
+    cols = _columns(conn, t)
+    if batch is not None:
+        return sql.SQL("batch_id = {}").format(sql.Literal(int(batch))) if "batch_id" in cols else None
+    if province is not None:
+        if t.id == "admin-units":
+            return sql.SQL("(code = {p} OR parent_code = {p} OR left(code, 2) = {p} AND level <> 'province' "
+                           "AND parent_code IS NULL)").format(p=sql.Literal(province))
+        return sql.SQL("province_code = {}").format(sql.Literal(province)) if "province_code" in cols else None
+    if commune is not None:
+        if "commune_code" in cols:
+            return sql.SQL("commune_code = {}").format(sql.Literal(commune))
+        if t.id == "admin-units":
+            return sql.SQL("code = {}").format(sql.Literal(commune))
+        has_geom = conn.execute("SELECT EXISTS (SELECT 1 FROM landdb.admin_unit WHERE level = 'commune' AND code = %s "
+                                "AND valid_to IS NULL AND geom IS NOT NULL)", (commune,)).fetchone()[0]
+        if not has_geom:
+            return None
+        return sql.SQL("ST_Intersects(geom, (SELECT geom FROM landdb.admin_unit WHERE level = 'commune' AND code = {} "
+                       "AND valid_to IS NULL AND geom IS NOT NULL LIMIT 1))").format(sql.Literal(commune))
+    return sql.SQL("TRUE")
+
+
+def _feature_checks(conn, t: Target, where: sql.Composable, tol: Tolerances) -> list[Finding]:
+    """Per-feature checks on stored rows, streamed in chunks that keep a commune together."""
+    cols = _columns(conn, t)
+    fields = [f.name for f in t.fields if f.name in cols]
+    group = "commune_code" if "commune_code" in cols else ("province_code" if "province_code" in cols else None)
+    order = [sql.Identifier(group)] if group else []
+    select = sql.SQL("SELECT id, {prov}, {comm}, {fields}, ST_AsBinary(geom) FROM {rel} WHERE {where} "
+                     "ORDER BY {order}").format(
+        prov=sql.Identifier("province_code") if "province_code" in cols else sql.SQL("NULL::text"),
+        comm=sql.Identifier("commune_code") if "commune_code" in cols else sql.SQL("NULL::text"),
+        fields=sql.SQL(", ").join(sql.Identifier(f) for f in fields), rel=sql.Identifier(t.schema, t.table),
+        where=where, order=sql.SQL(", ").join([*order, sql.Identifier("id")]))
+    codes = reference.land_use_codes_from_db(conn) or reference.land_use_codes()
+    out: list[Finding] = []
+    samples: dict[str | None, list[np.ndarray]] = {}
+    chunk: list[tuple] = []
+    key_at = 1 if group == "province_code" else 2
+
+    def flush() -> None:
+        if not chunk:
+            return
+        ids = [r[0] for r in chunk]
+        geoms = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in chunk])
+        attrs = {name: [r[3 + i] for r in chunk] for i, name in enumerate(fields)}
+        for f in check_features(t, geoms, attrs, crs=4756, land_use_codes=codes, detect=False, tolerances=tol):
+            if f.feature_index is None:
+                continue  # dataset-level findings of a chunk (required column absent) are not about stored rows
+            row = chunk[f.feature_index]
+            f.feature_id, f.feature_index = str(ids[f.feature_index]), None
+            f.province_code, f.commune_code = row[1], row[2]
+            out.append(f)
+        for prov in {r[1] for r in chunk}:
+            held = samples.setdefault(prov, [])
+            if sum(len(a) for a in held) < DETECTION_SAMPLE:
+                pts = shapely.get_coordinates(shapely.point_on_surface(
+                    geoms[[i for i, r in enumerate(chunk) if r[1] == prov]]))
+                held.append(pts[np.isfinite(pts).all(axis=1)])
+        chunk.clear()
+
+    with conn.cursor(name=f"validate_{t.table}") as cur:
+        cur.itersize = CHUNK
+        cur.execute(select)
+        last_key = None
+        for row in cur:
+            key = row[key_at] if group else None
+            if len(chunk) >= CHUNK and key != last_key:
+                flush()
+            chunk.append(row)
+            last_key = key
+        flush()
+    for prov, arrays in samples.items():
+        pts = np.concatenate(arrays) if arrays else np.empty((0, 2))
+        if len(pts):
+            for f in _detection_findings(pts, 4756, prov):
+                f.province_code, f.target = prov, t.id
+                out.append(f)
+    return out
+
+
+def _write(conn, run_id: int, findings: list[Finding], batch: int | None) -> None:
+    """COPY the findings into a temporary table, then into meta.validation_finding with WGS 84 geometries."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _finding_in (check_code text, severity text, target text, "
+                 "feature_id text, province_code text, commune_code text, message_vi text, message_en text, "
+                 "details jsonb, wkb bytea) ON COMMIT DROP")
+    conn.execute("TRUNCATE _finding_in")
+    with conn.cursor().copy("COPY _finding_in FROM STDIN") as copy:
+        for f in findings:
+            wkb = shapely.to_wkb(f.geometry) if f.geometry is not None and not shapely.is_empty(f.geometry) else None
+            copy.write_row((f.code, f.severity, f.target, f.feature_id, f.province_code, f.commune_code,
+                            f.message_vi, f.message_en, json.dumps(_jsonable(f.details), ensure_ascii=False), wkb))
+    conn.execute(
+        """INSERT INTO meta.validation_finding (run_id, batch_id, check_code, severity, target, feature_id,
+                                                province_code, commune_code, message_vi, message_en, details, geom)
+           SELECT %s, %s, check_code, severity, target, feature_id, province_code, commune_code, message_vi,
+                  message_en, details, meta.vn2000_to_wgs84(ST_SetSRID(ST_GeomFromWKB(wkb), 4756))
+           FROM _finding_in""",
+        (run_id, batch),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def run_summary(conn, run_id: int) -> list[tuple[str, str, int]]:
+    """(check code, severity, count) of a run's findings, most severe first."""
+    return conn.execute(
+        """SELECT check_code, severity, count(*) FROM meta.validation_finding WHERE run_id = %s
+           GROUP BY 1, 2 ORDER BY array_position(ARRAY['error', 'warning', 'info'], severity), 1""",
+        (run_id,)).fetchall()
