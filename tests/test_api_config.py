@@ -1,0 +1,38 @@
+"""pygeoapi-config.yml agrees with the catalogue, holds no secret, and names our provider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from landgeo.api.collections import FINDINGS_ID, RESTRICTED_SCHEMAS, collections
+from landgeo.api.config import PROVIDER, render
+from landgeo.catalog import targets
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "pygeoapi-config.yml"
+
+
+def test_file_is_the_generated_config():
+    regenerate = "regenerate: python -m landgeo.api.config > pygeoapi-config.yml"
+    assert CONFIG.read_text(encoding="utf-8") == render(), regenerate
+
+
+def test_collections_are_the_catalogue_plus_findings():
+    cfg = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    assert set(cfg["resources"]) == set(targets()) | {FINDINGS_ID}
+    for cid, res in cfg["resources"].items():
+        (provider,) = res["providers"]
+        assert provider["name"] == PROVIDER and provider["data"]["collection"] == cid
+        assert provider["data"]["url"] == "${LANDGEO_DATABASE_URL}"
+        assert provider["crs"][0] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    for cid, t in targets().items():
+        assert collections()[cid].table == t.table and collections()[cid].schema == t.schema
+        assert t.schema not in RESTRICTED_SCHEMAS
+
+
+def test_no_literal_password():
+    text = CONFIG.read_text(encoding="utf-8")
+    assert "postgresql://" not in text and "postgres://" not in text
+    assert "password:" not in text.lower() and "@127.0.0.1" not in text
