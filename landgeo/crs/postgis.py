@@ -1,11 +1,12 @@
 """Generate the PostGIS side of the CRS registry from PROJ's definitions (pyproj), as migration SQL.
 
     python -m landgeo.crs.postgis            # prints the SQL of both generated migrations
-    python -m landgeo.crs.postgis --write    # (re)writes them in schemas/migrations (before they are applied!)
+    python -m landgeo.crs.postgis --write    # writes the missing ones in schemas/migrations (--force: all)
 
 - ``0007_crs_spatial_ref_sys.sql``: a ``spatial_ref_sys`` row for every VN-2000 and HN-72 CRS of the
   registry (PostGIS 3.3 ships without EPSG 9205–9218), from PROJ's EPSG definition; VN-2000 rows carry
   the official TOWGS84 (EPSG:6960), HN-72 rows EPSG:1544's. ON CONFLICT DO UPDATE: re-applying is safe.
+- ``0009_crs_hn72_transform.sql``: HN-72 pinned to EPSG:1544 (SRID 904147), ``meta.transform`` redefined.
 - ``0008_crs_transform.sql``: ``meta.crs`` (supported SRIDs), ``meta.province_crs`` (TM-3 SRID of every
   province of both generations), ``meta.crs_datum``, ``meta.transform`` (any supported SRID to any other,
   across VN-2000 <-> WGS 84 only through the official operation) and ``meta.vn2000_srid``.
@@ -237,18 +238,128 @@ GRANT SELECT ON meta.crs, meta.province_crs TO landgeo_reader;
 """
 
 
+SRID_HN72_BOUND = 904147  # 0009: HN-72 bound to WGS 84 by EPSG:1544's parameters
+
+
+def hn72_sql() -> str:
+    """0009: HN-72 pinned to EPSG:1544 in PostGIS too (PROJ's default outside the Vũng Tàu area is a ballpark
+    offset, tens of metres off), and ``meta.transform`` / ``meta.crs_datum`` redefined to use it."""
+    import pyproj
+
+    reg = registry()
+    vn = [c.srid for c in reg if c.datum == "VN-2000"] + list(DEPRECATED) + [SRID_VN2000_OFFICIAL]
+    hn = [c.srid for c in reg if c.datum == "HN-72"] + [SRID_HN72_BOUND]
+    towgs84 = ",".join(_num(v) for v in HN72_TOWGS84)
+    return HEADER.format(proj=pyproj.proj_version_str, pyproj=pyproj.__version__) + f"""
+-- HN-72 (Hà Nội 1972) <-> WGS 84 with EPSG:1544's parameters everywhere, in PostGIS as in landgeo.crs.
+-- EPSG:1544 is defined for the Vũng Tàu area; elsewhere PROJ (and plain ST_Transform) falls back to a
+-- "ballpark" zero shift, tens of metres off. No nationwide HN-72 transformation is in the EPSG dataset:
+-- results outside the Vũng Tàu area are approximate (metres); HN-72 sources deserve local parameters.
+INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text)
+VALUES ({SRID_HN72_BOUND}, NULL, NULL, NULL, '+proj=longlat +ellps=krass +towgs84={towgs84} +no_defs')
+ON CONFLICT (srid) DO UPDATE SET auth_name = EXCLUDED.auth_name, auth_srid = EXCLUDED.auth_srid,
+    srtext = EXCLUDED.srtext, proj4text = EXCLUDED.proj4text;
+
+CREATE OR REPLACE FUNCTION meta.crs_datum(srid integer) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN srid = ANY ({_array(vn)}) THEN 'VN-2000'
+                WHEN srid = ANY ({_array(hn)}) THEN 'HN-72'
+                ELSE 'other' END
+$$;
+
+-- HN-72 (any HN-72 SRID) to WGS 84 lon/lat, EPSG:1544 parameters.
+CREATE OR REPLACE FUNCTION meta.hn72_to_wgs84(g geometry) RETURNS geometry
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT ST_Transform(ST_SetSRID(CASE WHEN ST_SRID(g) IN (4147, {SRID_HN72_BOUND}) THEN g
+                                        ELSE ST_Transform(g, 4147) END, {SRID_HN72_BOUND}), 4326)
+$$;
+
+-- WGS 84 lon/lat to an HN-72 SRID, EPSG:1544 parameters.
+CREATE OR REPLACE FUNCTION meta.wgs84_to_hn72(g geometry, target_srid integer DEFAULT 4147) RETURNS geometry
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN target_srid = 4147 THEN v ELSE ST_Transform(v, target_srid) END
+    FROM (SELECT ST_SetSRID(ST_Transform(g, {SRID_HN72_BOUND}), 4147) AS v) s
+$$;
+
+CREATE OR REPLACE FUNCTION meta.transform(g geometry, target_srid integer) RETURNS geometry
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    src integer := ST_SRID(g);
+    src_datum text;
+    dst_datum text;
+    dst integer := CASE target_srid WHEN {SRID_VN2000_OFFICIAL} THEN 4756 WHEN {SRID_HN72_BOUND} THEN 4147
+                                    ELSE target_srid END;
+    r geometry;
+BEGIN
+    IF src = target_srid THEN
+        RETURN g;
+    END IF;
+    IF src = 0 THEN
+        RAISE EXCEPTION 'meta.transform: geometry has no SRID (0)' USING ERRCODE = '22023';
+    END IF;
+    IF src = {SRID_VN2000_OFFICIAL} THEN
+        g := ST_SetSRID(g, 4756);
+        src := 4756;
+    ELSIF src = {SRID_HN72_BOUND} THEN
+        g := ST_SetSRID(g, 4147);
+        src := 4147;
+    END IF;
+    src_datum := meta.crs_datum(src);
+    dst_datum := meta.crs_datum(dst);
+    IF src = dst THEN
+        r := g;
+    ELSIF src_datum = dst_datum THEN
+        r := ST_Transform(g, dst);
+    ELSE
+        -- to WGS 84 lon/lat
+        IF src_datum = 'VN-2000' THEN
+            g := meta.vn2000_to_wgs84(g);
+        ELSIF src_datum = 'HN-72' THEN
+            g := meta.hn72_to_wgs84(g);
+        ELSIF src <> 4326 THEN
+            g := ST_Transform(g, 4326);
+        END IF;
+        -- from WGS 84 lon/lat
+        IF dst_datum = 'VN-2000' THEN
+            r := meta.wgs84_to_vn2000(g, dst);
+        ELSIF dst_datum = 'HN-72' THEN
+            r := meta.wgs84_to_hn72(g, dst);
+        ELSIF dst = 4326 THEN
+            r := g;
+        ELSE
+            r := ST_Transform(g, dst);
+        END IF;
+    END IF;
+    IF target_srid IN ({SRID_VN2000_OFFICIAL}, {SRID_HN72_BOUND}) THEN
+        r := ST_SetSRID(r, target_srid);
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION meta.transform(geometry, integer) IS
+    'Transform between any supported SRIDs; VN-2000 <-> WGS 84 always with the official EPSG:6960 operation, '
+    'HN-72 <-> WGS 84 with EPSG:1544';
+"""
+
+
 GENERATED = {
     "0007_crs_spatial_ref_sys.sql": spatial_ref_sys_sql,
     "0008_crs_transform.sql": transform_sql,
+    "0009_crs_hn72_transform.sql": hn72_sql,
 }
 
 
 def main(argv: list[str]) -> int:
+    """Print the generated SQL, or ``--write`` the files that do not exist yet (``--force``: overwrite)."""
     if "--write" in argv:
         directory: Path = get_settings().migrations_dir
         for name, build in GENERATED.items():
-            (directory / name).write_text(build(), encoding="utf-8")
-            print(f"wrote {directory / name}")
+            path = directory / name
+            if path.exists() and "--force" not in argv:
+                print(f"kept {path} (exists; migrations are immutable once applied)")
+                continue
+            path.write_text(build(), encoding="utf-8")
+            print(f"wrote {path}")
     else:
         for build in GENERATED.values():
             sys.stdout.write(build())
