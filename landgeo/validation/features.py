@@ -324,7 +324,8 @@ def _outlier_findings(geoms, usable, attrs, geographic, tol: Tolerances) -> list
     idx = np.flatnonzero(usable)
     if len(idx) < tol.outlier_min_group:
         return []
-    centre = shapely.get_coordinates(shapely.centroid(geoms[idx]))
+    b = shapely.bounds(geoms[idx])  # box centre: defined for invalid geometries too (centroids are not)
+    centre = np.column_stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2])
     ok = np.isfinite(centre).all(axis=1)
     idx, centre = idx[ok], centre[ok]
     if "commune_code" in attrs:

@@ -147,6 +147,11 @@ def _feature_checks(conn, t: Target, where: sql.Composable, tol: Tolerances) -> 
     """Per-feature checks on stored rows, streamed in chunks that keep a commune together."""
     cols = _columns(conn, t)
     fields = [f.name for f in t.fields if f.name in cols]
+    nullable = conn.execute(
+        "SELECT is_nullable = 'YES' FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+        "AND column_name = 'geom'", (t.schema, t.table)).fetchone()
+    if nullable and nullable[0]:  # a geometry the table allows to be absent (admin units without a map) is no error
+        where = sql.SQL("({}) AND geom IS NOT NULL").format(where)
     group = "commune_code" if "commune_code" in cols else ("province_code" if "province_code" in cols else None)
     order = [sql.Identifier(group)] if group else []
     select = sql.SQL("SELECT id, {prov}, {comm}, {fields}, ST_AsBinary(geom) FROM {rel} WHERE {where} "
