@@ -1,0 +1,183 @@
+"""Merge stage (hợp nhất): set-based checks on the staging table, then append / replace / upsert into the
+target, with the lineage row, all inside the load's one transaction.
+
+* ``append``: insert every staged row. For a target with a natural key, a row whose key is already a current
+  version in the database is rejected (it would be a second current version): use upsert or replace.
+* ``replace``: close (``valid_to = now()``) every current version in the scope of the file — the communes
+  it contains (parcels, map sheets), the codes (admin units), the provinces (base-geography themes) — then
+  insert the file. Nothing is deleted.
+* ``upsert`` by natural key (parcels: commune + sheet + parcel number): an unchanged row is left alone; a
+  changed geometry or attribute closes the old version and opens a new one, linked in
+  ``landdb.parcel_history`` with event ``update``; a new key is inserted.
+
+Set-based checks before the merge: natural-key duplicates within the file (every copy rejected, since the
+file does not say which one is right), keys already current (append), and
+:func:`landgeo.validation.check_table` on the staging table when the validation package provides it.
+"""
+
+from __future__ import annotations
+
+from psycopg import Connection, sql
+
+from landgeo.catalog import Target
+from loaders.stage import StagingTable
+
+# Columns filled by the database or derived here, never copied from staging.
+_GENERATED = {"id", "geom_wgs84", "computed_area"}
+# What "the scope of the file" is for --mode replace, per target.
+REPLACE_SCOPE = {"parcels": "commune_code", "map-sheets": "commune_code", "admin-units": "code"}
+
+
+def table_columns(conn: Connection, target: Target) -> dict[str, str]:
+    """Insertable columns of the target table and their types (generated/identity columns left out)."""
+    rows = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+        "AND is_generated = 'NEVER' AND is_identity = 'NO' ORDER BY ordinal_position",
+        (target.schema, target.table),
+    ).fetchall()
+    return {name: typ for name, typ in rows if name not in _GENERATED}
+
+
+def mark(conn: Connection, st: StagingTable, where: sql.Composable, code: str, message: sql.Composable,
+         params: tuple = ()) -> int:
+    """Mark staged rows matching ``where`` as rejected (first reason wins)."""
+    query = sql.SQL("UPDATE {} s SET reject_code = %s, reject_message = {} "
+                    "WHERE s.reject_code IS NULL AND ({})").format(st.ident, message, where)
+    return conn.execute(query, (code, *params)).rowcount
+
+
+def _key_cols(target: Target) -> list[str]:
+    return list(target.natural_key)
+
+
+def set_checks(conn: Connection, st: StagingTable, target: Target, mode: str, which: str,
+               rejecting: tuple[str, ...]) -> list:
+    """Checks that need the whole file and the database, on the staging table.
+
+    :func:`landgeo.validation.check_table` runs there (``which`` = ``all``, or ``keys`` for the natural-key
+    duplicates only); findings whose code is in ``rejecting`` mark their features rejected, the others are
+    returned to be recorded with the batch. With ``--mode append``, keys already current are rejected.
+    """
+    from landgeo.validation import check_table
+
+    conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(st.ident))
+    conn.execute(sql.SQL("ANALYZE {}").format(st.ident))
+    checks = None if which == "all" else list(rejecting)
+    kept = []
+    for finding in check_table(conn, target, f"staging.{st.name}", id_column="feature_index", checks=checks):
+        if finding.code in rejecting and finding.feature_index is not None:
+            conn.execute(sql.SQL("UPDATE {} SET reject_code = %s, reject_message = %s WHERE feature_index = %s "
+                                 "AND reject_code IS NULL").format(st.ident),
+                         (finding.code, finding.message_en, finding.feature_index))
+        else:
+            kept.append(finding)
+    keys = _key_cols(target)
+    if mode == "append" and keys:
+        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in keys)
+        current = sql.SQL("t.valid_to IS NULL") if target.id != "admin-units" else sql.SQL("true")
+        exists = sql.SQL("EXISTS (SELECT 1 FROM {}.{} t WHERE {} AND {})").format(
+            sql.Identifier(target.schema), sql.Identifier(target.table), match, current)
+        mark(conn, st, exists, "load.already_current",
+             sql.Literal("already in the database as a current version (use --mode upsert or --mode replace)"))
+    return kept
+
+
+def take_rejects(conn: Connection, st: StagingTable) -> list[tuple]:
+    """Rejected staged rows (for the report), removed from staging."""
+    fields = [f.name for f in st.fields]
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in fields)
+    rows = conn.execute(sql.SQL("SELECT feature_index, reject_code, reject_message, ST_AsBinary(geom), {} FROM {} "
+                                "WHERE reject_code IS NOT NULL ORDER BY feature_index").format(cols, st.ident)
+                        ).fetchall()
+    conn.execute(sql.SQL("DELETE FROM {} WHERE reject_code IS NOT NULL").format(st.ident))
+    return [(r[0], r[1], r[2], r[3], dict(zip(fields, r[4:], strict=True))) for r in rows]
+
+
+def merge(conn: Connection, st: StagingTable, target: Target, mode: str, batch_id: int,
+          source_srid: int) -> dict[str, int]:
+    """Write the staged rows into the target according to ``mode``; return the counts."""
+    columns = table_columns(conn, target)
+    fields = [f.name for f in target.fields if f.name in columns]
+    tbl = sql.SQL("{}.{}").format(sql.Identifier(target.schema), sql.Identifier(target.table))
+    now = sql.SQL("current_date") if columns.get("valid_from") == "date" else sql.SQL("now()")
+
+    select_items = []
+    insert_cols = []
+    for name in fields:
+        insert_cols.append(name)
+        if name == "valid_from":
+            select_items.append(sql.SQL("coalesce(s.valid_from, {})").format(now))
+        elif columns[name] in ("numeric",):
+            select_items.append(sql.SQL("s.{}::numeric").format(sql.Identifier(name)))
+        else:
+            select_items.append(sql.SQL("s.{}").format(sql.Identifier(name)))
+    extra_join = sql.SQL("")
+    params: list = []
+    if "source_srid" in columns:
+        insert_cols.append("source_srid")
+        select_items.append(sql.Literal(source_srid))
+    if "area_srid" in columns:
+        insert_cols.append("area_srid")
+        select_items.append(sql.SQL("s.area_srid"))
+    if "attributes" in columns:
+        insert_cols.append("attributes")
+        select_items.append(sql.SQL("coalesce(s.attributes, '{}'::jsonb)"))
+    insert_cols += ["batch_id", "geom"]
+    select_items += [sql.Literal(batch_id), sql.SQL("ST_Multi(s.geom)") if target.geometry_type.startswith("Multi")
+                     else sql.SQL("s.geom")]
+    cols_sql = sql.SQL(", ").join(sql.Identifier(c) for c in insert_cols)
+    sel_sql = sql.SQL(", ").join(select_items)
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "closed": 0}
+    key = _key_cols(target)
+
+    if mode == "replace":
+        scope = REPLACE_SCOPE.get(target.id, "province_code")
+        close_to = sql.SQL("current_date") if columns.get("valid_to") == "date" else sql.SQL("now()")
+        counts["closed"] = conn.execute(sql.SQL(
+            "UPDATE {} t SET valid_to = {} WHERE t.valid_to IS NULL AND t.{} IN (SELECT DISTINCT {} FROM {})").format(
+            tbl, close_to, sql.Identifier(scope), sql.Identifier(scope), st.ident)).rowcount
+    if mode in ("append", "replace"):
+        counts["inserted"] = conn.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{}").format(tbl, cols_sql, sel_sql, st.ident, extra_join),
+            params).rowcount
+        return counts
+
+    # upsert by natural key
+    match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in key)
+    compare = [c for c in fields if c not in key and c not in ("valid_from", "valid_to")]
+    differs = sql.SQL(" OR ").join(
+        [sql.SQL("t.{0} IS DISTINCT FROM s.{0}").format(sql.Identifier(c)) if columns[c] != "numeric"
+         else sql.SQL("t.{0} IS DISTINCT FROM round(s.{0}::numeric, 2)").format(sql.Identifier(c)) for c in compare]
+        + [sql.SQL("NOT ST_OrderingEquals(t.geom, ST_Multi(s.geom))") if target.geometry_type.startswith("Multi")
+           else sql.SQL("NOT ST_OrderingEquals(t.geom, s.geom)")])
+    partitioned = target.id == "parcels"
+    pk_extra = sql.SQL(", t.province_code") if partitioned else sql.SQL("")
+    conn.execute(sql.SQL(
+        "CREATE TEMP TABLE _upsert ON COMMIT DROP AS SELECT s.feature_index, t.id AS old_id{}, ({}) AS changed "
+        "FROM {} s JOIN {} t ON {} AND t.valid_to IS NULL").format(pk_extra, differs, st.ident, tbl, match))
+    counts["unchanged"] = conn.execute("SELECT count(*) FROM _upsert WHERE NOT changed").fetchone()[0]
+    close_to = sql.SQL("current_date") if columns.get("valid_to") == "date" else sql.SQL("now()")
+    same_partition = sql.SQL(" AND t.province_code = u.province_code") if partitioned else sql.SQL("")
+    counts["updated"] = conn.execute(sql.SQL(
+        "UPDATE {} t SET valid_to = {} FROM _upsert u WHERE u.changed AND t.id = u.old_id{}").format(
+        tbl, close_to, same_partition)).rowcount
+    # new versions: changed rows and new keys; history links old -> new
+    returning = sql.SQL(", ").join(sql.SQL("i.{}").format(sql.Identifier(c)) for c in key)
+    conn.execute(sql.SQL(
+        "CREATE TEMP TABLE _inserted ON COMMIT DROP AS WITH i AS ("
+        "INSERT INTO {} ({}) SELECT {} FROM {} s{} WHERE NOT EXISTS "
+        "(SELECT 1 FROM _upsert u WHERE u.feature_index = s.feature_index AND NOT u.changed) RETURNING id, {}) "
+        "SELECT i.id, {} FROM i").format(
+        tbl, cols_sql, sel_sql, st.ident, extra_join,
+        sql.SQL(", ").join(sql.Identifier(c) for c in key), returning), params)
+    if target.id == "parcels":
+        conn.execute(sql.SQL(
+            "INSERT INTO landdb.parcel_history (parent_id, child_id, event, batch_id) "
+            "SELECT u.old_id, n.id, 'update', %s FROM _upsert u JOIN {} s ON s.feature_index = u.feature_index "
+            "JOIN _inserted n ON {} WHERE u.changed").format(
+            st.ident, sql.SQL(" AND ").join(sql.SQL("n.{0} = s.{0}").format(sql.Identifier(c)) for c in key)),
+            (batch_id,))
+    total = conn.execute("SELECT count(*) FROM _inserted").fetchone()[0]
+    counts["inserted"] = total - counts["updated"]
+    conn.execute("DROP TABLE _upsert, _inserted")
+    return counts

@@ -1,0 +1,444 @@
+"""The load pipeline (quy trình nạp): read → encoding → map → CRS → validate → stage → merge → report.
+
+Everything that writes happens in ONE transaction on one connection: the staging table is created in it,
+filled by COPY batch by batch while the file is streamed, checked, merged, the lineage row written, the
+staging table dropped, and only then COMMIT. A refused file, a bad row found by the database, Ctrl-C or a
+killed process therefore leave the database exactly as it was. Loading the same file again (same target,
+SHA-256 and options) is a no-op that says so and records a ``noop`` lineage row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from landgeo.catalog import get_target
+from landgeo.db.connect import connect
+from landgeo.errors import UserError
+from loaders import encoding as enc
+from loaders.crs import CANONICAL_SRID, CrsPlan, check_coordinates, source_crs
+from loaders.map import FieldMapping, build_mapping, convert
+from loaders.merge import merge, set_checks, take_rejects
+from loaders.read import Batch, Source, open_source
+from loaders.report import RejectsWriter
+from loaders.stage import StagingTable
+from loaders.validate import Reject, check_batch
+
+MODES = ("append", "replace", "upsert")
+ON_INVALID = ("repair", "reject")
+# Set-based findings that reject features (integrity of the merge); the others are recorded as findings.
+REJECTING_SET_CHECKS = ("attr.parcel_number_duplicate",)
+
+Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
+
+
+@dataclass
+class LoadOptions:
+    """What ``landgeo load`` was asked to do."""
+
+    target: str
+    layer: str | None = None
+    crs: str | None = None
+    force_crs: bool = False
+    mapping: str | Path | None = None
+    mode: str = "append"
+    on_invalid: str = "reject"
+    rejects: str | Path | None = None
+    encoding: str | None = None
+    province: str | None = None
+    batch_size: int = 65536
+    set_checks: str = "all"  # all | keys (duplicates only) — what runs on the staging table
+    database_url: str | None = None
+
+    def identity(self, mapping: FieldMapping) -> dict:
+        """The options that make two loads of the same file the same load (stored in load_batch.options)."""
+        return {
+            "mode": self.mode, "layer": self.layer, "crs": self.crs, "force_crs": self.force_crs,
+            "mapping_sha256": hashlib.sha256(mapping.mapping_text.encode()).hexdigest() if mapping.mapping_text
+            else None, "on_invalid": self.on_invalid, "encoding": self.encoding, "province": self.province,
+            "set_checks": self.set_checks,
+        }
+
+
+@dataclass
+class LoadResult:
+    status: str  # committed | noop
+    batch_id: int | None
+    counts: dict[str, int]
+    sha256: str
+    crs_in: str | None = None
+    crs_out: str = f"EPSG:{CANONICAL_SRID}"
+    rejects_path: Path | None = None
+    rejects_by_code: dict[str, int] = field(default_factory=dict)
+    findings_by_code: dict[str, int] = field(default_factory=dict)
+    warnings_by_code: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    previous_batch: int | None = None
+
+
+def _quiet(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+class _Text:
+    """Decodes a source's text columns: DBF bytes by the chosen encoding, Unicode files to NFC."""
+
+    def __init__(self, source: Source, requested: str | None) -> None:
+        self.source = source
+        self.requested = enc.canonical(requested) if requested else None
+        if requested and self.requested is None:
+            raise UserError(f"unknown --encoding {requested!r}; use utf-8, tcvn3, vni, cp1258 or latin1")
+        self.name: str | None = None  # decided on the first batch
+        self.note = ""
+        self._decode = None
+        self._cache: dict[str, str] = {}
+
+    def decide(self, batch: Batch) -> None:
+        strings = []
+        for arr in batch.columns.values():
+            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                strings += [s for s in arr.drop_null().to_pylist()[:5000] if s]
+        where = self.source.path.name
+        if self.source.dbf:
+            raws = [s.encode("latin1") for s in strings]
+            found = enc.detect(raws)
+            declared = enc.canonical(self.source.cpg_text) if self.source.cpg_text else None
+            if self.requested:
+                chosen, how = self.requested, "--encoding"
+            elif declared and declared not in ("latin1", "cp1252", "ascii"):
+                chosen, how = declared, ".cpg"
+            elif found.encoding in enc.LEGACY or found.encoding == "utf-8":
+                chosen, how = found.encoding, "detected"
+            else:
+                chosen, how = declared or "latin1", ".cpg" if declared else "default"
+            decode = enc.decoder(chosen)
+            bad = self._first_undecodable(raws, decode)
+            if bad is not None:
+                hint = f"; the bytes look like {found.label}, try --encoding {found.encoding}" \
+                    if found.encoding not in (chosen, "latin1", "ascii") else ""
+                raise UserError(f"{where}: text is not valid {enc.LABELS.get(chosen, chosen)} ({how}): "
+                                f"{bad!r}{hint}")
+            if how in (".cpg", "--encoding") and chosen in ("utf-8",) and found.encoding in enc.LEGACY:
+                raise UserError(f"{where}: text decodes as {enc.LABELS[chosen]} ({how}) but reads as "
+                                f"{found.label}; pass --encoding {found.encoding}")
+            if how == ".cpg" and declared and found.encoding in enc.LEGACY and declared != found.encoding:
+                pass
+            if how != "--encoding" and chosen in ("latin1", "cp1252") and found.words:
+                chosen, how = chosen, how
+            self.name = chosen
+            self._decode = lambda s, d=decode: d(s.encode("latin1"))
+            valid, total = enc.vietnamese_score([self._decode(s) for s in strings[:2000]]) if strings else (0, 0)
+            if found.encoding == "ascii":
+                self.note = "text is plain ASCII"
+            else:
+                self.note = f"text decoded from {enc.LABELS.get(chosen, chosen)} ({how}; {valid}/{total} " \
+                            "accented words are valid Vietnamese) to Unicode NFC"
+            return
+        if self.requested and self.requested in enc.LEGACY:
+            self.name = self.requested
+            decode = enc.decoder(self.requested)
+            self._decode = lambda s, d=decode: d(s.encode("latin1", errors="strict"))
+            self.note = f"text decoded from {enc.LABELS[self.requested]} (--encoding) to Unicode NFC"
+            return
+        mojibake = enc.looks_mojibake(strings)
+        if mojibake is not None:
+            decode = enc.decoder(mojibake.encoding)
+            self.name = mojibake.encoding
+            self._decode = lambda s, d=decode: d(s.encode("latin1")) if not s.isascii() else s
+            self.note = (f"text was {mojibake.label} bytes stored as Latin-1 characters ({mojibake.valid_words}/"
+                         f"{mojibake.words} words valid once re-read): converted to Unicode NFC")
+            return
+        self.name = "utf-8"
+        self._decode = None
+        self.note = "text is Unicode (normalised to NFC)" if any(not s.isascii() for s in strings) else \
+            "text is plain ASCII"
+
+    @staticmethod
+    def _first_undecodable(raws: list[bytes], decode) -> bytes | None:
+        for raw in raws:
+            try:
+                decode(raw)
+            except UnicodeDecodeError:
+                return raw
+        return None
+
+    def __call__(self, arr: pa.Array) -> pa.Array:
+        if self._decode is None:
+            if arr.null_count == len(arr):
+                return arr
+            return pc.utf8_normalize(arr, "NFC")
+        cache = self._cache
+        out = []
+        for s in arr.to_pylist():
+            if s is None or s.isascii():
+                out.append(s)
+                continue
+            got = cache.get(s)
+            if got is None:
+                try:
+                    got = self._decode(s)
+                except UnicodeDecodeError as exc:
+                    raise UserError(f"{self.source.path.name}: text {s.encode('latin1', 'replace')!r} is not valid "
+                                    f"{enc.LABELS.get(self.name, self.name)}; pass the right --encoding") from exc
+                if len(cache) < 200_000:
+                    cache[s] = got
+            out.append(got)
+        return pa.array(out, pa.string())
+
+
+def _province_lookup(conn) -> dict[str, str]:
+    """Commune code -> province code from landdb.admin_unit (current units; via the district before 2025)."""
+    rows = conn.execute("""
+        SELECT c.code, CASE WHEN p.level = 'province' THEN p.code ELSE p.parent_code END
+        FROM landdb.admin_unit c
+        LEFT JOIN landdb.admin_unit p ON p.code = c.parent_code AND p.level IN ('province', 'district')
+             AND p.valid_to IS NULL
+        WHERE c.level = 'commune' AND c.valid_to IS NULL AND c.parent_code IS NOT NULL""").fetchall()
+    return {code: prov for code, prov in rows if prov}
+
+
+def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> LoadResult:
+    """Load ``src`` into ``options.target``; one transaction, all or nothing. See the module docstring."""
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC)
+    if options.mode not in MODES:
+        raise UserError(f"--mode {options.mode!r}: use one of {', '.join(MODES)}")
+    if options.on_invalid not in ON_INVALID:
+        raise UserError(f"--on-invalid {options.on_invalid!r}: use repair or reject")
+    target = get_target(options.target)
+    if options.mode == "upsert" and not target.natural_key:
+        raise UserError(f"--mode upsert needs a natural key; {target.id} has none (use append or replace)")
+    source = open_source(src, options.layer)
+    where = f"{source.path.name}" + (f" (layer {source.layer})" if source.layer and source.format == "GeoPackage"
+                                     else "")
+    mapping = build_mapping(target, source.fields, options.mapping)
+    plan = source_crs(source.declared_crs, source.prj_text, options.crs, where)
+    text = _Text(source, options.encoding)
+    progress("checksum", 0, None)
+    sha = source.sha256()
+    identity = options.identity(mapping)
+    result = LoadResult("committed", None, Counter(), sha, crs_in=plan.source.code)
+    rejects = RejectsWriter(options.rejects, plan.source.code, [f.name for f in target.fields])
+
+    conn = connect(options.database_url)
+    try:
+        previous = conn.execute(
+            "SELECT id, finished_at FROM meta.load_batch WHERE target = %s AND source_sha256 = %s "
+            "AND options = %s::jsonb AND status = 'committed' ORDER BY id DESC LIMIT 1",
+            (target.id, sha, json.dumps(identity))).fetchone()
+        if previous:
+            batch_id = conn.execute(
+                "INSERT INTO meta.load_batch (target, source_path, source_sha256, source_format, source_layer, "
+                "crs_in, crs_out, mode, options, counts, status, started_at) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, 'noop', %s) RETURNING id",
+                (target.id, str(source.path.resolve()), sha, source.format, source.layer, plan.source.code,
+                 f"EPSG:{CANONICAL_SRID}", options.mode, json.dumps(identity),
+                 json.dumps({"previous_batch": previous[0]}), started_at)).fetchone()[0]
+            conn.commit()
+            result.status, result.batch_id, result.previous_batch = "noop", batch_id, previous[0]
+            result.notes.append(f"already loaded as batch {previous[0]} on {previous[1]:%Y-%m-%d %H:%M} "
+                                "(same file, target and options): nothing to do")
+            result.seconds = time.monotonic() - started
+            return result
+        provinces_of = _province_lookup(conn) if "province_code" in {f.name for f in target.fields} else {}
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"landgeo.load:{target.id}",))
+        staging = StagingTable(conn, target, extra={"area_srid": "integer"} if target.id == "parcels" else None)
+        staging.create()
+        counts: Counter = Counter()
+        warnings: Counter = Counter()
+        zone_cache: dict[str, int | None] = {}
+        total = source.feature_count
+        for batch in source.batches(options.batch_size):
+            if batch.start == 0:
+                text.decide(batch)
+                result.notes.append(text.note)
+            _load_batch(batch, target, mapping, plan, text, options, staging, rejects, counts, warnings,
+                        provinces_of, zone_cache, where)
+            progress("read", batch.start + batch.count, total)
+        result.notes.extend(plan.notes)
+        progress("checks", 0, None)
+        findings_by_code = _set_stage(conn, staging, target, options, plan, rejects, counts)
+        progress("merge", 0, None)
+        batch_id = conn.execute(
+            "INSERT INTO meta.load_batch (target, source_path, source_sha256, source_format, source_layer, crs_in, "
+            "crs_out, mode, options, counts, status, started_at) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, '{}'::jsonb, 'committed', %s) RETURNING id",
+            (target.id, str(source.path.resolve()), sha, source.format, source.layer, plan.source.code,
+             f"EPSG:{CANONICAL_SRID}", options.mode, json.dumps(identity), started_at)).fetchone()[0]
+        if staging.rows - counts["rejected_in_set"] <= 0:
+            raise UserError(f"{where}: all {counts['read']} features were rejected; nothing loaded"
+                            + (f" (see {options.rejects})" if options.rejects else " (use --rejects FILE to see why)"))
+        merged = merge(conn, staging, target, options.mode, batch_id, plan.srid)
+        counts.update(merged)
+        _store_findings(conn, target, batch_id, findings_by_code.pop("_findings", []))
+        counts["rejected"] = rejects.count
+        counts.pop("rejected_in_set", None)
+        staging.drop()
+        report = rejects.close()
+        summary = dict(counts)
+        summary["warnings"] = dict(warnings)
+        summary["findings"] = {k: v for k, v in findings_by_code.items()}
+        summary["rejects_by_code"] = dict(rejects.by_code)
+        conn.execute("UPDATE meta.load_batch SET counts = %s::jsonb, finished_at = clock_timestamp() WHERE id = %s",
+                     (json.dumps(summary), batch_id))
+        conn.commit()
+    except BaseException:
+        rejects.discard()
+        try:
+            conn.rollback()
+        finally:
+            conn.close()
+        raise
+    conn.close()
+    result.batch_id = batch_id
+    result.counts = dict(counts)
+    result.rejects_path = report
+    result.rejects_by_code = dict(rejects.by_code)
+    result.findings_by_code = findings_by_code
+    result.warnings_by_code = dict(warnings)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text: _Text, options: LoadOptions,
+                staging: StagingTable, rejects: RejectsWriter, counts: Counter, warnings: Counter,
+                provinces_of: dict[str, str], zone_cache: dict, where: str) -> None:
+    n = batch.count
+    counts["read"] += n
+    converted = convert(mapping, batch.columns, n, text)
+    cols = converted.columns
+    extra: dict[int, Reject] = {}
+    for row, name, value, rule in converted.problems:
+        if row not in extra:
+            extra[row] = Reject(batch.start + row, "attr.domain", f"field {name} = {value!r}: {rule}")
+    if target.id in ("parcels", "map-sheets"):
+        cols["province_code"] = _fill_province(cols, n, options.province, provinces_of, extra, batch.start)
+    geoms = shapely.from_wkb(batch.geometry, on_invalid="ignore")
+    if batch.start == 0:
+        province = options.province or _most_common(cols.get("province_code"))
+        check_coordinates(plan, geoms, province, options.force_crs, where)
+    attrs = {name: (arr.to_pylist() if pa.types.is_list(arr.type) else arr.to_numpy(zero_copy_only=False))
+             for name, arr in cols.items()}
+    verdict = check_batch(target, geoms, attrs, crs=plan.source.to_pyproj() if hasattr(plan.source, "to_pyproj")
+                          else plan.srid, on_invalid=options.on_invalid, start=batch.start, extra=extra)
+    counts["repaired"] += verdict.repaired
+    warnings.update(verdict.warnings)
+    keep = np.ones(n, dtype=bool)
+    for i, reason in sorted(verdict.rejected.items()):
+        keep[i] = False
+        rejects.add(reason.index, reason.code, reason.message, geoms[i],
+                    {k: _value(v, i) for k, v in cols.items()})
+    if not keep.any():
+        return
+    idx = np.flatnonzero(keep)
+    kept = {k: v.take(pa.array(idx)) for k, v in cols.items()}
+    geo = plan.to_canonical(verdict.geoms[idx])
+    if target.id == "parcels":
+        kept["area_srid"] = _area_srids(plan, kept.get("province_code"), zone_cache)
+    staging.copy_batch(idx + batch.start, kept, geo, converted.attributes.take(pa.array(idx))
+                       if converted.attributes is not None else None)
+
+
+def _value(arr: pa.Array, i: int):
+    return arr[i].as_py()
+
+
+def _most_common(arr: pa.Array | None) -> str | None:
+    if arr is None or arr.null_count == len(arr):
+        return None
+    counts = pc.value_counts(arr.drop_null())
+    best = max(counts.to_pylist(), key=lambda d: d["counts"])
+    return best["values"]
+
+
+def _fill_province(cols: dict, n: int, option: str | None, provinces_of: dict[str, str], extra: dict,
+                   start: int) -> pa.Array:
+    """province_code from the file/mapping, else --province, else the commune's province in admin_unit."""
+    current = cols.get("province_code")
+    if current is not None and current.null_count == 0:
+        return current
+    if current is None:
+        current = pa.nulls(n, pa.string())
+    if option:
+        current = pc.fill_null(current, option)
+        if current.null_count == 0:
+            return current
+    communes = cols.get("commune_code")
+    values = current.to_pylist()
+    commune_values = communes.to_pylist() if communes is not None else [None] * n
+    for i, v in enumerate(values):
+        if v is None:
+            found = provinces_of.get(commune_values[i]) if commune_values[i] else None
+            values[i] = found
+            if found is None and i not in extra:
+                extra[i] = Reject(start + i, "attr.required_missing",
+                                  f"no province for commune {commune_values[i]}: it is not in landdb.admin_unit; "
+                                  "pass --province, a province_code constant, or load admin-units first")
+    return pa.array(values, pa.string())
+
+
+def _area_srids(plan: CrsPlan, provinces: pa.Array | None, cache: dict) -> pa.Array:
+    """The TM-3 SRID where each parcel's legal area is measured: the source's, or its province's zone."""
+    if plan.tm3_srid:
+        return pa.array(np.full(len(provinces) if provinces is not None else 0, plan.tm3_srid, dtype=np.int32))
+    from landgeo.crs import province_zone
+
+    out = []
+    for code in provinces.to_pylist():
+        if code not in cache:
+            try:
+                cache[code] = province_zone(code).srid
+            except UserError:
+                cache[code] = None
+        out.append(cache[code])
+    return pa.array(out, pa.int32())
+
+
+def _set_stage(conn, staging: StagingTable, target, options: LoadOptions, plan: CrsPlan, rejects: RejectsWriter,
+               counts: Counter) -> dict:
+    """Set-based checks on the staging table; rejecting ones become rejects, the others findings."""
+    findings = set_checks(conn, staging, target, options.mode, options.set_checks, REJECTING_SET_CHECKS)
+    rows = take_rejects(conn, staging)
+    counts["rejected_in_set"] = len(rows)
+    if rows:
+        geoms = shapely.from_wkb(np.array([r[3] for r in rows], dtype=object), on_invalid="ignore")
+        back = plan.from_canonical(geoms)
+        for (index, code, message, _wkb, attrs), geom in zip(rows, back, strict=True):
+            rejects.add(index, code, message, geom, attrs)
+    by_code = Counter(f.code for f in findings)
+    out = dict(by_code)
+    out["_findings"] = findings
+    return out
+
+
+def _store_findings(conn, target, batch_id: int, findings: list) -> None:
+    """Record the non-rejecting set-based findings of this load in meta.validation_finding (with the batch)."""
+    if not findings:
+        return
+    run_id = conn.execute("INSERT INTO meta.validation_run (target, scope, counts, finished_at) VALUES "
+                          "(%s, %s::jsonb, %s::jsonb, clock_timestamp()) RETURNING id",
+                          (target.id, json.dumps({"batch_id": batch_id, "stage": "load"}),
+                           json.dumps(dict(Counter(f.code for f in findings))))).fetchone()[0]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO meta.validation_finding (run_id, batch_id, check_code, severity, target, feature_id, "
+            "province_code, commune_code, message_vi, message_en, details, geom) VALUES (%s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s, %s::jsonb, CASE WHEN %s::bytea IS NULL THEN NULL ELSE "
+            "meta.vn2000_to_wgs84(ST_SetSRID(ST_GeomFromWKB(%s::bytea), 4756)) END)",
+            [(run_id, batch_id, f.code, f.severity, target.id, None, f.province_code, f.commune_code, f.message_vi,
+              f.message_en, json.dumps({**f.details, "source_feature": None if f.feature_index is None
+                                        else f.feature_index + 1}, default=str),
+              shapely.to_wkb(f.geometry) if f.geometry is not None else None,
+              shapely.to_wkb(f.geometry) if f.geometry is not None else None) for f in findings])
