@@ -153,7 +153,7 @@ def from_wkt(text: str) -> WktMatch:
         return WktMatch(None, flags, towgs84)
     if base.is_geographic:
         unit = base.axis_info[0].unit_name if base.axis_info else "degree"
-        if "degree" not in unit:
+        if "degree" not in unit.lower():
             flags.append(Flag(F.UNRECOGNISED_WKT, "error", f"geographic CRS in {unit}, expected degrees"))
             return WktMatch(None, flags, towgs84)
         return WktMatch(from_epsg({"VN-2000": 4756, "WGS 84": 4326, "HN-72": 4147}[datum]), flags, towgs84)
@@ -161,7 +161,7 @@ def from_wkt(text: str) -> WktMatch:
         flags.append(Flag(F.UNRECOGNISED_WKT, "error", f"{base.type_name} is not a 2D geographic or projected CRS"))
         return WktMatch(None, flags, towgs84)
     unit = base.axis_info[0].unit_name if base.axis_info else "metre"
-    if unit not in ("metre", "meter"):
+    if unit.lower() not in ("metre", "meter"):
         flags.append(Flag(F.UNRECOGNISED_WKT, "error", f"projected CRS in {unit}, landgeo expects metres"))
         return WktMatch(None, flags, towgs84)
     tm = _tm(base)
