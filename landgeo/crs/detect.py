@@ -11,6 +11,7 @@ flags the classic errors:
 - ``crs.wrong_meridian``: TM-3 with another central meridian puts them inside the province (tens of km);
 - ``crs.utm_vs_tm3``: UTM (k0 0.9996) taken for TM-3 (k0 0.9999) or the reverse;
 - ``crs.wgs84_vs_vn2000``: VN-2000 taken as WGS 84 or the reverse (~225 m);
+- ``crs.hn72_vs_vn2000``: HN-72 (Gauss-Krüger, Krassovsky) taken as VN-2000 or the reverse;
 - ``crs.undeclared``: no CRS declared; candidates only.
 
 Province extents only tell shifts of tens of kilometres. Shifts of hundreds of metres (VN-2000 vs WGS 84,
@@ -30,6 +31,7 @@ from landgeo.crs.flags import Flag
 from landgeo.crs.provinces import Province, find_province
 from landgeo.crs.registry import CRS, from_epsg, registry, resolve, tm3_crs_for_meridian
 from landgeo.crs.transform import transform
+from landgeo.errors import UserError
 
 # Vietnam incl. offshore islands, degrees (EPSG area 1252 extended east to the Trường Sa), padded.
 VIETNAM_EXTENT = (101.9, 5.4, 117.9, 23.6)
@@ -125,7 +127,7 @@ def _plane_candidates() -> list[CRS]:
 def _relation_code(declared: CRS, best: CRS) -> str:
     """Which classic error turns ``declared`` into ``best``."""
     if declared.datum != best.datum:
-        return F.WGS84_VS_VN2000
+        return F.HN72_VS_VN2000 if "HN-72" in (declared.datum, best.datum) else F.WGS84_VS_VN2000
     if declared.kind != best.kind:
         return F.UNITS
     if (declared.k0 or 0) != (best.k0 or 0):
@@ -134,8 +136,12 @@ def _relation_code(declared: CRS, best: CRS) -> str:
 
 
 def _rank(candidates: list[CRS], x: np.ndarray, y: np.ndarray, province: Province | None,
-          extent: tuple[float, float, float, float]) -> list[tuple[CRS, float]]:
-    """Candidates that put the points inside ``extent`` (padded), best first, with the fraction inside."""
+          extent: tuple[float, float, float, float], datum: str = "VN-2000") -> list[tuple[CRS, float]]:
+    """Candidates that put the points inside ``extent`` (padded), best first, with the fraction inside.
+
+    Order: the province's own and legacy TM-3 CRSs, then CRSs on ``datum`` (the declared one; extents cannot
+    tell datums apart), UTM before other meridians, then by fraction inside and closeness to the centre.
+    """
     preferred = [c.epsg for c in province.candidate_crs] if province else []
     scored = []
     cx, cy = (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2
@@ -147,7 +153,7 @@ def _rank(candidates: list[CRS], x: np.ndarray, y: np.ndarray, province: Provinc
             scored.append((crs, inside, centre))
     scored.sort(key=lambda t: (t[0].epsg not in preferred,
                                preferred.index(t[0].epsg) if t[0].epsg in preferred else 0,
-                               not t[0].is_utm, -t[1], t[2]))
+                               t[0].datum != datum, not t[0].is_utm, -t[1], t[2]))
     return [(c, f) for c, f, _ in scored]
 
 
@@ -172,7 +178,7 @@ def _residuals(hypotheses: list[CRS], x: np.ndarray, y: np.ndarray, ref: Referen
 def _hypotheses(declared: CRS | None, layout: str) -> list[CRS]:
     if layout in ("lonlat", "latlon"):
         return [from_epsg(4756), from_epsg(4326), from_epsg(4147)]
-    hyps = _plane_candidates() + [from_epsg(32648), from_epsg(32649)]
+    hyps = _plane_candidates() + [from_epsg(c) for c in (32648, 32649, 2044, 2045, 2093)]
     if declared is not None and declared not in hyps:
         hyps.append(declared)
     return hyps
@@ -231,8 +237,9 @@ def detect(x: ArrayLike, y: ArrayLike, declared: CRS | str | int | None = None, 
         in_vn = _fraction_inside(lon, lat, VIETNAM_EXTENT)
         in_prov = _fraction_inside(lon, lat, extent, PROVINCE_PAD_DEG) if prov else in_vn
         if in_vn < INSIDE_OK or in_prov < INSIDE_OK:
-            alternatives = [(c, f) for c, f in _rank(_hypotheses(decl_eff, layout), xs, ys, prov, extent)
-                            if c != decl_eff]
+            ranked = _rank(_hypotheses(decl_eff, layout), xs, ys, prov, extent,
+                           datum="VN-2000" if decl_eff.datum == "HN-72" else decl_eff.datum)
+            alternatives = [(c, f) for c, f in ranked if c != decl_eff]
             if alternatives and (in_prov < 0.5 or in_vn < 0.5):
                 best = alternatives[0][0]
                 code = _relation_code(decl_eff, best)
@@ -243,7 +250,7 @@ def detect(x: ArrayLike, y: ArrayLike, declared: CRS | str | int | None = None, 
                                   {"declared": decl_eff.epsg, "suggested": best.epsg,
                                    "alternatives": [c.epsg for c, _ in alternatives[:5]]}))
                 candidates = [c for c, _ in alternatives]
-            if in_vn < INSIDE_OK:
+            elif in_vn < INSIDE_OK:
                 flags.append(Flag(F.OUTSIDE_VIETNAM, "error" if in_vn < 0.5 else "warning",
                                   f"{decl_eff.code} puts {100 * (1 - in_vn):.0f}% of the points outside Vietnam",
                                   {"fraction_outside": 1 - in_vn}))
@@ -272,7 +279,7 @@ def detect(x: ArrayLike, y: ArrayLike, declared: CRS | str | int | None = None, 
     if reference is not None and layout != "unknown":
         sub = np.asarray(reference.x, dtype=float).ravel()
         if sub.size != xs_all.size:
-            flags.append(Flag(F.UNITS, "error", "reference points do not match the data one to one"))
+            raise UserError(f"reference has {sub.size} points, the data {xs_all.size}: they must match one to one")
         else:
             rx = np.asarray(reference.x, dtype=float).ravel()[idx]
             ry = np.asarray(reference.y, dtype=float).ravel()[idx]

@@ -160,11 +160,14 @@ def _name_keys(p: Province) -> set[str]:
 def find_province(code_or_name: str, generation: str | None = None) -> Province:
     """A province by code ('01', '1') or name ('Hà Nội', 'ha noi', 'TP. Hà Nội', 'Thành phố Hà Nội').
 
-    Without ``generation`` the 2025 province wins when both generations have the code or name.
+    Without ``generation`` the 2025 province wins when both generations have the code or name;
+    a '@2004' / '@2025' suffix ('79@2004') also picks the generation.
     Unknown -> ``UserError``.
     """
-    _check_generation(generation)
     text = str(code_or_name).strip()
+    if generation is None and "@" in text:
+        text, generation = (part.strip() for part in text.rsplit("@", 1))
+    _check_generation(generation)
     if not text:
         raise UserError("empty province code or name")
     pool = [p for p in _all() if generation is None or p.generation == generation]
