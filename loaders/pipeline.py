@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
@@ -230,6 +231,10 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
     sha = source.sha256()
     identity = options.identity(mapping)
     result = LoadResult("committed", None, Counter(), sha, crs_in=plan.source.code)
+    result.notes.append("fields: " + "; ".join(mapping.describe()))
+    if mapping.unused:
+        kept = "kept in attributes" if target.schema == "geobase" else "not loaded"
+        result.notes.append(f"source fields not used ({kept}): {', '.join(mapping.unused)}")
     rejects = RejectsWriter(options.rejects, plan.source.code, [f.name for f in target.fields])
 
     conn = connect(options.database_url)
@@ -294,12 +299,17 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
         conn.execute("UPDATE meta.load_batch SET counts = %s::jsonb, finished_at = clock_timestamp() WHERE id = %s",
                      (json.dumps(summary), batch_id))
         conn.commit()
-    except BaseException:
+    except BaseException as exc:
         rejects.discard()
         try:
             conn.rollback()
+        except psycopg.Error:
+            pass
         finally:
             conn.close()
+        if isinstance(exc, psycopg.Error):
+            first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+            raise UserError(f"{where}: the database refused the load, nothing was written ({first})") from exc
         raise
     conn.close()
     result.batch_id = batch_id
