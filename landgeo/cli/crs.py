@@ -84,11 +84,24 @@ def _province_json(p) -> dict:
 
 @app.command()
 def show(
-    crs: str = typer.Argument(..., help="EPSG:9210, 9210, an OGC URI, CRS84, or vn2000:<province>[@2004]."),
+    crs: list[str] = typer.Argument(..., help="EPSG:9210, 9210, an OGC URI, CRS84, or vn2000:<province>[@2004]; "
+                                              "several may be given."),
     wkt: bool = typer.Option(False, "--wkt", help="Also print the ESRI WKT (.prj) of the CRS."),
 ) -> None:
     """Describe a CRS: name, URI, projection, provinces that use it, and the operation to WGS 84."""
-    c = resolve(crs)
+    resolved = [(spec, resolve(spec)) for spec in crs]  # all or nothing: a bad spec fails before any output
+    for i, (spec, c) in enumerate(resolved):
+        if i:
+            typer.echo("")
+        _show_one(spec, c, wkt)
+
+
+def _show_one(spec: str, c: CRS, wkt: bool) -> None:
+    if spec.lower().startswith(("vn2000:", "vn-2000:")):
+        p = find_province(spec.split(":", 1)[1])
+        typer.echo(f"province: {p.code} {p.name} ({p.generation}), central meridian {_fmt(p.lon0)}"
+                   + (f"; legacy meridians {', '.join(map(_fmt, p.legacy_lon0s))}" if p.legacy_lon0s else "")
+                   + (f"; sources disagree: {p.conflicting_lon0}" if p.conflicting_lon0 else ""))
     typer.echo(f"code: {c.code}")
     typer.echo(f"name: {c.name}")
     typer.echo(f"uri: {c.uri}")
