@@ -29,12 +29,12 @@ def validate(
     from landgeo.catalog import get_target
     from landgeo.db.connect import connect
     from landgeo.validation import CHECKS, run_summary, run_validation
-    from landgeo.validation.output import output_driver, write_run_findings
+    from landgeo.validation.output import check_output, write_run_findings
 
     if target is not None:
         get_target(target)
     if output is not None:
-        output_driver(output)
+        check_output(output)
     console = Console(stderr=True)
     interactive = sys.stdout.isatty()
     with connect() as conn:

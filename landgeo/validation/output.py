@@ -23,6 +23,15 @@ def output_driver(path: str | Path) -> str:
     return DRIVERS[suffix]
 
 
+def check_output(path: str | Path) -> str:
+    """Refuse an output path before any work is done: known suffix, existing directory."""
+    driver = output_driver(path)
+    parent = Path(path).parent
+    if not parent.exists():
+        raise UserError(f"output {path}: directory {parent} does not exist")
+    return driver
+
+
 def write_run_findings(conn, run_id: int, path: str | Path) -> int:
     """Write the findings of run ``run_id`` to ``path`` (format from its suffix); returns the number written."""
     path = Path(path)

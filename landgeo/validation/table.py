@@ -11,11 +11,13 @@ tables) or ``feature_index`` (a staging table: the row in the loader's input arr
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import shapely
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from landgeo.catalog import Target
 from landgeo.errors import UserError
@@ -47,10 +49,13 @@ def check_table(
     ctx = _Context(conn, target, table, where, id_column, tolerances, skipped if skipped is not None else [])
     wanted = set(checks) if checks is not None else None
     out: list[Finding] = []
-    for codes, fn in _SET_CHECKS.get(_kind(target), ()):
-        if wanted is not None and not (set(codes) & wanted):
-            continue
-        out += fn(ctx)
+    try:
+        for codes, fn in _SET_CHECKS.get(_kind(target), ()):
+            if wanted is not None and not (set(codes) & wanted):
+                continue
+            out += fn(ctx)
+    finally:
+        ctx.close()
     if wanted is not None:
         out = [f for f in out if f.code in wanted]
     for f in out:
@@ -94,6 +99,7 @@ class _Context:
         self.id = sql.Identifier(id_column)
         self.scope = where if where is not None else sql.SQL("TRUE")
         self.rows = sql.SQL("(SELECT * FROM {} WHERE {})").format(self.rel, self.scope)
+        self.bad_table: sql.Identifier | None = None
 
     def cur(self, alias: str) -> sql.Composable:
         """``alias`` is a current version (valid_to IS NULL), or TRUE for tables without lifespans."""
@@ -119,13 +125,40 @@ class _Context:
             return sql.SQL("{}.area_srid").format(sql.Identifier(alias))
         return sql.SQL("meta.vn2000_metric_srid({}.geom)").format(sql.Identifier(alias))
 
-    def fetch(self, query: sql.Composable, params: dict | None = None) -> list[tuple]:
-        return self.conn.execute(query, params or {}).fetchall()
+    def fetch(self, query: sql.Composable, params: dict | None = None, *, gist_pairs: bool = False) -> list[tuple]:
+        """Run a check's query. ``gist_pairs``: a self-join that must pair rows through the GiST index (``&&``)
+        in a nested loop; hash/merge joins on the equality keys (commune, sheet) would compare every parcel
+        of a sheet with every other, so they are switched off for this statement only."""
+        if not gist_pairs:
+            return self.conn.execute(query, params or {}).fetchall()
+        names = ("enable_hashjoin", "enable_mergejoin")
+        old = [self.conn.execute("SELECT current_setting(%s)", (n,)).fetchone()[0] for n in names]
+        try:
+            for n in names:
+                self.conn.execute("SELECT set_config(%s, 'off', false)", (n,))
+            return self.conn.execute(query, params or {}).fetchall()
+        finally:
+            if not self.conn.broken and self.conn.info.transaction_status != TransactionStatus.INERROR:
+                for n, v in zip(names, old, strict=True):
+                    self.conn.execute("SELECT set_config(%s, %s, false)", (n, v))
 
     def invalid_ids(self) -> sql.Composable:
-        """A subquery of the ids of rows whose geometry cannot take part in overlay (invalid or empty)."""
-        return sql.SQL("(SELECT {id} FROM {rows} r WHERE NOT ST_IsValid(r.geom) OR ST_IsEmpty(r.geom))").format(
-            id=self.id, rows=self.rows)
+        """A subquery of the ids of rows whose geometry cannot take part in overlay (invalid or empty).
+
+        Computed once per :func:`check_table` call into a temporary table (one validity pass over the scope)."""
+        if self.bad_table is None:
+            name = f"_validation_bad_{uuid.uuid4().hex[:12]}"
+            self.conn.execute(sql.SQL("CREATE TEMP TABLE {} AS SELECT {id} FROM {rows} r "
+                                      "WHERE NOT ST_IsValid(r.geom) OR ST_IsEmpty(r.geom)").format(
+                sql.Identifier(name), id=self.id, rows=self.rows))
+            self.bad_table = sql.Identifier(name)
+        return sql.SQL("(SELECT {} FROM {})").format(self.id, self.bad_table)
+
+    def close(self) -> None:
+        if self.bad_table is not None and not self.conn.broken \
+                and self.conn.info.transaction_status != TransactionStatus.INERROR:
+            self.conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self.bad_table))
+        self.bad_table = None
 
     def finding(self, code: str, fid: Any, details: dict, wkb: Any = None, province: Any = None,
                 commune: Any = None) -> Finding:
@@ -182,7 +215,7 @@ def _parcel_overlaps(ctx: _Context) -> list[Finding]:
         invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows, cur_a=ctx.cur("a"), cur_b=ctx.cur("b"),
         srid=ctx.metric_srid("a"))
     out = []
-    for a_id, b_id, prov, commune, sheet, same, area, wkb in ctx.fetch(q):
+    for a_id, b_id, prov, commune, sheet, same, area, wkb in ctx.fetch(q, gist_pairs=True):
         if same:
             out.append(ctx.finding("topo.duplicate", a_id, {"other_id": str(b_id), "area_m2": round(area, 2)},
                                    wkb, prov, commune))
@@ -246,7 +279,7 @@ def _parcel_commune(ctx: _Context) -> list[Finding]:
         FROM {rows} r
         JOIN landdb.admin_unit c ON c.level = 'commune' AND c.code = r.commune_code AND c.geom IS NOT NULL
              AND c.valid_from <= {at}::date AND (c.valid_to IS NULL OR c.valid_to >= {at}::date)
-        WHERE {cur} AND r.{id} NOT IN (SELECT {id} FROM bad) AND NOT ST_CoveredBy(r.geom, c.geom)
+        WHERE {cur} AND r.{id} NOT IN (SELECT {id} FROM bad) AND NOT ST_Covers(c.geom, r.geom)
         ORDER BY r.{id}""").format(invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"),
                                    srid=ctx.metric_srid("r"), at=ctx.at("r"))
     out = []
@@ -282,7 +315,7 @@ def _parcel_sheet(ctx: _Context) -> list[Finding]:
         WHERE {cur} AND r.{id} NOT IN (SELECT {id} FROM bad)
           AND (s.id IS NULL AND EXISTS (SELECT 1 FROM landdb.map_sheet e WHERE e.commune_code = r.commune_code
                                          AND e.valid_to IS NULL)
-               OR s.id IS NOT NULL AND NOT ST_CoveredBy(r.geom, s.geom))
+               OR s.id IS NOT NULL AND NOT ST_Covers(s.geom, r.geom))
         ORDER BY r.{id}""").format(invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"),
                                    srid=ctx.metric_srid("r"))
     out = []
@@ -383,7 +416,7 @@ def _admin_overlaps(ctx: _Context) -> list[Finding]:
                ST_AsBinary(inter)
         FROM pairs ORDER BY a_id, b_id""").format(invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows)
     out = []
-    for a_id, code, level, other, b_id, area, wkb in ctx.fetch(q):
+    for a_id, code, level, other, b_id, area, wkb in ctx.fetch(q, gist_pairs=True):
         if area > ctx.tol.admin_overlap_min_m2:
             out.append(ctx.finding("topo.admin_overlap", a_id, {"code": code, "level": level, "other_code": other,
                                                                  "other_id": str(b_id), "area_m2": round(area, 1)},
