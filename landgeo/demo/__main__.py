@@ -1,0 +1,169 @@
+"""``python -m landgeo.demo`` (what ``make demo`` runs): database, demo data, the land office's commands, the API.
+
+1. starts the embedded PostGIS (unless ``LANDGEO_DATABASE_URL`` is set) and migrates it;
+2. generates the demo data set under ``data/generated/demo`` (skipped when it is there with the same seed and
+   generator version);
+3. runs the real commands a land office would type, printing each one: ``landgeo load`` for the communes,
+   the map sheets, the parcels of each commune and every base-geography theme, then ``landgeo validate``;
+4. prints the URLs to open and how to add the server in QGIS, and serves the API in the foreground
+   (``landgeo serve``), unless ``--no-serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from landgeo.demo.files import Source, ensure, sources
+from landgeo.demo.synth import DEFAULT_SEED, PROVINCE_CODE
+from landgeo.errors import UserError
+from landgeo.settings import get_settings
+
+QGIS_PROJECT = Path("qgis") / "landgeo-demo.qgs"
+
+
+def available_commands() -> set[str]:
+    """Top-level ``landgeo`` commands present in this checkout (load/validate/serve land separately)."""
+    from landgeo.cli import app
+
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups if g.name}
+    return names
+
+
+def load_args(source: Source, home: Path) -> list[str]:
+    """The ``landgeo load`` arguments for one demo file, exactly as a land office would type them."""
+    try:
+        shown = source.path.relative_to(home)
+    except ValueError:
+        shown = source.path
+    args = ["load", str(shown), "--into", source.target]
+    if source.layer:
+        args += ["--layer", source.layer]
+    if source.target in ("parcels", "map-sheets"):
+        args += ["--mode", "upsert", "--province", PROVINCE_CODE]
+    elif source.target == "admin-units":
+        args += ["--mode", "upsert"]
+    else:
+        args += ["--mode", "replace", "--province", PROVINCE_CODE]
+    return args
+
+
+def run(args: list[str]) -> None:
+    """Print ``$ landgeo ...`` and run it through the CLI's own entry point; a failure stops the demo.
+
+    In-process (the same ``landgeo.cli.main`` the ``landgeo`` script calls) rather than a subprocess per
+    command: it saves an interpreter start and the imports each time, which is what makes a second run quick.
+    """
+    from landgeo.cli import main as cli_main
+
+    print(f"\n$ landgeo {shlex.join(args)}", flush=True)
+    started = time.monotonic()
+    try:
+        cli_main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if code != 0:
+        raise UserError(f"`landgeo {shlex.join(args)}` failed (exit {code}); see the message above")
+    print(f"  ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def database_ready(log=print) -> str:
+    """``landgeo db up`` + ``landgeo db migrate`` through the same functions; returns the database URL."""
+    from landgeo.db.cluster import EmbeddedCluster
+    from landgeo.db.connect import database_url
+    from landgeo.db.migrate import migrate
+
+    settings = get_settings()
+    if settings.uses_embedded:
+        log("$ landgeo db up")
+        EmbeddedCluster(settings).up(log=lambda *a: log("  " + " ".join(str(x) for x in a)))
+    else:
+        log("database: LANDGEO_DATABASE_URL (external server)")
+    url = database_url(settings)
+    log("$ landgeo db migrate")
+    migrate(url, settings.migrations_dir, log=lambda *a: log("  " + " ".join(str(x) for x in a)))
+    return url
+
+
+def banner(port: int, home: Path) -> str:
+    base = f"http://127.0.0.1:{port}"
+    return "\n".join([
+        "",
+        "The demo is loaded. Open:",
+        f"  {base}/                                landing page (HTML)",
+        f"  {base}/collections                     every collection, with a map per collection",
+        f"  {base}/collections/parcels/items       parcels (thửa đất), page by page",
+        f"  {base}/collections/parcels/items?commune_code=09895&sheet_number=7   one map sheet of xã Đông La",
+        f"  {base}/collections/validation-findings/items   what validation found (planted errors)",
+        f"  {base}/openapi                         OpenAPI document",
+        "",
+        "In QGIS (3.16 or later):",
+        f"  - open the project {home / QGIS_PROJECT} (Project > Open): land-use colours, sheet/parcel labels; or",
+        "  - Layer > Add Layer > Add WFS / OGC API – Features Layer…, New, URL "
+        f"{base}/ , Connect, pick the collections, Add.",
+        "",
+        "Stop the server with Ctrl-C. `make demo` again starts in seconds (the loads are no-ops).",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m landgeo.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="generator seed (default %(default)s)")
+    parser.add_argument("--out", type=Path, default=None, help="data folder (default data/generated/demo)")
+    parser.add_argument("--port", type=int, default=None, help="API port (default $LANDGEO_API_PORT or 5000)")
+    parser.add_argument("--no-serve", action="store_true", help="stop after loading and validating")
+    ns = parser.parse_args(argv)
+    settings = get_settings()
+    home = settings.home
+    out = (ns.out or home / "data" / "generated" / "demo").resolve()
+    port = ns.port or settings.api_port
+    try:
+        missing = {"load", "validate", "serve"} - available_commands()
+        if missing:
+            raise UserError(f"this checkout has no `landgeo {'`, `landgeo '.join(sorted(missing))}` yet")
+        url = database_ready()
+        manifest, generated = ensure(out, ns.seed)
+        counts = manifest["counts"]
+        print(f"demo data set in {out}: {counts['parcels']} parcels, {counts['map-sheets']} map sheets, "
+              f"seed {manifest['seed']}" + ("" if generated else " (already generated)"), flush=True)
+        os.environ["LANDGEO_DATABASE_URL"] = url  # every command below works on this database
+        os.chdir(home)  # the paths are printed, and given, relative to the project folder
+        for source in demo_sources(out, manifest):
+            run(load_args(source, home))
+        run(["validate"])
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    if ns.no_serve:
+        return 0
+    print(banner(port, home), flush=True)
+    print(f"\n$ landgeo serve --port {port}", flush=True)
+    os.chdir(home)
+    os.execve(sys.executable, [sys.executable, "-m", "landgeo", "serve", "--port", str(port)],
+              {**os.environ, "LANDGEO_DATABASE_URL": url})
+    return 0  # not reached
+
+
+def demo_sources(out: Path, manifest: dict) -> list[Source]:
+    """The loads, from the files listed in the manifest (no need to regenerate to know them)."""
+
+    class _Shape:  # what ``sources`` needs of the data: which communes and themes exist
+        parcels = {Path(f).stem.removeprefix("DC_"): None for f in manifest["files"] if f.endswith(".shp")}
+        themes = {k: None for k in manifest["counts"]}
+
+    return sources(out, _Shape())  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
