@@ -88,8 +88,13 @@ def load_command(
     options = LoadOptions(target=into, layer=layer, crs=crs, force_crs=force_crs, mapping=mapping, mode=mode,
                           on_invalid=on_invalid, rejects=rejects, encoding=encoding, province=province,
                           batch_size=batch_size, set_checks=set_checks)
-    with _Progress() as progress:
-        result = load(src, options, progress)
+    try:
+        with _Progress() as progress:
+            result = load(src, options, progress)
+    except KeyboardInterrupt:
+        err = UserError("interrupted: the load was rolled back, the database is unchanged")
+        err.exit_code = 130
+        raise err from None
     for note in result.notes:
         if note:
             print(f"note: {note}")
