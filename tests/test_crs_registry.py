@@ -186,3 +186,40 @@ def test_postgis_has_every_crs_and_province_table_matches(db):
     assert db.execute("SELECT meta.vn2000_srid('12', '2004')").fetchone()[0] == 9205
     assert db.execute("SELECT meta.vn2000_srid('02')").fetchone()[0] is None
     assert db.execute("SELECT meta.vn2000_srid('1')").fetchone()[0] == 5897
+
+
+# Provincial capitals (VN-2000 lon/lat, rounded): each must lie inside its province's approximate extent,
+# unpadded, for both generations (a 2025 extent is the union of its predecessors').
+CAPITALS = {
+    "01": (105.85, 21.03), "02": (104.98, 22.82), "04": (106.26, 22.67), "06": (105.83, 22.15), "08": (105.22, 21.82),
+    "10": (103.97, 22.49), "11": (103.02, 21.39), "12": (103.46, 22.40), "14": (103.91, 21.33), "15": (104.87, 21.72),
+    "17": (105.34, 20.82), "19": (105.84, 21.59), "20": (106.76, 21.85), "22": (107.08, 20.95), "24": (106.19, 21.27),
+    "25": (105.40, 21.32), "26": (105.60, 21.31), "27": (106.08, 21.18), "28": (105.78, 20.97), "30": (106.33, 20.94),
+    "31": (106.68, 20.86), "33": (106.05, 20.65), "34": (106.34, 20.45), "35": (105.92, 20.54), "36": (106.17, 20.42),
+    "37": (105.97, 20.25), "38": (105.78, 19.81), "40": (105.68, 18.67), "42": (105.90, 18.34), "44": (106.60, 17.47),
+    "45": (107.10, 16.82), "46": (107.59, 16.46), "48": (108.22, 16.05), "49": (108.47, 15.57), "51": (108.80, 15.12),
+    "52": (109.22, 13.78), "54": (109.30, 13.09), "56": (109.19, 12.24), "58": (108.99, 11.57), "60": (108.10, 10.93),
+    "62": (108.00, 14.35), "64": (108.00, 13.98), "66": (108.04, 12.67), "67": (107.69, 12.00), "68": (108.44, 11.94),
+    "70": (106.90, 11.54), "72": (106.10, 11.31), "74": (106.65, 10.98), "75": (106.82, 10.95), "77": (107.08, 10.35),
+    "79": (106.70, 10.78), "80": (106.41, 10.54), "82": (106.36, 10.36), "83": (106.38, 10.24), "84": (106.34, 9.93),
+    "86": (105.97, 10.25), "87": (105.63, 10.46), "89": (105.43, 10.38), "91": (105.08, 10.01), "92": (105.78, 10.03),
+    "93": (105.47, 9.78), "94": (105.97, 9.60), "95": (105.72, 9.29), "96": (105.15, 9.18),
+}
+
+
+def test_capitals_inside_their_province_and_detect_is_silent_there():
+    from landgeo.crs import detect, transform
+
+    assert len(CAPITALS) == 64
+    for p in provinces("2004"):
+        lon, lat = CAPITALS[p.code]
+        w, s, e, n = p.extent
+        assert w <= lon <= e and s <= lat <= n, p
+        successor = find_province(p.successor, "2025")
+        w, s, e, n = successor.extent
+        assert w <= lon <= e and s <= lat <= n, successor
+        # a small survey around the capital, in the province's own plane (old meridian) and checked against
+        # both the old province and its 2025 successor: nothing flagged
+        x, y = transform("EPSG:4756", p.crs, [lon - 0.005, lon, lon + 0.005], [lat - 0.005, lat, lat + 0.005])
+        assert detect(x, y, p.crs, f"{p.code}@2004").flags == [], p
+        assert detect(x, y, p.crs, f"{successor.code}@2025").flags == [], (p, successor)
