@@ -133,6 +133,23 @@ def test_unrecognised(text, code):
     assert m.crs is None and code in [f.code for f in m.flags] and not m.ok
 
 
+def test_meridian_typed_as_degrees_minutes_gets_a_hint():
+    # 105°45' typed as 105.45 (a classic hand-made .prj mistake): not accepted, but the right CRS is suggested
+    m = from_wkt(esri_tm("VN2000_TPHCM", 105.45))
+    assert m.crs is None and m.flags[0].code == "crs.non_standard_parameters"
+    assert m.flags[0].details["suggested"] == 9210 and "EPSG:9210" in m.flags[0].message
+    m = from_wkt(esri_tm("VN2000_x", 106.75))  # 106°75' is no angle: no hint
+    assert m.crs is None and "suggested" not in m.flags[0].details
+
+
+def test_compound_crs_with_height_uses_its_horizontal_part():
+    wkt = ('COMPD_CS["VN-2000 / TM-3 105-45 + Hon Dau 1992 height",' + GDAL_WITH_ID
+           + ',VERT_CS["Hon Dau 1992 height",VERT_DATUM["Hon Dau 1992",2005],UNIT["metre",1],AXIS["Up",UP]]]')
+    m = from_wkt(wkt)
+    assert m.crs is not None and m.crs.epsg == 9218 and m.ok
+    assert [f.code for f in m.flags] == ["crs.vertical_ignored"]
+
+
 def test_resolve_accepts_wkt_and_read_prj(tmp_path):
     assert resolve(ARCGIS_HCMC).epsg == 9210
     with pytest.raises(UserError):

@@ -23,6 +23,7 @@ DEPRECATED_CODE = "crs.deprecated_code"
 UNRECOGNISED_WKT = "crs.unrecognised_wkt"
 UNDECLARED = "crs.undeclared"
 NON_STANDARD_PARAMETERS = "crs.non_standard_parameters"
+VERTICAL_IGNORED = "crs.vertical_ignored"
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,10 @@ def from_wkt(text: str) -> WktMatch:
         reason = str(exc).splitlines()[0][:120]
         return WktMatch(None, [Flag(F.UNRECOGNISED_WKT, "error", f"not a readable WKT: {reason}")])
     flags: list[Flag] = []
+    if parsed.is_compound and parsed.sub_crs_list:
+        # e.g. COMPD_CS[VN-2000 / TM-3 ..., Hon Dau 1992 height]: the horizontal part is what we place data with
+        parsed = parsed.sub_crs_list[0]
+        flags.append(Flag(F.VERTICAL_IGNORED, "info", "compound CRS: its vertical part is ignored"))
     declared = _declared_epsg(text)
     if declared in DEPRECATED:
         flags.append(Flag(F.DEPRECATED_CODE, "info",
@@ -188,6 +192,13 @@ def from_wkt(text: str) -> WktMatch:
                               "(if the data really are on WGS 84 they are ~225 m off)"))
             crs = vn
     if crs is None:
+        hint = _dms_hint(datum, tm)
+        if hint is not None:
+            flags.append(Flag(F.NON_STANDARD_PARAMETERS, "error",
+                              f"central meridian {tm['lon0']} looks like {hint.lon0} written in degrees.minutes "
+                              f"({int(tm['lon0'])}°{round((tm['lon0'] % 1) * 100):02d}'): did you mean {hint.code} "
+                              f"({hint.name})?", {**tm, "suggested": hint.epsg}))
+            return WktMatch(None, flags, towgs84)
         flags.append(Flag(F.NON_STANDARD_PARAMETERS, "error",
                           f"{datum} Transverse Mercator with central meridian {tm['lon0']}, k0 {tm['k0']}, "
                           f"false easting {tm['fe']}, false northing {tm['fn']} matches no EPSG CRS landgeo knows", tm))
@@ -203,6 +214,15 @@ def _match_tm(datum: str, tm: dict[str, float]) -> CRS | None:
             and abs(tm["lat0"]) < 1e-9]
     hits.sort(key=lambda c: (c.epsg < 9205 and c.epsg not in (5897, 5898, 5899), c.epsg))
     return hits[0] if hits else None
+
+
+def _dms_hint(datum: str, tm: dict[str, float]) -> CRS | None:
+    """A TM-3 CRS whose meridian is ``tm['lon0']`` read as degrees.minutes (105.45 -> 105°45' = 105.75)."""
+    lon0 = tm["lon0"]
+    minutes = round((lon0 % 1) * 100, 6)
+    if not minutes or minutes >= 60 or abs(minutes - round(minutes)) > 1e-6:
+        return None
+    return _match_tm("VN-2000" if datum == "WGS 84" else datum, {**tm, "lon0": int(lon0) + round(minutes) / 60})
 
 
 def to_esri_wkt(crs: CRS) -> str:
