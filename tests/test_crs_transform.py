@@ -213,3 +213,29 @@ def test_postgis_meta_transform_rejects_missing_srid(db):
 
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         db.execute("SELECT meta.transform(ST_MakePoint(1, 2), 4326)")
+
+
+def test_pending_inlinable_meta_transform_gives_the_same_results(db):
+    # the faster meta.transform waiting for a migration number: applied inside this rolled-back transaction
+    from landgeo.crs.postgis import inline_transform_sql
+
+    pairs = [(9210, 4326), (4326, 9210), (9210, 4756), (4756, 4326), (4326, 4756), (5899, 9210), (3405, 32648),
+             (4326, 3857), (2044, 4326), (4326, 2093), (2044, 9210), (9210, 904756), (904756, 4326), (4326, 904147)]
+    lon, lat = 106.6980, 10.7725
+    before = {}
+    for s, t in pairs:
+        before[(s, t)] = db.execute(
+            "SELECT ST_X(g), ST_Y(g) FROM (SELECT meta.transform(meta.transform("
+            "ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s), %s) AS g) q", (lon, lat, s, t)).fetchone()
+    db.execute(inline_transform_sql())
+    assert db.execute("SELECT prolang <> (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') "
+                      "FROM pg_proc WHERE oid = 'meta.transform(geometry, integer)'::regprocedure").fetchone()[0]
+    for (s, t), (x0, y0) in before.items():
+        x, y = db.execute("SELECT ST_X(g), ST_Y(g) FROM (SELECT meta.transform(meta.transform("
+                          "ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s), %s) AS g) q", (lon, lat, s, t)).fetchone()
+        assert (x, y) == (x0, y0), (s, t)
+    assert db.execute("SELECT meta.transform(NULL::geometry, 4326) IS NULL").fetchone()[0]
+    import psycopg
+
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        db.execute("SELECT meta.transform(ST_MakePoint(1, 2), 4326)")
