@@ -110,12 +110,12 @@ def api(api_db: str, tmp_path_factory):
         proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "2"],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     while True:
         try:
-            if requests.get(f"{base}/conformance", timeout=2).status_code == 200:
+            if requests.get(f"{base}/conformance", timeout=15).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         if proc.poll() is not None or time.time() > deadline:
             proc.kill()

@@ -22,7 +22,9 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.autocommit = True
     conn.execute(
         "SELECT set_config('TimeZone', 'UTC', false), set_config('statement_timeout', %s, false), "
-        "set_config('default_transaction_read_only', 'on', false)",
+        "set_config('default_transaction_read_only', 'on', false), "
+        # pages are small index scans: launching parallel workers costs more than it saves
+        "set_config('max_parallel_workers_per_gather', '0', false)",
         (str(STATEMENT_TIMEOUT_MS),),
     )
     member = conn.execute(

@@ -1,0 +1,317 @@
+"""OGC API – Features throughput: landgeo (pygeoapi + our provider) vs pygeoapi 0.24 stock PostgreSQL provider vs tipg.
+
+Same database (1 M current parcels of one province, a grid of 20 m x 30 m parcels surveyed in VN-2000 / TM-3
+105-45, filled with generate_series — no loaders), same machine, same number of worker processes for every
+server, one run. Scenarios: first page of 1000; a 100-feature bbox page; a page 500 000 features deep (OFFSET for
+the peers, the keyset cursor a client holds after paging that far for landgeo); one item by id; an
+attribute-filtered page (commune_code = ..., 1000 features). Load: ApacheBench (``ab``), fixed concurrency, each
+scenario for a fixed time, in interleaved rounds (best kept). Every answer is checked first (status 200, same
+number of features on every server).
+
+    .venv/bin/python bench/bench_api.py [--rows 1000000] [--seconds 6] [--workers 2] [--concurrency 4]
+
+Needs ``ab`` (apache2-utils) and the ``bench`` extra (tipg, uvicorn). The bench database (``landgeo_bench_api``)
+is built once and reused while it has the requested number of rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from landgeo.db.connect import database_url, url_with_database  # noqa: E402
+from landgeo.db.migrate import migrate  # noqa: E402
+from landgeo.settings import get_settings  # noqa: E402
+
+BENCH_DB = "landgeo_bench_api"
+GRID = 1000  # columns of the parcel grid; rows = n / GRID
+
+FILL_SQL = """
+INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes,
+                           declared_area, address, source_srid, area_srid, valid_from, geom)
+SELECT '79',
+       (26000 + (r / 100) * 10 + (c / 100))::text,
+       1 + ((r %% 100) / 10) * 10 + (c %% 100) / 10,
+       1 + (r %% 10) * 10 + c %% 10,
+       CASE (i * 7) %% 5 WHEN 0 THEN ARRAY['ONT'] WHEN 1 THEN ARRAY['CLN', 'ONT'] WHEN 2 THEN ARRAY['LUC']
+                         WHEN 3 THEN ARRAY['ODT'] ELSE ARRAY['BHK'] END,
+       600 + (i %% 13) * 0.5,
+       'Số ' || (1 + c %% 100) || ' đường ' || (r / 10),
+       9210, 9210, '2020-01-01T00:00:00Z',
+       ST_Transform(ST_Multi(ST_MakeEnvelope(560000 + c * 20.0, 1180000 + r * 30.0,
+                                             560020 + c * 20.0, 1180030 + r * 30.0, 9210)), 4756)
+FROM generate_series(%(lo)s, %(hi)s) AS i, LATERAL (SELECT i / {grid} AS r, i %% {grid} AS c) g
+""".replace("{grid}", str(GRID))
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_bench_db(rows: int) -> str:
+    server = database_url()
+    url = url_with_database(server, BENCH_DB)
+    with psycopg.connect(url_with_database(server, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
+    if exists:
+        with psycopg.connect(url) as conn:
+            have = conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0]
+        if have == rows:
+            log(f"bench database {BENCH_DB}: {have} parcels (reused)")
+            return url
+        with psycopg.connect(url_with_database(server, "postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+    with psycopg.connect(url_with_database(server, "postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    migrate(url, get_settings().migrations_dir, log=lambda *_: None)
+    chunk = 100_000
+    t0 = time.time()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for lo in range(0, rows, chunk):
+            conn.execute(FILL_SQL, {"lo": lo, "hi": min(lo + chunk, rows) - 1})
+            log(f"  filled {min(lo + chunk, rows)} / {rows} parcels ({time.time() - t0:.0f} s)")
+        conn.execute("VACUUM (ANALYZE) landdb.parcel")
+    return url
+
+
+def wait_up(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {url}")
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"server not up: {url}")
+
+
+def start_landgeo(db: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = {**os.environ, "LANDGEO_DATABASE_URL": db, "LANDGEO_API_NO_ACCESS_LOG": "1"}
+    env.pop("PYGEOAPI_OPENAPI", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", str(workers),
+         "--threads", str(threads)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_stock(db: str, port: int, workers: int, threads: int, tmp: Path) -> subprocess.Popen:
+    """pygeoapi 0.24 with its stock PostgreSQL provider on the same table (CRS84 from geom_wgs84)."""
+    import yaml
+
+    from landgeo.api.collections import get_collection
+    from landgeo.api.config import build_config
+
+    parts = urlsplit(db)
+    cfg = build_config()
+    cfg["server"]["url"] = f"http://127.0.0.1:{port}"
+    res = cfg["resources"]["parcels"]
+    res["providers"] = [{
+        "type": "feature", "name": "PostgreSQL", "id_field": "id", "table": "parcel", "geom_field": "geom_wgs84",
+        "properties": [f.name for f in get_collection("parcels").fields],  # the columns landgeo publishes
+        "data": {"host": parts.hostname, "port": parts.port, "dbname": parts.path.lstrip("/"),
+                 "user": unquote(parts.username or ""), "password": unquote(parts.password or ""),
+                 "search_path": ["landdb", "public"]},
+    }]
+    cfg["resources"] = {"parcels": res}
+    config = tmp / "stock-config.yml"  # holds a password: temporary directory only
+    config.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    openapi = tmp / "stock-openapi.yml"
+    env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
+    bindir = Path(sys.executable).parent
+    subprocess.run([str(bindir / "pygeoapi"), "openapi", "generate", str(config), "--output-file", str(openapi)],
+                   env=env, check=True, capture_output=True)
+    return subprocess.Popen(
+        [str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class",
+         "gthread", "--threads", str(threads), "--log-level", "error", "pygeoapi.flask_app:APP"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_tipg(db: str, port: int, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": db, "TIPG_DB_SCHEMAS": '["landdb"]', "TIPG_DB_TABLES": '["landdb.parcel"]',
+           "TIPG_TABLE_CONFIG__landdb_parcel__GEOMCOL": "geom_wgs84", "TIPG_TABLE_CONFIG__landdb_parcel__PK": "id",
+           "TIPG_MAX_FEATURES_PER_QUERY": "10000", "TIPG_DB_SPATIAL_EXTENT": "false",
+           "TIPG_DB_DATETIME_EXTENT": "false"}
+    bindir = Path(sys.executable).parent
+    return subprocess.Popen(
+        [str(bindir / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port), "--workers",
+         str(workers), "--log-level", "error", "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def scenarios(db: str) -> dict[str, dict[str, str]]:
+    """Scenario -> server -> path; paths give the same features on every server."""
+    from landgeo.api.collections import get_collection
+    from landgeo.api.query import ItemsQuery, encode_cursor
+
+    with psycopg.connect(db) as conn:
+        # a 10 x 10 block of parcels in the middle of the grid, as a CRS84 box strictly inside it
+        (x0, y0, x1, y1) = conn.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Transform(ST_SetSRID("
+            "ST_MakeEnvelope(570001, 1185001, 570199, 1185299), 9210), 4756) g) s, "
+            "LATERAL (SELECT ST_Envelope(meta.vn2000_to_wgs84(g)) e) t").fetchone()
+        deep_id = conn.execute("SELECT id FROM landdb.parcel ORDER BY id OFFSET 499999 LIMIT 1").fetchone()[0]
+        commune = conn.execute("SELECT commune_code FROM landdb.parcel WHERE id = 555555").fetchone()[0]
+    bbox = f"{x0 + 2e-6:.7f},{y0 + 2e-6:.7f},{x1 - 2e-6:.7f},{y1 - 2e-6:.7f}"
+    cursor = encode_cursor(ItemsQuery(get_collection("parcels")), [deep_id], None)
+    tg = "/collections/landdb.parcel/items"
+    return {
+        "first page (1000)": {
+            "landgeo": "/collections/parcels/items?limit=1000",
+            "pygeoapi-stock": "/collections/parcels/items?limit=1000&f=json",
+            "tipg": f"{tg}?limit=1000",
+        },
+        "bbox page (~100)": {
+            "landgeo": f"/collections/parcels/items?limit=200&bbox={bbox}",
+            "pygeoapi-stock": f"/collections/parcels/items?limit=200&bbox={bbox}&f=json",
+            "tipg": f"{tg}?limit=200&bbox={bbox}",
+        },
+        "page 500 000 deep (1000)": {
+            "landgeo": f"/collections/parcels/items?limit=1000&cursor={cursor}",
+            "pygeoapi-stock": "/collections/parcels/items?limit=1000&offset=500000&f=json",
+            "tipg": f"{tg}?limit=1000&offset=500000",
+        },
+        "one item by id": {
+            "landgeo": "/collections/parcels/items/123456",
+            "pygeoapi-stock": "/collections/parcels/items/123456?f=json",
+            "tipg": f"{tg}/123456",
+        },
+        "attribute filter (1000)": {
+            "landgeo": f"/collections/parcels/items?limit=1000&commune_code={commune}",
+            "pygeoapi-stock": f"/collections/parcels/items?limit=1000&commune_code={commune}&f=json",
+            "tipg": f"{tg}?limit=1000&commune_code={commune}",
+        },
+    }
+
+
+def check(base: str, path: str) -> tuple[int, int]:
+    """(features, first id) of one answer; exits if it is not a 200 GeoJSON answer."""
+    r = requests.get(base + path, timeout=120)
+    if r.status_code != 200:
+        raise SystemExit(f"{base}{path}: HTTP {r.status_code}: {r.text[:300]}")
+    body = r.json()
+    if body.get("type") == "Feature":
+        return 1, int(body["id"])
+    feats = body["features"]
+    return len(feats), int(feats[0]["id"]) if feats else -1
+
+
+def ab(url: str, seconds: float, concurrency: int) -> float:
+    out = subprocess.run(["ab", "-q", "-t", str(seconds), "-n", "1000000", "-c", str(concurrency), url],
+                         capture_output=True, text=True, timeout=seconds + 120)
+    text = out.stdout
+    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", text)
+    if non2xx and int(non2xx.group(1)):
+        raise SystemExit(f"{url}: {non2xx.group(1)} non-2xx answers under load")
+    exc = re.search(r"Failed requests:\s+(\d+)", text)
+    length_only = re.search(r"Length: (\d+)", text)
+    if exc and int(exc.group(1)) and not (length_only and int(length_only.group(1)) == int(exc.group(1))):
+        raise SystemExit(f"{url}: failed requests under load:\n{text}")
+    match = re.search(r"Requests per second:\s+([\d.]+)", text)
+    if not match:
+        raise SystemExit(f"ab gave no result for {url}:\n{text}\n{out.stderr}")
+    return float(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=6.0, help="load time per scenario and server")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of every server")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (landgeo, stock)")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario (best kept)")
+    parser.add_argument("--only", default=None, help="comma-separated servers (landgeo,pygeoapi-stock,tipg)")
+    args = parser.parse_args()
+    if shutil.which("ab") is None:
+        raise SystemExit("ab (apache2-utils) is required")
+    db = ensure_bench_db(args.rows)
+    paths = scenarios(db)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_api_"))
+    servers = {}
+    procs = []
+    try:
+        wanted = (args.only or "landgeo,pygeoapi-stock,tipg").split(",")
+        for name in wanted:
+            port = free_port()
+            if name == "landgeo":
+                proc = start_landgeo(db, port, args.workers, args.threads)
+            elif name == "pygeoapi-stock":
+                proc = start_stock(db, port, args.workers, args.threads, tmp)
+            elif name == "tipg":
+                proc = start_tipg(db, port, args.workers)
+            else:
+                raise SystemExit(f"unknown server {name}")
+            procs.append(proc)
+            base = f"http://127.0.0.1:{port}"
+            wait_up(base + "/conformance", proc)
+            servers[name] = base
+        log(f"servers: {', '.join(servers)} — {args.workers} worker processes each; ab -c {args.concurrency}, "
+            f"{args.rounds} x {args.seconds:g} s per scenario and server (best kept); machine shared with other "
+            f"jobs (numbers taken under load: load average {os.getloadavg()[0]:.1f})")
+        results: dict[str, dict[str, float]] = {}
+        for scenario, by_server in paths.items():
+            seen = {name: check(base, by_server[name]) for name, base in servers.items()}
+            counts = {n for n, _ in seen.values()}
+            if len(counts) != 1:
+                raise SystemExit(f"{scenario}: servers disagree on the number of features: {seen}")
+            results[scenario] = {name: 0.0 for name in servers}
+            for name, base in servers.items():
+                for _ in range(3):
+                    check(base, by_server[name])  # warm up
+            for _ in range(args.rounds):  # interleaved rounds, best kept: other jobs' load hits every server alike
+                for name, base in servers.items():
+                    rate = ab(base + by_server[name], args.seconds, args.concurrency)
+                    results[scenario][name] = max(results[scenario][name], rate)
+            log(f"{scenario}: {next(iter(counts))} features; " + ", ".join(
+                f"{n} {v:.1f} req/s" for n, v in results[scenario].items()))
+        print_table(results, list(servers))
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def print_table(results: dict[str, dict[str, float]], names: list[str]) -> None:
+    peers = [n for n in names if n != "landgeo"]
+    head = "| scenario | " + " | ".join(f"{n} req/s" for n in names)
+    head += "".join(f" | landgeo / {p}" for p in peers) + " |"
+    print()
+    print(head)
+    print("|" + " --- |" * (1 + len(names) + len(peers)))
+    for scenario, row in results.items():
+        cells = [f"{row[n]:.1f}" for n in names]
+        ratios = [f"{row['landgeo'] / row[p]:.1f}x" if "landgeo" in row and row[p] else "-" for p in peers]
+        print(f"| {scenario} | " + " | ".join(cells + ratios) + " |")
+
+
+if __name__ == "__main__":
+    main()
