@@ -36,3 +36,13 @@ def test_no_literal_password():
     text = CONFIG.read_text(encoding="utf-8")
     assert "postgresql://" not in text and "postgres://" not in text
     assert "password:" not in text.lower() and "@127.0.0.1" not in text
+
+
+def test_every_province_zone_is_offered():
+    """National collections offer the TM-3 CRS of every province, both generations, legacy meridians included."""
+    from landgeo.crs import provinces
+
+    offered = set(collections()["parcels"].crs_uris)
+    for p in provinces():
+        for crs in p.candidate_crs:
+            assert f"http://www.opengis.net/def/crs/EPSG/0/{crs.srid}" in offered, (str(p), crs.srid)
