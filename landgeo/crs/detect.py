@@ -100,12 +100,16 @@ def layout_of(x: np.ndarray, y: np.ndarray) -> str:
     return best if checks[best] >= 0.9 else "unknown"
 
 
-def _fraction_inside(lon: np.ndarray, lat: np.ndarray, extent: tuple[float, float, float, float],
-                     pad: float = 0.0) -> float:
+Boxes = tuple[tuple[float, float, float, float], ...]
+
+
+def _fraction_inside(lon: np.ndarray, lat: np.ndarray, boxes: Boxes, pad: float = 0.0) -> float:
+    """Fraction of the points inside any of the (padded) boxes."""
     if not lon.size:
         return 0.0
-    w, s, e, n = extent
-    inside = (lon >= w - pad) & (lon <= e + pad) & (lat >= s - pad) & (lat <= n + pad)
+    inside = np.zeros(lon.shape, dtype=bool)
+    for w, s, e, n in boxes:
+        inside |= (lon >= w - pad) & (lon <= e + pad) & (lat >= s - pad) & (lat <= n + pad)
     return float(np.mean(inside))
 
 
@@ -136,18 +140,19 @@ def _relation_code(declared: CRS, best: CRS) -> str:
 
 
 def _rank(candidates: list[CRS], x: np.ndarray, y: np.ndarray, province: Province | None,
-          extent: tuple[float, float, float, float], datum: str = "VN-2000") -> list[tuple[CRS, float]]:
-    """Candidates that put the points inside ``extent`` (padded), best first, with the fraction inside.
+          regions: Boxes, datum: str = "VN-2000") -> list[tuple[CRS, float]]:
+    """Candidates that put the points inside ``regions`` (padded), best first, with the fraction inside.
 
     Order: the province's own and legacy TM-3 CRSs, then CRSs on ``datum`` (the declared one; extents cannot
     tell datums apart), UTM before other meridians, then by fraction inside and closeness to the centre.
     """
     preferred = [c.epsg for c in province.candidate_crs] if province else []
     scored = []
-    cx, cy = (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2
+    cx = (min(b[0] for b in regions) + max(b[2] for b in regions)) / 2
+    cy = (min(b[1] for b in regions) + max(b[3] for b in regions)) / 2
     for crs in candidates:
         lon, lat = _to_lonlat(crs, x, y)
-        inside = _fraction_inside(lon, lat, extent, PROVINCE_PAD_DEG if province else 0.0)
+        inside = _fraction_inside(lon, lat, regions, PROVINCE_PAD_DEG if province else 0.0)
         if inside >= INSIDE_OK:
             centre = float(np.hypot(np.nanmedian(lon) - cx, np.nanmedian(lat) - cy))
             scored.append((crs, inside, centre))
@@ -228,16 +233,16 @@ def detect(x: ArrayLike, y: ArrayLike, declared: CRS | str | int | None = None, 
     if decl is None:
         flags.append(Flag(F.UNDECLARED, "warning", "no CRS declared; candidates are inferred from the coordinates"))
 
-    extent = prov.extent if prov and prov.extent else VIETNAM_EXTENT
+    regions: Boxes = prov.extents if prov and prov.extents else (VIETNAM_EXTENT,)
     candidates: list[CRS] = []
 
     # 2. Where does the declared CRS put the points?
     if decl_eff is not None:
         lon, lat = _to_lonlat(decl_eff, xs, ys)
-        in_vn = _fraction_inside(lon, lat, VIETNAM_EXTENT)
-        in_prov = _fraction_inside(lon, lat, extent, PROVINCE_PAD_DEG) if prov else in_vn
+        in_vn = _fraction_inside(lon, lat, (VIETNAM_EXTENT,))
+        in_prov = _fraction_inside(lon, lat, regions, PROVINCE_PAD_DEG) if prov else in_vn
         if in_vn < INSIDE_OK or in_prov < INSIDE_OK:
-            ranked = _rank(_hypotheses(decl_eff, layout), xs, ys, prov, extent,
+            ranked = _rank(_hypotheses(decl_eff, layout), xs, ys, prov, regions,
                            datum="VN-2000" if decl_eff.datum == "HN-72" else decl_eff.datum)
             alternatives = [(c, f) for c, f in ranked if c != decl_eff]
             if alternatives and (in_prov < 0.5 or in_vn < 0.5):
@@ -268,7 +273,7 @@ def detect(x: ArrayLike, y: ArrayLike, declared: CRS | str | int | None = None, 
                               f"{prov.code} {prov.name} ({', '.join(str(c.lon0) for c in prov.candidate_crs)}); "
                               "the points are plausible, check the source", {"declared": decl_eff.epsg}))
     else:
-        ranked = _rank(_hypotheses(None, layout), xs, ys, prov, extent) if layout != "unknown" else []
+        ranked = _rank(_hypotheses(None, layout), xs, ys, prov, regions) if layout != "unknown" else []
         candidates = [c for c, _ in ranked]
         if layout == "unknown" or not candidates:
             flags.append(Flag(F.OUTSIDE_VIETNAM, "error",

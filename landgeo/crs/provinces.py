@@ -31,8 +31,9 @@ MERIDIAN_OVERRIDES_ENV = "LANDGEO_CRS_MERIDIANS"
 class Province:
     """A province of one generation, its central meridian ``lon0`` and TM-3 ``crs``.
 
-    ``extent`` is an approximate (west, south, east, north) box in degrees, for plausibility checks
-    only. ``predecessors`` (2025) are the 2004 codes merged into it; ``successor`` (2004) the 2025 code.
+    ``extents`` are approximate (west, south, east, north) boxes in degrees (one per part: mainland,
+    islands; a 2025 province has its predecessors'), for plausibility checks only; ``extent`` bounds them all.
+    ``predecessors`` (2025) are the 2004 codes merged into it; ``successor`` (2004) the 2025 code.
     ``legacy_lon0s`` (2025) are the meridians of its predecessors, which existing cadastral data keep.
     """
 
@@ -45,10 +46,18 @@ class Province:
     predecessors: tuple[str, ...] = ()
     successor: str | None = None
     legacy_lon0s: tuple[float, ...] = ()
-    extent: tuple[float, float, float, float] | None = None
+    extents: tuple[tuple[float, float, float, float], ...] = ()
     conflicting_lon0: str = ""
     lon0_overridden: bool = False
     source: str = field(default="", repr=False, compare=False)
+
+    @property
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """The box around all ``extents`` (None when unknown)."""
+        if not self.extents:
+            return None
+        return (min(b[0] for b in self.extents), min(b[1] for b in self.extents),
+                max(b[2] for b in self.extents), max(b[3] for b in self.extents))
 
     @property
     def candidate_crs(self) -> list[CRS]:
@@ -94,8 +103,10 @@ def _clean_name(name: str) -> str:
 def _load(overrides_key: str) -> tuple[Province, ...]:
     overrides = _overrides()
     meridian_old = {row["province_en"]: row for row in _read("central_meridians_old_63.csv")}
-    extents = {row["province_code_2004"]: tuple(float(row[k]) for k in ("west", "south", "east", "north"))
-               for row in _read("province_extents_2004.csv")}
+    extents: dict[str, list[tuple[float, ...]]] = {}
+    for row in _read("province_extents_2004.csv"):
+        extents.setdefault(row["province_code_2004"], []).append(
+            tuple(float(row[k]) for k in ("west", "south", "east", "north")))
     names_2025 = {row["province_code"]: row["province_name_vi"] for row in _read("province_codes_2025.csv")}
     old_rows = _read("provinces_2004.csv")
     old: list[Province] = []
@@ -108,7 +119,7 @@ def _load(overrides_key: str) -> tuple[Province, ...]:
         old.append(Province(
             code=code, name=_clean_name(row["province_vi"]), generation="2004", lon0=lon0,
             crs=tm3_crs_for_meridian(lon0), name_en=row["province_en"], successor=row["successor_code_2025"],
-            extent=extents.get(code), lon0_overridden=(code, "2004") in overrides,
+            extents=tuple(extents.get(code, ())), lon0_overridden=(code, "2004") in overrides,
             source=f"code: {row['source']}; meridian: {m['source']}",
         ))
     new: list[Province] = []
@@ -116,9 +127,7 @@ def _load(overrides_key: str) -> tuple[Province, ...]:
         code = row["province_code_2025"]
         preds = tuple(p.code for p in old if p.successor == code)
         legacy = tuple(sorted({p.lon0 for p in old if p.successor == code}))
-        boxes = [p.extent for p in old if p.successor == code and p.extent]
-        extent = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
-                  max(b[3] for b in boxes)) if boxes else None
+        boxes = tuple(box for p in old if p.successor == code for box in p.extents)
         lon0 = overrides.get((code, "2025"), float(row["lon0_deg"]))
         name = names_2025.get(code, row["province_vi"])
         for prefix in ("Thành phố ", "Tỉnh "):
@@ -127,7 +136,7 @@ def _load(overrides_key: str) -> tuple[Province, ...]:
         new.append(Province(
             code=code, name=name, generation="2025", lon0=lon0, crs=tm3_crs_for_meridian(lon0),
             name_en=strip_diacritics(name), predecessors=preds,
-            legacy_lon0s=legacy, extent=extent, conflicting_lon0=row["conflicting_value_seen"],
+            legacy_lon0s=legacy, extents=boxes, conflicting_lon0=row["conflicting_value_seen"],
             lon0_overridden=(code, "2025") in overrides, source=row["source"],
         ))
     return tuple(new) + tuple(old)
