@@ -222,3 +222,20 @@ def test_capitals_inside_their_province_and_detect_is_silent_there():
         x, y = transform("EPSG:4756", p.crs, [lon - 0.005, lon, lon + 0.005], [lat - 0.005, lat, lat + 0.005])
         assert detect(x, y, p.crs, f"{p.code}@2004").flags == [], p
         assert detect(x, y, p.crs, f"{successor.code}@2025").flags == [], (p, successor)
+
+
+def test_old_codes_and_successors_agree_with_the_2025_merger_table():
+    # independent check of provinces_2004.csv (secondary transcription) against the 2025 meridian table's
+    # "merged_from" column and the 2025 codes: a 2025 province keeps the code of one of its predecessors
+    from landgeo.crs.names import normalise_name
+
+    for row in _rows("central_meridians_new_34_2025.csv"):
+        p = find_province(row["province_code_2025"], "2025")
+        merged = {normalise_name(part) for part in row["merged_from"].split("+")}
+        preds = {find_province(c, "2004") for c in p.predecessors}
+        assert merged == {normalise_name(q.name) for q in preds} - ({"hatay"} if p.code == "01" else set()), p
+        assert p.code in p.predecessors, p
+        assert normalise_name(p.name) in {normalise_name(q.name) for q in preds} | {"hue"}, p
+        # the meridians of the predecessors are the table's "legacy" ones
+        legacy = {part.strip() for part in row["legacy_lon0_of_merged_units"].split(";")}
+        assert {f"{int(v)}°{round(v % 1 * 60):02d}'" for v in p.legacy_lon0s} == legacy, p
