@@ -133,6 +133,12 @@ def _orientation(poly) -> tuple[float, float, float]:
     return math.atan2(e2[1], e2[0]), l2, l1
 
 
+def _polygonal(geom):
+    """The polygons of a geometry (overlays can return collections with stray lines or points)."""
+    polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+    return MultiPolygon(polys) if polys else Polygon()
+
+
 def _connect(roads: list[tuple], area, max_gap: float = 80.0) -> list[tuple]:
     """Split roads into single lines and extend each loose end to the nearest other road within ``max_gap``.
 
@@ -241,7 +247,7 @@ class _Builder:
         w, h = AREA_SIZE
         f = _noise(rng, 5)
         t = np.linspace(0, 1, 121, endpoint=False)
-        per = 2 * (w + h)
+        per = 2 * ((w - 120) + (h - 120))  # perimeter of the inner rectangle walked below
         s = t * per
         pts = []
         for si in s:  # walk the rectangle [60, w-60] x [60, h-60]
@@ -357,7 +363,7 @@ class _Builder:
         for line, width, _kind, name in self.canals:
             items.append((line.buffer(width / 2, cap_style="flat", join_style="mitre"), "DTL", name))
         for poly, code, name in items:
-            poly = shapely.set_precision(poly.intersection(self.area).difference(taken), GRID)
+            poly = _polygonal(shapely.set_precision(poly.intersection(self.area).difference(taken), GRID))
             if poly.is_empty or poly.area < 1:
                 continue
             taken = shapely.union(taken, poly, grid_size=GRID)
@@ -392,7 +398,7 @@ class _Builder:
                     if piece.geom_type == "Polygon" and piece.area > 0.01:
                         records += self._fields(piece, commune)
             for poly, luc, name in self.corridor_polys:
-                part = shapely.intersection(poly, cpoly, grid_size=GRID)
+                part = _polygonal(shapely.intersection(poly, cpoly, grid_size=GRID))
                 if part.is_empty:
                     continue
                 # cut corridors at the sheet grid so each piece sits on one sheet
