@@ -154,6 +154,11 @@ def test_detect_shapefile_wrong_meridian(run_cli, tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     assert "error: crs.wrong_meridian" in r.stdout and "suggests: EPSG:5897" in r.stdout
     assert "result: errors found" in r.stdout
+    r = run_cli("crs", "detect", str(shp), "-p", "Hà Nội", "--json")
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["declared"] == "EPSG:9210" and out["candidates"][0] == "EPSG:5897" and out["ok"] is False
+    assert [f["code"] for f in out["flags"]] == ["crs.wrong_meridian"] and out["province"] == "01@2025"
 
 
 def test_detect_shapefile_without_prj(run_cli, tmp_path):

@@ -188,9 +188,27 @@ def detect_(
     province: str = typer.Option(None, "--province", "-p", help="Province the data belong to (code or name)."),
     layer: str = typer.Option(None, "--layer", "-l", help="Layer of a multi-layer file (GeoPackage)."),
     crs: str = typer.Option(None, "--crs", help="Check this CRS instead of what the file declares."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
 ) -> None:
     """What FILE declares, what its coordinates suggest, and flagged errors. Exit 1 when an error is flagged."""
     info, result = detect_file(path, province=province, layer=layer, declared=crs)
+    flags = list(info.wkt_flags) + list(result.flags)
+    ok = result.ok and not any(f.severity == "error" for f in info.wkt_flags)
+    if as_json:
+        declared = resolve(crs) if crs else info.declared
+        typer.echo(json.dumps({
+            "file": info.path, "layer": info.layer, "features": info.feature_count,
+            "declared": declared.code if declared else None,
+            "declared_from": "--crs" if crs else info.declared_from,
+            "province": f"{result.province.code}@{result.province.generation}" if result.province else None,
+            "layout": result.layout, "vertices": int(info.x.size),
+            "candidates": [c.code for c in result.candidates],
+            "flags": [{"code": f.code, "severity": f.severity, "message": f.message} for f in flags],
+            "ok": ok,
+        }, ensure_ascii=False, indent=1))
+        if not ok:
+            raise typer.Exit(1)
+        return
     typer.echo(f"file: {info.path}" + (f" (layer {info.layer})" if info.layer else ""))
     typer.echo(f"features: {info.feature_count}")
     if crs:
@@ -216,10 +234,8 @@ def detect_(
         typer.echo("suggests: " + ", ".join(f"{c.code} ({c.name})" for c in result.candidates[:5]))
     else:
         typer.echo("suggests: nothing")
-    flags = list(info.wkt_flags) + list(result.flags)
     for f in flags:
         typer.echo(f"{f.severity}: {f.code}: {f.message}")
-    ok = result.ok and not any(f.severity == "error" for f in info.wkt_flags)
     typer.echo("result: ok" if ok else "result: errors found")
     if not ok:
         raise typer.Exit(1)
