@@ -10,9 +10,11 @@ target, with the lineage row, all inside the load's one transaction.
   changed geometry or attribute closes the old version and opens a new one, linked in
   ``landdb.parcel_history`` with event ``update``; a new key is inserted.
 
-Set-based checks before the merge: natural-key duplicates within the file (every copy rejected, since the
-file does not say which one is right), keys already current (append), and
-:func:`landgeo.validation.check_table` on the staging table when the validation package provides it.
+Append and replace merge batch by batch while the file is still being read (the database inserts batch k
+while Python checks batch k + 1: the two cores work at once); upsert merges once the whole file is staged.
+Set-based checks (:func:`landgeo.validation.check_table` on the staging table) run when the whole file is
+staged: natural-key duplicates within the file reject every copy (the file does not say which one is right)
+— copies already merged are taken out again, inside the same transaction, before anything is committed.
 """
 
 from __future__ import annotations
@@ -56,11 +58,12 @@ def set_checks(conn: Connection, st: StagingTable, target: Target, mode: str, wh
 
     :func:`landgeo.validation.check_table` runs there (``which`` = ``all``, or ``keys`` for the natural-key
     duplicates only); findings whose code is in ``rejecting`` mark their features rejected, the others are
-    returned to be recorded with the batch. With ``--mode append``, keys already current are rejected.
+    returned to be recorded with the batch.
     """
     from landgeo.validation import check_table
 
-    conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(st.ident))
+    if which == "all":
+        conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(st.ident))
     conn.execute(sql.SQL("ANALYZE {}").format(st.ident))
     checks = None if which == "all" else list(rejecting)
     kept = []
@@ -71,14 +74,6 @@ def set_checks(conn: Connection, st: StagingTable, target: Target, mode: str, wh
                          (finding.code, finding.message_en, finding.feature_index))
         else:
             kept.append(finding)
-    keys = _key_cols(target)
-    if mode == "append" and keys:
-        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in keys)
-        current = sql.SQL("t.valid_to IS NULL") if target.id != "admin-units" else sql.SQL("true")
-        exists = sql.SQL("EXISTS (SELECT 1 FROM {}.{} t WHERE {} AND {})").format(
-            sql.Identifier(target.schema), sql.Identifier(target.table), match, current)
-        mark(conn, st, exists, "load.already_current",
-             sql.Literal("already in the database as a current version (use --mode upsert or --mode replace)"))
     return kept
 
 
@@ -93,91 +88,119 @@ def take_rejects(conn: Connection, st: StagingTable) -> list[tuple]:
     return [(r[0], r[1], r[2], r[3], dict(zip(fields, r[4:], strict=True))) for r in rows]
 
 
-def merge(conn: Connection, st: StagingTable, target: Target, mode: str, batch_id: int,
-          source_srid: int) -> dict[str, int]:
-    """Write the staged rows into the target according to ``mode``; return the counts."""
-    columns = table_columns(conn, target)
-    fields = [f.name for f in target.fields if f.name in columns]
-    tbl = sql.SQL("{}.{}").format(sql.Identifier(target.schema), sql.Identifier(target.table))
-    now = sql.SQL("current_date") if columns.get("valid_from") == "date" else sql.SQL("now()")
+class Merger:
+    """Builds and runs the statements that write staged rows into the target (one load, one transaction)."""
 
-    select_items = []
-    insert_cols = []
-    for name in fields:
-        insert_cols.append(name)
-        if name == "valid_from":
-            select_items.append(sql.SQL("coalesce(s.valid_from, {})").format(now))
-        elif columns[name] in ("numeric",):
-            select_items.append(sql.SQL("s.{}::numeric").format(sql.Identifier(name)))
-        else:
-            select_items.append(sql.SQL("s.{}").format(sql.Identifier(name)))
-    extra_join = sql.SQL("")
-    params: list = []
-    if "source_srid" in columns:
-        insert_cols.append("source_srid")
-        select_items.append(sql.Literal(source_srid))
-    if "area_srid" in columns:
-        insert_cols.append("area_srid")
-        select_items.append(sql.SQL("s.area_srid"))
-    if "attributes" in columns:
-        insert_cols.append("attributes")
-        select_items.append(sql.SQL("coalesce(s.attributes, '{}'::jsonb)"))
-    insert_cols += ["batch_id", "geom"]
-    select_items += [sql.Literal(batch_id), sql.SQL("ST_Multi(s.geom)") if target.geometry_type.startswith("Multi")
-                     else sql.SQL("s.geom")]
-    cols_sql = sql.SQL(", ").join(sql.Identifier(c) for c in insert_cols)
-    sel_sql = sql.SQL(", ").join(select_items)
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "closed": 0}
-    key = _key_cols(target)
+    def __init__(self, conn: Connection, st: StagingTable, target: Target, mode: str, batch_id: int,
+                 source_srid: int) -> None:
+        self.conn, self.st, self.target, self.mode, self.batch_id = conn, st, target, mode, batch_id
+        self.columns = columns = table_columns(conn, target)
+        self.fields = [f.name for f in target.fields if f.name in columns]
+        self.tbl = sql.SQL("{}.{}").format(sql.Identifier(target.schema), sql.Identifier(target.table))
+        self.key = _key_cols(target)
+        self.counts = {"inserted": 0, "updated": 0, "unchanged": 0, "closed": 0}
+        dated = columns.get("valid_to") == "date"
+        self.close_to = sql.SQL("current_date") if dated else sql.SQL("now()")
+        now = sql.SQL("current_date") if columns.get("valid_from") == "date" else sql.SQL("now()")
+        select_items, insert_cols = [], []
+        for name in self.fields:
+            insert_cols.append(name)
+            if name == "valid_from":
+                select_items.append(sql.SQL("coalesce(s.valid_from, {})").format(now))
+            elif columns[name] == "numeric":
+                select_items.append(sql.SQL("s.{}::numeric").format(sql.Identifier(name)))
+            else:
+                select_items.append(sql.SQL("s.{}").format(sql.Identifier(name)))
+        if "source_srid" in columns:
+            insert_cols.append("source_srid")
+            select_items.append(sql.Literal(source_srid))
+        if "area_srid" in columns:
+            insert_cols.append("area_srid")
+            select_items.append(sql.SQL("s.area_srid"))
+        if "attributes" in columns:
+            insert_cols.append("attributes")
+            select_items.append(sql.SQL("coalesce(s.attributes, '{}'::jsonb)"))
+        insert_cols += ["batch_id", "geom"]
+        select_items += [sql.Literal(batch_id), sql.SQL("ST_Multi(s.geom)")
+                         if target.geometry_type.startswith("Multi") else sql.SQL("s.geom")]
+        self.cols_sql = sql.SQL(", ").join(sql.Identifier(c) for c in insert_cols)
+        self.sel_sql = sql.SQL(", ").join(select_items)
+        # a partial unique index on current versions: second copies of a key are skipped, then rejected
+        self.on_conflict = sql.SQL(" ON CONFLICT DO NOTHING") if target.id in ("parcels", "map-sheets") \
+            else sql.SQL("")
 
-    if mode == "replace":
-        scope = REPLACE_SCOPE.get(target.id, "province_code")
-        close_to = sql.SQL("current_date") if columns.get("valid_to") == "date" else sql.SQL("now()")
-        counts["closed"] = conn.execute(sql.SQL(
-            "UPDATE {} t SET valid_to = {} WHERE t.valid_to IS NULL AND t.{} IN (SELECT DISTINCT {} FROM {})").format(
-            tbl, close_to, sql.Identifier(scope), sql.Identifier(scope), st.ident)).rowcount
-    if mode in ("append", "replace"):
-        counts["inserted"] = conn.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{}").format(tbl, cols_sql, sel_sql, st.ident, extra_join),
-            params).rowcount
-        return counts
+    def _range(self, lo: int, hi: int) -> sql.Composable:
+        return sql.SQL("s.feature_index >= {} AND s.feature_index < {}").format(sql.Literal(lo), sql.Literal(hi))
 
-    # upsert by natural key
-    match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in key)
-    compare = [c for c in fields if c not in key and c not in ("valid_from", "valid_to")]
-    differs = sql.SQL(" OR ").join(
-        [sql.SQL("t.{0} IS DISTINCT FROM s.{0}").format(sql.Identifier(c)) if columns[c] != "numeric"
-         else sql.SQL("t.{0} IS DISTINCT FROM round(s.{0}::numeric, 2)").format(sql.Identifier(c)) for c in compare]
-        + [sql.SQL("NOT ST_OrderingEquals(t.geom, ST_Multi(s.geom))") if target.geometry_type.startswith("Multi")
-           else sql.SQL("NOT ST_OrderingEquals(t.geom, s.geom)")])
-    partitioned = target.id == "parcels"
-    pk_extra = sql.SQL(", t.province_code") if partitioned else sql.SQL("")
-    conn.execute(sql.SQL(
-        "CREATE TEMP TABLE _upsert ON COMMIT DROP AS SELECT s.feature_index, t.id AS old_id{}, ({}) AS changed "
-        "FROM {} s JOIN {} t ON {} AND t.valid_to IS NULL").format(pk_extra, differs, st.ident, tbl, match))
-    counts["unchanged"] = conn.execute("SELECT count(*) FROM _upsert WHERE NOT changed").fetchone()[0]
-    close_to = sql.SQL("current_date") if columns.get("valid_to") == "date" else sql.SQL("now()")
-    same_partition = sql.SQL(" AND t.province_code = u.province_code") if partitioned else sql.SQL("")
-    counts["updated"] = conn.execute(sql.SQL(
-        "UPDATE {} t SET valid_to = {} FROM _upsert u WHERE u.changed AND t.id = u.old_id{}").format(
-        tbl, close_to, same_partition)).rowcount
-    # new versions: changed rows and new keys; history links old -> new
-    returning = sql.SQL(", ").join(sql.SQL("i.{}").format(sql.Identifier(c)) for c in key)
-    conn.execute(sql.SQL(
-        "CREATE TEMP TABLE _inserted ON COMMIT DROP AS WITH i AS ("
-        "INSERT INTO {} ({}) SELECT {} FROM {} s{} WHERE NOT EXISTS "
-        "(SELECT 1 FROM _upsert u WHERE u.feature_index = s.feature_index AND NOT u.changed) RETURNING id, {}) "
-        "SELECT i.id, {} FROM i").format(
-        tbl, cols_sql, sel_sql, st.ident, extra_join,
-        sql.SQL(", ").join(sql.Identifier(c) for c in key), returning), params)
-    if target.id == "parcels":
+    # -- append / replace, batch by batch ------------------------------------------------------------------
+    def merge_range(self, lo: int, hi: int) -> None:
+        """Merge the staged rows with ``lo <= feature_index < hi`` (append or replace)."""
+        rng = self._range(lo, hi)
+        ours = sql.SQL("t.batch_id IS DISTINCT FROM {}").format(sql.Literal(self.batch_id))
+        if self.mode == "replace":
+            scope = sql.Identifier(REPLACE_SCOPE.get(self.target.id, "province_code"))
+            self.counts["closed"] += self.conn.execute(sql.SQL(
+                "UPDATE {} t SET valid_to = {} WHERE t.valid_to IS NULL AND {} AND t.{} IN "
+                "(SELECT DISTINCT s.{} FROM {} s WHERE {})").format(
+                self.tbl, self.close_to, ours, scope, scope, self.st.ident, rng)).rowcount
+        elif self.key:
+            match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in self.key)
+            current = sql.SQL("t.valid_to IS NULL") if self.target.id != "admin-units" else sql.SQL("true")
+            exists = sql.SQL("{} AND EXISTS (SELECT 1 FROM {} t WHERE {} AND {} AND {})").format(
+                rng, self.tbl, match, current, ours)
+            mark(self.conn, self.st, exists, "load.already_current",
+                 sql.Literal("already in the database as a current version (use --mode upsert or --mode replace)"))
+        self.counts["inserted"] += self.conn.execute(sql.SQL(
+            "INSERT INTO {} ({}) SELECT {} FROM {} s WHERE {} AND s.reject_code IS NULL{}").format(
+            self.tbl, self.cols_sql, self.sel_sql, self.st.ident, rng, self.on_conflict)).rowcount
+
+    def take_back(self) -> int:
+        """Remove from the target the rows of this load whose staged row was rejected by a set-based check."""
+        if not self.key:
+            return 0
+        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in self.key)
+        removed = self.conn.execute(sql.SQL(
+            "DELETE FROM {} t USING {} s WHERE t.batch_id = %s AND s.reject_code IS NOT NULL AND {}").format(
+            self.tbl, self.st.ident, match), (self.batch_id,)).rowcount
+        self.counts["inserted"] -= removed
+        return removed
+
+    # -- upsert, once the file is staged -------------------------------------------------------------------
+    def upsert(self) -> None:
+        """Upsert by natural key: unchanged rows stay, changed ones get a new version linked to the old."""
+        conn, st, tbl, key, columns = self.conn, self.st, self.tbl, self.key, self.columns
+        counts = self.counts
+        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in key)
+        compare = [c for c in self.fields if c not in key and c not in ("valid_from", "valid_to")]
+        differs = sql.SQL(" OR ").join(
+            [sql.SQL("t.{0} IS DISTINCT FROM s.{0}").format(sql.Identifier(c)) if columns[c] != "numeric"
+             else sql.SQL("t.{0} IS DISTINCT FROM round(s.{0}::numeric, 2)").format(sql.Identifier(c))
+             for c in compare]
+            + [sql.SQL("NOT ST_OrderingEquals(t.geom, ST_Multi(s.geom))")
+               if self.target.geometry_type.startswith("Multi") else sql.SQL("NOT ST_OrderingEquals(t.geom, s.geom)")])
+        partitioned = self.target.id == "parcels"
+        pk_extra = sql.SQL(", t.province_code") if partitioned else sql.SQL("")
         conn.execute(sql.SQL(
-            "INSERT INTO landdb.parcel_history (parent_id, child_id, event, batch_id) "
-            "SELECT u.old_id, n.id, 'update', %s FROM _upsert u JOIN {} s ON s.feature_index = u.feature_index "
-            "JOIN _inserted n ON {} WHERE u.changed").format(
-            st.ident, sql.SQL(" AND ").join(sql.SQL("n.{0} = s.{0}").format(sql.Identifier(c)) for c in key)),
-            (batch_id,))
-    total = conn.execute("SELECT count(*) FROM _inserted").fetchone()[0]
-    counts["inserted"] = total - counts["updated"]
-    conn.execute("DROP TABLE _upsert, _inserted")
-    return counts
+            "CREATE TEMP TABLE _upsert ON COMMIT DROP AS SELECT s.feature_index, t.id AS old_id{}, ({}) AS changed "
+            "FROM {} s JOIN {} t ON {} AND t.valid_to IS NULL").format(pk_extra, differs, st.ident, tbl, match))
+        counts["unchanged"] = conn.execute("SELECT count(*) FROM _upsert WHERE NOT changed").fetchone()[0]
+        same_partition = sql.SQL(" AND t.province_code = u.province_code") if partitioned else sql.SQL("")
+        counts["updated"] = conn.execute(sql.SQL(
+            "UPDATE {} t SET valid_to = {} FROM _upsert u WHERE u.changed AND t.id = u.old_id{}").format(
+            tbl, self.close_to, same_partition)).rowcount
+        keys_sql = sql.SQL(", ").join(sql.Identifier(c) for c in key)
+        conn.execute(sql.SQL(
+            "CREATE TEMP TABLE _inserted ON COMMIT DROP AS WITH i AS ("
+            "INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT EXISTS "
+            "(SELECT 1 FROM _upsert u WHERE u.feature_index = s.feature_index AND NOT u.changed) "
+            "RETURNING id, {}) SELECT * FROM i").format(tbl, self.cols_sql, self.sel_sql, st.ident, keys_sql))
+        if self.target.id == "parcels":
+            conn.execute(sql.SQL(
+                "INSERT INTO landdb.parcel_history (parent_id, child_id, event, batch_id) "
+                "SELECT u.old_id, n.id, 'update', %s FROM _upsert u JOIN {} s ON s.feature_index = u.feature_index "
+                "JOIN _inserted n ON {} WHERE u.changed").format(
+                st.ident, sql.SQL(" AND ").join(sql.SQL("n.{0} = s.{0}").format(sql.Identifier(c)) for c in key)),
+                (self.batch_id,))
+        total = conn.execute("SELECT count(*) FROM _inserted").fetchone()[0]
+        counts["inserted"] = total - counts["updated"]
+        conn.execute("DROP TABLE _upsert, _inserted")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,7 +32,7 @@ from landgeo.errors import UserError
 from loaders import encoding as enc
 from loaders.crs import CANONICAL_SRID, CrsPlan, check_coordinates, source_crs
 from loaders.map import FieldMapping, build_mapping, convert
-from loaders.merge import merge, set_checks, take_rejects
+from loaders.merge import Merger, set_checks, take_rejects
 from loaders.read import Batch, Source, open_source
 from loaders.report import RejectsWriter
 from loaders.stage import StagingTable
@@ -87,6 +89,7 @@ class LoadResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     previous_batch: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _quiet(stage: str, done: int, total: int | None) -> None:
@@ -199,6 +202,59 @@ class _Text:
         return pa.array(out, pa.string())
 
 
+class _DatabaseThread:
+    """Runs the load's database work (COPY, per-batch merge) on its own thread, one task at a time.
+
+    The connection is used by this thread only while the file streams, so Python's checks of batch k + 1 run
+    while PostgreSQL writes batch k. At most ``depth`` tasks wait: memory stays bounded. The first error
+    stops the work and is raised in the loading thread.
+    """
+
+    def __init__(self, depth: int = 2) -> None:
+        self.tasks: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.busy = 0.0
+        self.thread = threading.Thread(target=self._run, name="landgeo-load-db", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            task = self.tasks.get()
+            if task is None:
+                return
+            if self.error is not None:
+                continue
+            t0 = time.monotonic()
+            try:
+                task()
+            except BaseException as exc:  # noqa: BLE001 - handed to the loading thread
+                self.error = exc
+            self.busy += time.monotonic() - t0
+
+    def submit(self, task) -> None:
+        if self.error is not None:
+            raise self.error
+        self.tasks.put(task)
+
+    def finish(self) -> None:
+        """Wait for every task; raise the first error."""
+        self.tasks.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        """Stop after the running task (on an error or Ctrl-C in the loading thread)."""
+        self.error = self.error or RuntimeError("load abandoned")
+        try:
+            while True:
+                self.tasks.get_nowait()
+        except queue.Empty:
+            pass
+        self.tasks.put(None)
+        self.thread.join()
+
+
 def _province_lookup(conn) -> dict[str, str]:
     """Commune code -> province code from landdb.admin_unit (current units; via the district before 2025)."""
     rows = conn.execute("""
@@ -259,43 +315,73 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
             return result
         provinces_of = _province_lookup(conn) if "province_code" in {f.name for f in target.fields} else {}
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"landgeo.load:{target.id}",))
-        staging = StagingTable(conn, target, extra={"area_srid": "integer"} if target.id == "parcels" else None)
-        staging.create()
-        counts: Counter = Counter()
-        warnings: Counter = Counter()
-        zone_cache: dict[str, int | None] = {}
-        total = source.feature_count
-        for batch in source.batches(options.batch_size):
-            if batch.start == 0:
-                text.decide(batch)
-                result.notes.append(text.note)
-            _load_batch(batch, target, mapping, plan, text, options, staging, rejects, counts, warnings,
-                        provinces_of, zone_cache, where)
-            progress("read", batch.start + batch.count, total)
-        result.notes.extend(plan.notes)
-        progress("checks", 0, None)
-        findings_by_code = _set_stage(conn, staging, target, options, plan, rejects, counts)
-        progress("merge", 0, None)
         batch_id = conn.execute(
             "INSERT INTO meta.load_batch (target, source_path, source_sha256, source_format, source_layer, crs_in, "
             "crs_out, mode, options, counts, status, started_at) VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, '{}'::jsonb, 'committed', %s) RETURNING id",
             (target.id, str(source.path.resolve()), sha, source.format, source.layer, plan.source.code,
              f"EPSG:{CANONICAL_SRID}", options.mode, json.dumps(identity), started_at)).fetchone()[0]
+        staging = StagingTable(conn, target, extra={"area_srid": "integer"} if target.id == "parcels" else None)
+        staging.create()
+        merger = Merger(conn, staging, target, options.mode, batch_id, plan.srid)
+        incremental = options.mode in ("append", "replace")
+        counts: Counter = Counter()
+        warnings: Counter = Counter()
+        timings: dict[str, float] = {}
+        zone_cache: dict[str, int | None] = {}
+        total = source.feature_count
+        db = _DatabaseThread()
+        t0 = time.monotonic()
+        try:
+            for batch in source.batches(options.batch_size):
+                if batch.start == 0:
+                    text.decide(batch)
+                    result.notes.append(text.note)
+                data, rows = _load_batch(batch, target, mapping, plan, text, options, staging, rejects, counts,
+                                         warnings, provinces_of, zone_cache, where)
+                lo, hi = batch.start, batch.start + batch.count
+
+                def task(data=data, rows=rows, lo=lo, hi=hi) -> None:
+                    staging.write(data, rows)
+                    if incremental and rows:
+                        merger.merge_range(lo, hi)
+
+                db.submit(task)
+                progress("read", hi, total)
+            db.finish()
+        except BaseException:
+            db.abandon()
+            raise
+        timings["stream"] = time.monotonic() - t0
+        timings["database_busy_while_streaming"] = db.busy
+        result.notes.extend(plan.notes)
+        progress("checks", 0, None)
+        t0 = time.monotonic()
+        findings_by_code = _set_stage(conn, staging, target, options, plan, rejects, counts, merger)
+        timings["set_checks"] = time.monotonic() - t0
+        progress("merge", 0, None)
+        t0 = time.monotonic()
         if staging.rows - counts["rejected_in_set"] <= 0:
             raise UserError(f"{where}: all {counts['read']} features were rejected; nothing loaded"
                             + (f" (see {options.rejects})" if options.rejects else " (use --rejects FILE to see why)"))
-        merged = merge(conn, staging, target, options.mode, batch_id, plan.srid)
-        counts.update(merged)
+        if not incremental:
+            merger.upsert()
+        counts.update(merger.counts)
+        expected = staging.rows - counts["rejected_in_set"]
+        if incremental and merger.counts["inserted"] != expected:
+            raise UserError(f"{where}: {expected - merger.counts['inserted']} features clash with other features of "
+                            "the file or with current versions in the database; nothing loaded")
         _store_findings(conn, target, batch_id, findings_by_code.pop("_findings", []))
         counts["rejected"] = rejects.count
         counts.pop("rejected_in_set", None)
         staging.drop()
+        timings["merge"] = time.monotonic() - t0
         report = rejects.close()
         summary = dict(counts)
         summary["warnings"] = dict(warnings)
         summary["findings"] = {k: v for k, v in findings_by_code.items()}
         summary["rejects_by_code"] = dict(rejects.by_code)
+        summary["seconds"] = {k: round(v, 2) for k, v in timings.items()}
         conn.execute("UPDATE meta.load_batch SET counts = %s::jsonb, finished_at = clock_timestamp() WHERE id = %s",
                      (json.dumps(summary), batch_id))
         conn.commit()
@@ -318,13 +404,14 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
     result.rejects_by_code = dict(rejects.by_code)
     result.findings_by_code = findings_by_code
     result.warnings_by_code = dict(warnings)
+    result.timings = timings
     result.seconds = time.monotonic() - started
     return result
 
 
 def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text: _Text, options: LoadOptions,
                 staging: StagingTable, rejects: RejectsWriter, counts: Counter, warnings: Counter,
-                provinces_of: dict[str, str], zone_cache: dict, where: str) -> None:
+                provinces_of: dict[str, str], zone_cache: dict, where: str) -> tuple[bytes, int]:
     n = batch.count
     counts["read"] += n
     converted = convert(mapping, batch.columns, n, text)
@@ -351,14 +438,15 @@ def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text
         rejects.add(reason.index, reason.code, reason.message, geoms[i],
                     {k: _value(v, i) for k, v in cols.items()})
     if not keep.any():
-        return
+        return b"", 0
     idx = np.flatnonzero(keep)
     kept = {k: v.take(pa.array(idx)) for k, v in cols.items()}
     geo = plan.to_canonical(verdict.geoms[idx])
     if target.id == "parcels":
         kept["area_srid"] = _area_srids(plan, kept.get("province_code"), zone_cache)
-    staging.copy_batch(idx + batch.start, kept, geo, converted.attributes.take(pa.array(idx))
-                       if converted.attributes is not None else None)
+    data = staging.prepare_batch(idx + batch.start, kept, geo, converted.attributes.take(pa.array(idx))
+                                 if converted.attributes is not None else None)
+    return data, len(idx)
 
 
 def _value(arr: pa.Array, i: int):
@@ -417,9 +505,11 @@ def _area_srids(plan: CrsPlan, provinces: pa.Array | None, cache: dict) -> pa.Ar
 
 
 def _set_stage(conn, staging: StagingTable, target, options: LoadOptions, plan: CrsPlan, rejects: RejectsWriter,
-               counts: Counter) -> dict:
-    """Set-based checks on the staging table; rejecting ones become rejects, the others findings."""
+               counts: Counter, merger: Merger) -> dict:
+    """Set-based checks on the staging table; rejecting ones become rejects (taken back out of the target if
+    already merged), the others findings."""
     findings = set_checks(conn, staging, target, options.mode, options.set_checks, REJECTING_SET_CHECKS)
+    merger.take_back()
     rows = take_rejects(conn, staging)
     counts["rejected_in_set"] = len(rows)
     if rows:

@@ -55,11 +55,11 @@ class StagingTable:
         cols += [sql.SQL("geom geometry(Geometry, 4756)"), sql.SQL("reject_code text"), sql.SQL("reject_message text")]
         self.conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(self.ident, sql.SQL(", ").join(cols)))
 
-    def copy_batch(self, src_index: np.ndarray, columns: dict[str, pa.Array], geoms: np.ndarray,
-                   attributes: pa.Array | None = None) -> None:
-        """COPY one batch of accepted rows (``geoms`` already in SRID 4756)."""
+    def prepare_batch(self, src_index: np.ndarray, columns: dict[str, pa.Array], geoms: np.ndarray,
+                      attributes: pa.Array | None = None) -> bytes:
+        """CSV bytes of one batch of accepted rows (``geoms`` already in SRID 4756), built by Arrow."""
         if len(geoms) == 0:
-            return
+            return b""
         arrays: list[pa.Array] = [pa.array(src_index, pa.int64())]
         for f in self.fields:
             arr = columns.get(f.name)
@@ -78,13 +78,24 @@ class StagingTable:
         table = pa.Table.from_arrays(arrays, names=self.columns)
         buf = io.BytesIO()
         pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+        return buf.getvalue()
+
+    def write(self, data: bytes, rows: int) -> None:
+        """COPY prepared CSV bytes into the table (runs on the database thread)."""
+        if not data:
+            return
         query = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
             self.ident, sql.SQL(", ").join(sql.Identifier(c) for c in self.columns))
         with self.conn.cursor() as cur, cur.copy(query) as copy:
-            view = buf.getbuffer()
+            view = memoryview(data)
             for offset in range(0, len(view), 1 << 20):
                 copy.write(view[offset: offset + (1 << 20)])
-        self.rows += len(geoms)
+        self.rows += rows
+
+    def copy_batch(self, src_index: np.ndarray, columns: dict[str, pa.Array], geoms: np.ndarray,
+                   attributes: pa.Array | None = None) -> None:
+        """Prepare and COPY one batch in the calling thread."""
+        self.write(self.prepare_batch(src_index, columns, geoms, attributes), len(geoms))
 
     def drop(self) -> None:
         self.conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self.ident))
