@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pyogrio
@@ -133,7 +134,9 @@ def _parcels(centre=(106.698, 10.7725), crs="EPSG:9210", n=5):
 
 
 def _write(path, wkb, crs=None, **kw):
-    pyogrio.raw.write(str(path), wkb, [np.arange(len(wkb))], ["so_thua"], geometry_type="Polygon", crs=crs, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "crs was not provided": on purpose for the no-.prj cases
+        pyogrio.raw.write(str(path), wkb, [np.arange(len(wkb))], ["so_thua"], geometry_type="Polygon", crs=crs, **kw)
 
 
 def test_detect_shapefile_with_esri_prj(run_cli, tmp_path):
