@@ -174,3 +174,17 @@ def test_nan_and_empty_input():
     x, y = plane(HCMC, "EPSG:9210", n=3)
     with pytest.raises(UserError):
         detect(x, y, "EPSG:9210", reference=Reference([1.0], [2.0], "EPSG:9210"))
+
+
+def test_after_the_2025_merger_the_new_meridian_is_a_wrong_meridian_for_old_data():
+    # Bắc Ninh (24, 2025) = Bắc Ninh (105°30') + Bắc Giang (107°00'); its new meridian is 107°00'.
+    # Parcels of the former Bắc Ninh surveyed on 105°30' but labelled with the new province's CRS:
+    x, y = plane((106.076, 21.186), "EPSG:9209")
+    d = detect(x, y, "EPSG:9214", "24")
+    assert codes(d) == ["crs.wrong_meridian"] and d.candidates[0].epsg == 9209
+    # the same data correctly labelled: nothing (the legacy meridian is one of the province's)
+    assert detect(x, y, "EPSG:9209", "Bắc Ninh").flags == []
+    # and Bắc Giang parcels on 107°00' labelled with the old Bắc Ninh meridian
+    x, y = plane((106.194, 21.273), "EPSG:9214")
+    d = detect(x, y, "EPSG:9209", "24")
+    assert codes(d) == ["crs.wrong_meridian"] and d.candidates[0].epsg == 9214

@@ -239,3 +239,20 @@ def test_pending_inlinable_meta_transform_gives_the_same_results(db):
 
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         db.execute("SELECT meta.transform(ST_MakePoint(1, 2), 4326)")
+
+
+def test_scalars_and_threads():
+    x, y = transform("EPSG:4326", "EPSG:9210", 106.7, 10.77)
+    assert x.shape == () and abs(float(x) - 603701.19208) < 1e-3
+    from concurrent.futures import ThreadPoolExecutor
+
+    lon = np.linspace(105.0, 107.0, 20_000)
+    lat = np.linspace(9.0, 11.0, 20_000)
+    expected = transform("EPSG:4756", "EPSG:4326", lon, lat)
+
+    def work(_):
+        return transform("vn2000:79", "EPSG:4326", *transform("EPSG:4756", "vn2000:79", lon, lat))
+
+    with ThreadPoolExecutor(4) as pool:
+        for got in pool.map(work, range(8)):
+            assert np.allclose(got[0], expected[0], atol=1e-9) and np.allclose(got[1], expected[1], atol=1e-9)
