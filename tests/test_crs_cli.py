@@ -194,6 +194,16 @@ def test_detect_geojson_swapped_and_override(run_cli, tmp_path):
     assert r.returncode == 1 and "declared: EPSG:9210" in r.stdout and "crs.units" in r.stdout
 
 
+def test_detect_csv_survey_table_northing_first(run_cli, tmp_path):
+    # a survey coordinate table (bảng tọa độ) as exported from a total-station package: X = northing
+    csv = tmp_path / "toa_do_moc.csv"
+    csv.write_text("so_hieu,X,Y\nGPS-01,1191178.748,603701.192\nGPS-02,1191310.105,603812.540\n"
+                   "GPS-03,1190950.020,603640.900\n", encoding="utf-8")
+    r = run_cli("crs", "detect", str(csv), "--province", "79", "--crs", "vn2000:79")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "features: 3" in r.stdout and "error: crs.swapped_xy" in r.stdout and "suggests: EPSG:9210" in r.stdout
+
+
 def test_detect_bad_files(run_cli, tmp_path):
     one_line_error(run_cli("crs", "detect", str(tmp_path / "missing.shp")))
     junk = tmp_path / "junk.gpkg"

@@ -1,4 +1,7 @@
-"""What a vector file (shapefile, GeoPackage, GeoJSON, ...) declares about its CRS, and its coordinates.
+"""What a vector file (shapefile, GeoPackage, GeoJSON, CSV, ...) declares about its CRS, and its coordinates.
+
+A CSV is read as points from columns named X/Y (also lon/lat, easting/northing, kinh_do/vi_do) or a WKT
+column; it declares no CRS. Survey tables write X = northing: detection flags that as ``crs.swapped_xy``.
 
 A shapefile's .prj is read as text and matched with ``from_wkt`` (ESRI WKT without EPSG id); other
 formats give GDAL's CRS (an 'EPSG:nnnn' or a WKT). A GeoJSON without a ``crs`` member is WGS 84 lon/lat
@@ -21,6 +24,13 @@ from landgeo.crs.wkt import from_wkt, read_prj
 from landgeo.errors import UserError
 
 MAX_FEATURES = 100_000
+# CSV point tables (bảng tọa độ): GDAL finds the coordinate or WKT columns by these names (case-insensitive).
+CSV_OPEN_OPTIONS = {
+    "X_POSSIBLE_NAMES": "x,lon,long,longitude,easting,kinh_do,kinhdo,toa_do_x,toadox",
+    "Y_POSSIBLE_NAMES": "y,lat,latitude,northing,vi_do,vido,toa_do_y,toadoy",
+    "GEOM_POSSIBLE_NAMES": "wkt,geom,geometry,the_geom",
+    "KEEP_GEOM_COLUMNS": "NO",
+}
 
 
 @dataclass(frozen=True)
@@ -52,9 +62,11 @@ def read_file_crs(path: str, layer: str | None = None, max_features: int = MAX_F
     """Open a vector file, read its declared CRS and up to ``max_features`` features' coordinates."""
     if not os.path.exists(path):
         raise UserError(f"{path}: no such file")
+    options = CSV_OPEN_OPTIONS if path.lower().endswith(".csv") else {}
     try:
-        info = pyogrio.read_info(path, layer=layer)
-        meta, _fids, geometry, _fields = pyogrio.raw.read(path, layer=layer, columns=[], max_features=max_features)
+        info = pyogrio.read_info(path, layer=layer, **options)
+        meta, _fids, geometry, _fields = pyogrio.raw.read(path, layer=layer, columns=[], max_features=max_features,
+                                                          **options)
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ... for unreadable files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{path}: cannot read as a vector file: {reason}") from None
