@@ -114,8 +114,9 @@ def test_proj_default_is_not_official_in_the_delta_but_ours_is():
     ours = transform("EPSG:4756", "EPSG:4326", lon, lat)
     d_default = metres(*ref, *default)
     d_ours = metres(*ref, *ours)
-    assert np.all(d_default > 0.5), d_default  # PROJ's EPSG:5194 there: ~0.8 m away
     assert np.all(d_ours <= 0.01), d_ours
+    if not np.all(d_default > 0.5):  # the trap this module exists for; say so if a PROJ release removes it
+        pytest.skip(f"this PROJ ({pyproj.proj_version_str}) no longer picks EPSG:5194 in the delta by default")
 
 
 def test_vectorised_shapes_and_nan():
@@ -178,8 +179,9 @@ def test_postgis_plain_st_transform_is_off_in_the_delta_meta_transform_is_not(db
                           "ST_SetSRID(ST_MakePoint(%s, %s), 4756), 4326) AS g) s", lon, lat)
         ours = _pg_point(db, "SELECT ST_X(g), ST_Y(g) FROM (SELECT meta.transform("
                          "ST_SetSRID(ST_MakePoint(%s, %s), 4756), 4326) AS g) s", lon, lat)
-        assert metres(*ref, [plain[0]], [plain[1]])[0] > 0.5, name
         assert metres(*ref, [ours[0]], [ours[1]])[0] <= 0.01, name
+        # PostGIS 3.3 / PROJ 9.1 picks EPSG:5194 there (0.8 m off): the reason meta.transform exists
+        assert metres(*ref, [plain[0]], [plain[1]])[0] > 0.5, name
 
 
 def test_postgis_tm3_storage_round_trip_within_1mm(db):
