@@ -147,6 +147,7 @@ def test_detect_shapefile_with_esri_prj(run_cli, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "declared: EPSG:9210 VN-2000 / TM-3 105-45 (from thua_dat.prj)" in r.stdout
     assert "suggests: EPSG:9210" in r.stdout and "result: ok" in r.stdout
+    assert "located in (approximately, read as EPSG:9210): 79 Hồ Chí Minh" in r.stdout
 
 
 def test_detect_shapefile_wrong_meridian(run_cli, tmp_path):

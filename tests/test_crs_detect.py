@@ -188,3 +188,24 @@ def test_after_the_2025_merger_the_new_meridian_is_a_wrong_meridian_for_old_data
     x, y = plane((106.194, 21.273), "EPSG:9214")
     d = detect(x, y, "EPSG:9209", "24")
     assert codes(d) == ["crs.wrong_meridian"] and d.candidates[0].epsg == 9214
+
+
+@pytest.mark.parametrize("centre,crs,where", [
+    (HCMC, "EPSG:9210", "79"), (HANOI, "EPSG:5897", "01"), (VUNG_TAU, "EPSG:5899", "79"),
+    ((106.757, 21.853), "EPSG:9215", "20"),   # Lạng Sơn, 107°15'
+    ((103.913, 21.327), "EPSG:9206", "14"),   # Sơn La, 104°00'
+    ((108.80, 15.12), "EPSG:5898", "51"),     # Quảng Ngãi, 108°00'
+])
+def test_undeclared_plane_coordinates_without_province(centre, crs, where):
+    # no .prj, no province: TM-3 readings that land in a province using that very meridian come first; a
+    # neighbour with another meridian can be just as consistent (Hà Nội on 105°00' vs Hải Dương on 105°30'),
+    # which the warning spells out (data near their meridian, like Sơn La's, fit many zones)
+    x, y = plane(centre, crs)
+    d = detect(x, y)
+    assert crs in [c.code for c in d.candidates]
+    assert codes(d) == ["crs.undeclared"] and d.ok
+    if d.candidates[0].code != crs:
+        assert crs in d.flags[0].message and "declare the CRS or the province" in d.flags[0].message
+    # with the province, the answer is exact
+    d = detect(x, y, None, where)
+    assert d.candidates[0].code == crs and where in [p.code for p in d.located_in]

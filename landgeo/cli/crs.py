@@ -203,6 +203,7 @@ def detect_(
             "province": f"{result.province.code}@{result.province.generation}" if result.province else None,
             "layout": result.layout, "vertices": int(info.x.size),
             "candidates": [c.code for c in result.candidates],
+            "located_in": [p.code for p in result.located_in],
             "flags": [{"code": f.code, "severity": f.severity, "message": f.message} for f in flags],
             "ok": ok,
         }, ensure_ascii=False, indent=1))
@@ -232,6 +233,9 @@ def detect_(
         typer.echo("coordinates: none")
     if result.candidates:
         typer.echo("suggests: " + ", ".join(f"{c.code} ({c.name})" for c in result.candidates[:5]))
+        if result.located_in:
+            typer.echo(f"located in (approximately, read as {result.candidates[0].code}): "
+                       + ", ".join(f"{p.code} {p.name}" for p in result.located_in[:3]))
     else:
         typer.echo("suggests: nothing")
     for f in flags:

@@ -7,7 +7,7 @@ One module, one truth for loaders, validation and the API::
 
 from __future__ import annotations
 
-from landgeo.crs.detect import Detection, Reference, detect
+from landgeo.crs.detect import Detection, Reference, detect, locate
 from landgeo.crs.flags import Flag
 from landgeo.crs.provinces import Province, find_province, province_zone, provinces
 from landgeo.crs.registry import CRS, CRS84, from_epsg, registry, resolve
@@ -16,6 +16,6 @@ from landgeo.crs.wkt import WktMatch, from_wkt, read_prj
 
 __all__ = [
     "CRS", "CRS84", "Detection", "Flag", "OFFICIAL_TOWGS84", "Province", "Reference", "WktMatch", "detect",
-    "find_province", "from_epsg", "from_wkt", "province_zone", "provinces", "read_prj", "registry", "resolve",
+    "find_province", "from_epsg", "locate", "from_wkt", "province_zone", "provinces", "read_prj", "registry", "resolve",
     "transform",
 ]

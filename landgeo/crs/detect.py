@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from landgeo.crs import flags as F
 from landgeo.crs.flags import Flag
-from landgeo.crs.provinces import Province, find_province
+from landgeo.crs.provinces import Province, find_province, provinces
 from landgeo.crs.registry import CRS, from_epsg, registry, resolve, tm3_crs_for_meridian
 from landgeo.crs.transform import transform
 from landgeo.errors import UserError
@@ -53,6 +53,7 @@ class Detection:
     layout: str = "unknown"  # lonlat | latlon | en | ne | unknown: what the raw numbers look like
     declared: CRS | None = None
     province: Province | None = None
+    located_in: list[Province] = field(default_factory=list)  # 2025 provinces the points fall in (approximate)
 
     @property
     def ok(self) -> bool:
@@ -128,6 +129,52 @@ def _plane_candidates() -> list[CRS]:
     return list(tm3.values()) + utm
 
 
+def locate(lon: np.ndarray, lat: np.ndarray, generation: str = "2025") -> list[Province]:
+    """Provinces whose (approximate, padded) extents hold at least 90 % of the points, smallest first."""
+    hits = []
+    for p in provinces(generation):
+        if p.extents and _fraction_inside(lon, lat, p.extents, PROVINCE_PAD_DEG) >= INSIDE_OK:
+            w, s, e, n = p.extent
+            hits.append(((e - w) * (n - s), p))
+    return [p for _, p in sorted(hits, key=lambda t: t[0])]
+
+
+def _consistency(crs: CRS, lon: np.ndarray, lat: np.ndarray) -> tuple[float, float]:
+    """How well a TM-3 reading lands in a province that uses that very meridian: per generation (2004 first:
+    existing cadastral data keep the former provinces' meridians), the best fraction of points inside the
+    unpadded extents of such a province (0 when none)."""
+    if not crs.is_tm3:
+        return 0.0, 0.0
+    scores = []
+    for generation in ("2004", "2025"):
+        best = 0.0
+        for p in locate(lon, lat, generation):
+            if crs.epsg in [c.epsg for c in p.candidate_crs]:
+                best = max(best, _fraction_inside(lon, lat, p.extents))
+        scores.append(best)
+    return scores[0], scores[1]
+
+
+def _undeclared_message(candidates: list[CRS], x: np.ndarray, y: np.ndarray, province: Province | None) -> str:
+    """'no CRS declared' with the readings that land where their meridian is used (the real ambiguity)."""
+    text = "no CRS declared; candidates are inferred from the coordinates"
+    if province is not None or not candidates or not candidates[0].is_tm3:
+        return text
+    readings = []
+    for crs in candidates[:10]:
+        if not crs.is_tm3:
+            continue
+        with np.errstate(all="ignore"):
+            lon, lat = _to_lonlat(crs, x, y)
+        users = [p for p in locate(lon, lat, "2004") if crs.epsg in [c.epsg for c in p.candidate_crs]]
+        if users:
+            readings.append(f"{crs.code} (in {', '.join(p.name for p in users[:2])})")
+    if len(readings) > 1:
+        text += "; several TM-3 meridians put the points in a province that uses them: " + ", ".join(readings) \
+            + ": declare the CRS or the province"
+    return text
+
+
 def _relation_code(declared: CRS, best: CRS) -> str:
     """Which classic error turns ``declared`` into ``best``."""
     if declared.datum != best.datum:
@@ -147,7 +194,7 @@ def _rank(candidates: list[CRS], x: np.ndarray, y: np.ndarray, province: Provinc
     tell datums apart), UTM before other meridians, then by fraction inside and closeness to the centre.
     """
     preferred = [c.epsg for c in province.candidate_crs] if province else []
-    scored = []
+    scored = []  # (crs, fraction inside, distance to the centre, self-consistent)
     cx = (min(b[0] for b in regions) + max(b[2] for b in regions)) / 2
     cy = (min(b[1] for b in regions) + max(b[3] for b in regions)) / 2
     for crs in candidates:
@@ -155,11 +202,13 @@ def _rank(candidates: list[CRS], x: np.ndarray, y: np.ndarray, province: Provinc
         inside = _fraction_inside(lon, lat, regions, PROVINCE_PAD_DEG if province else 0.0)
         if inside >= INSIDE_OK:
             centre = float(np.hypot(np.nanmedian(lon) - cx, np.nanmedian(lat) - cy))
-            scored.append((crs, inside, centre))
+            consistency = _consistency(crs, lon, lat) if province is None else (0.0, 0.0)
+            scored.append((crs, inside, centre, consistency))
+    # without a province, a TM-3 reading that lands in a province using that very meridian comes first
     scored.sort(key=lambda t: (t[0].epsg not in preferred,
                                preferred.index(t[0].epsg) if t[0].epsg in preferred else 0,
-                               t[0].datum != datum, not t[0].is_utm, -t[1], t[2]))
-    return [(c, f) for c, f, _ in scored]
+                               -t[3][0], -t[3][1], t[0].datum != datum, not t[0].is_utm, -t[1], t[2]))
+    return [(c, f) for c, f, _, _ in scored]
 
 
 def _residuals(hypotheses: list[CRS], x: np.ndarray, y: np.ndarray, ref: Reference) -> list[tuple[CRS, float]]:
@@ -230,8 +279,7 @@ def detect(x: ArrayLike, y: ArrayLike, declared: CRS | str | int | None = None, 
             decl_eff = decl
     else:
         decl_eff = decl
-    if decl is None:
-        flags.append(Flag(F.UNDECLARED, "warning", "no CRS declared; candidates are inferred from the coordinates"))
+    undeclared_at = len(flags)
 
     regions: Boxes = prov.extents if prov and prov.extents else (VIETNAM_EXTENT,)
     candidates: list[CRS] = []
@@ -275,6 +323,9 @@ def detect(x: ArrayLike, y: ArrayLike, declared: CRS | str | int | None = None, 
     else:
         ranked = _rank(_hypotheses(None, layout), xs, ys, prov, regions) if layout != "unknown" else []
         candidates = [c for c, _ in ranked]
+        if decl is None:
+            flags.insert(undeclared_at, Flag(F.UNDECLARED, "warning", _undeclared_message(candidates, xs, ys, prov),
+                                             {"candidates": [c.epsg for c in candidates[:5]]}))
         if layout == "unknown" or not candidates:
             flags.append(Flag(F.OUTSIDE_VIETNAM, "error",
                               "the coordinates fit no CRS landgeo knows inside "
@@ -315,4 +366,9 @@ def detect(x: ArrayLike, y: ArrayLike, declared: CRS | str | int | None = None, 
                           "told apart from the coordinates; declare the CRS"))
     if not candidates and decl_eff is not None and not any(f.severity == "error" for f in flags):
         candidates = [decl_eff]
-    return Detection(candidates, flags, layout, decl, prov)
+    located: list[Province] = []
+    if candidates:
+        with np.errstate(all="ignore"):
+            lon, lat = _to_lonlat(candidates[0], xs, ys)
+        located = locate(lon, lat)
+    return Detection(candidates, flags, layout, decl, prov, located)
