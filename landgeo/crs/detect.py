@@ -130,13 +130,23 @@ def _plane_candidates() -> list[CRS]:
 
 
 def locate(lon: np.ndarray, lat: np.ndarray, generation: str = "2025") -> list[Province]:
-    """Provinces whose (approximate, padded) extents hold at least 90 % of the points, smallest first."""
+    """Provinces whose (approximate, padded) extents hold at least 90 % of the points, most likely first.
+
+    Boxes overlap, so the order is: larger share of points inside the unpadded boxes, then the median point
+    nearer the middle of its box (relative to the box size).
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if not lon.size:
+        return []
+    mx, my = float(np.nanmedian(lon)), float(np.nanmedian(lat))
     hits = []
     for p in provinces(generation):
-        if p.extents and _fraction_inside(lon, lat, p.extents, PROVINCE_PAD_DEG) >= INSIDE_OK:
-            w, s, e, n = p.extent
-            hits.append(((e - w) * (n - s), p))
-    return [p for _, p in sorted(hits, key=lambda t: t[0])]
+        if not p.extents or _fraction_inside(lon, lat, p.extents, PROVINCE_PAD_DEG) < INSIDE_OK:
+            continue
+        centrality = min(max(abs(mx - (w + e) / 2) / max((e - w) / 2, 1e-6),
+                             abs(my - (s + n) / 2) / max((n - s) / 2, 1e-6)) for w, s, e, n in p.extents)
+        hits.append((-_fraction_inside(lon, lat, p.extents), centrality, p.code, p))
+    return [t[-1] for t in sorted(hits, key=lambda t: t[:3])]
 
 
 def _consistency(crs: CRS, lon: np.ndarray, lat: np.ndarray) -> tuple[float, float]:
