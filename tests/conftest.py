@@ -59,7 +59,7 @@ def _drop_database(server_url: str, name: str) -> None:
 @pytest.fixture(scope="session")
 def template_db(server_url: str) -> str:
     """Name of a freshly migrated database used as the template of every ``fresh_db``."""
-    name = f"landgeo_test_tpl_{_worker()}"
+    name = f"landgeo_test_tpl_{_worker()}_{os.getpid()}"
     url = _create_database(server_url, name)
     migrate(url, get_settings().migrations_dir, log=lambda *_: None)
     yield name
@@ -78,7 +78,7 @@ def fresh_db(server_url: str, template_db: str) -> str:
 @pytest.fixture(scope="session")
 def shared_db(server_url: str, template_db: str) -> str:
     """URL of one migrated database shared by the tests of a worker (use through ``db``)."""
-    name = f"landgeo_test_shared_{_worker()}"
+    name = f"landgeo_test_shared_{_worker()}_{os.getpid()}"
     url = _create_database(server_url, name, template=template_db)
     yield url
     _drop_database(server_url, name)
