@@ -88,6 +88,10 @@ def database_ready(log=print) -> str:
     else:
         log("database: LANDGEO_DATABASE_URL (external server)")
     url = database_url(settings)
+    from landgeo.db.connect import connect
+
+    with connect(url) as conn:  # an unreachable server is one line (UserError), not a traceback
+        conn.execute("SELECT 1")
     log("$ landgeo db migrate")
     migrate(url, settings.migrations_dir, log=lambda *a: log("  " + " ".join(str(x) for x in a)))
     return url

@@ -266,6 +266,7 @@ class _Builder:
         normals /= np.linalg.norm(normals, axis=1)[:, None]
         offs = 45 * f(np.linspace(0, 2 * math.pi, len(pts), endpoint=False))
         outer = Polygon(pts + normals * offs[:, None]).buffer(0)
+        outer = outer.buffer(25).buffer(-50).buffer(25).simplify(0.5)  # no spikes or necks at the corners
         ys = np.arange(-80, h + 81, 10.0)
         fr = _noise(rng, 3)
         xs = 1480 + 90 * fr(ys / 500.0)
@@ -572,13 +573,15 @@ class _Builder:
     def plant_errors(self) -> None:
         rng = self.rng
         recs = self.parcel_records
+        self.clean_geoms = [r["geom"] for r in recs]  # the exact coverage, before the errors go in
         a_code = COMMUNES[0].code
         geoms = np.asarray([r["geom"] for r in recs], dtype=object)
         tree = shapely.STRtree(geoms)
 
         def neighbour_of(i, codes):
             for j in tree.query(geoms[i], predicate="intersects"):
-                if j != i and recs[j]["commune"] == recs[i]["commune"] and recs[j]["codes"] == codes:
+                if (j != i and recs[j]["commune"] == recs[i]["commune"] and recs[j]["codes"] == codes
+                        and recs[j]["sheet"] == recs[i]["sheet"]):  # on one sheet, where checks look
                     shared = geoms[i].boundary.intersection(geoms[j].boundary).length
                     if shared > 15:
                         return int(j)
@@ -600,18 +603,18 @@ class _Builder:
                 break
         candidates = [i for i, r in enumerate(recs) if r["commune"] == a_code and r["codes"] == ["LUC"]
                       and 600 < r["geom"].area < 2000]
+        sheet_geoms = {(s["commune"], s["sheet"]): s["geom"] for s in self.sheet_rows}
         for i in rng.permutation(candidates):
             i = int(i)
-            j = neighbour_of(i, ["LUC"])
-            if j is not None:
-                edge = geoms[i].boundary.intersection(geoms[j].boundary)
-                shrunk = shapely.difference(geoms[i], edge.buffer(2.0, cap_style="flat"))
-                recs[i]["geom"] = max(shapely.get_parts(shrunk), key=lambda g: g.area)
-                gap = geoms[i].area - recs[i]["geom"].area
-                self.planted.append({"kind": "gap", "commune": a_code, "sheet": recs[i]["sheet"],
-                                     "parcel": recs[i]["number"], "other_sheet": recs[j]["sheet"],
-                                     "other_parcel": recs[j]["number"], "area_m2": round(gap, 1)})
-                break
+            frame = sheet_geoms[(a_code, recs[i]["sheet"])]
+            if geoms[i].boundary.distance(frame.boundary) < 1.0:
+                continue  # a gap must be enclosed by the sheet's parcels, or it is just an edge
+            # the parcel was drawn 1 m short all round: a ring of no-man's-land around it
+            recs[i]["geom"] = geoms[i].buffer(-1.0, join_style="mitre")
+            gap = geoms[i].area - recs[i]["geom"].area
+            self.planted.append({"kind": "gap", "commune": a_code, "sheet": recs[i]["sheet"],
+                                 "parcel": recs[i]["number"], "area_m2": round(gap, 1)})
+            break
         b_code = COMMUNES[1].code
         candidates = [i for i, r in enumerate(recs) if r["commune"] == b_code and r["codes"] == ["HNK"]]
         candidates = candidates or [i for i, r in enumerate(recs) if r["commune"] == b_code and r["codes"] == ["LUC"]]
@@ -797,10 +800,11 @@ class _Builder:
                    "dân cư": {"ONT", "TSC", "DGD", "DYT", "TIN", "TON", "DVH", "DTT"}, "giao thông": {"DGT"}}
         geoms, rows = [], []
         for klass, codes in classes.items():
-            members = [r["geom"] for r in self.parcel_records if r["codes"][0] in codes]
+            members = [g for r, g in zip(self.parcel_records, self.clean_geoms, strict=True)
+                       if r["codes"][0] in codes]
             if not members:
                 continue
-            u = shapely.union_all(np.asarray(members, dtype=object), grid_size=0.01)
+            u = shapely.coverage_union_all(np.asarray(members, dtype=object))
             for p in shapely.get_parts(u):
                 if p.geom_type == "Polygon" and p.area > 50:
                     geoms.append(p)
