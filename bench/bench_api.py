@@ -4,7 +4,9 @@ Same database (1 M current parcels of one province, a grid of 20 m x 30 m parcel
 105-45, filled with generate_series — no loaders), same machine, same number of worker processes for every
 server, one run. Scenarios: first page of 1000; a 100-feature bbox page; a page 500 000 features deep (OFFSET for
 the peers, the keyset cursor a client holds after paging that far for landgeo); one item by id; an
-attribute-filtered page (commune_code = ..., 1000 features). Load: ApacheBench (``ab``), fixed concurrency, each
+attribute-filtered page (commune_code = ..., 1000 features). Load: ApacheBench (``ab -k``: keep-alive
+connections, as QGIS and GDAL use them; gunicorn gthread workers for landgeo and stock pygeoapi, uvicorn with
+httptools/uvloop for tipg), fixed concurrency, each
 scenario for a fixed time, in interleaved rounds (best kept). Every answer is checked first (status 200, same
 number of features on every server).
 
@@ -158,7 +160,7 @@ def start_tipg(db: str, port: int, workers: int) -> subprocess.Popen:
     bindir = Path(sys.executable).parent
     return subprocess.Popen(
         [str(bindir / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port), "--workers",
-         str(workers), "--log-level", "error", "--no-access-log"],
+         str(workers), "--http", "httptools", "--loop", "uvloop", "--log-level", "error", "--no-access-log"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -220,7 +222,7 @@ def check(base: str, path: str) -> tuple[int, int]:
 
 
 def ab(url: str, seconds: float, concurrency: int) -> float:
-    out = subprocess.run(["ab", "-q", "-t", str(seconds), "-n", "1000000", "-c", str(concurrency), url],
+    out = subprocess.run(["ab", "-q", "-k", "-t", str(seconds), "-n", "1000000", "-c", str(concurrency), url],
                          capture_output=True, text=True, timeout=seconds + 120)
     text = out.stdout
     non2xx = re.search(r"Non-2xx responses:\s+(\d+)", text)
@@ -230,6 +232,10 @@ def ab(url: str, seconds: float, concurrency: int) -> float:
     length_only = re.search(r"Length: (\d+)", text)
     if exc and int(exc.group(1)) and not (length_only and int(length_only.group(1)) == int(exc.group(1))):
         raise SystemExit(f"{url}: failed requests under load:\n{text}")
+    done = re.search(r"Complete requests:\s+(\d+)", text)
+    kept = re.search(r"Keep-Alive requests:\s+(\d+)", text)
+    if done and kept and int(kept.group(1)) < 0.9 * int(done.group(1)):
+        log(f"  note: {url} kept only {kept.group(1)} of {done.group(1)} connections alive")
     match = re.search(r"Requests per second:\s+([\d.]+)", text)
     if not match:
         raise SystemExit(f"ab gave no result for {url}:\n{text}\n{out.stderr}")

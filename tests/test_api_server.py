@@ -426,3 +426,17 @@ def test_findings_collection(api):
     assert props["check_code"] == "area_mismatch" and body["features"][0]["geometry"]["type"] == "Point"
     tm3 = _items(api, "validation-findings", crs=f"{EPSG}9210").json()["features"][0]["geometry"]["coordinates"]
     assert 500_000 < tm3[0] < 700_000 and 1_100_000 < tm3[1] < 1_300_000
+
+
+def test_pygeoapi_path_uses_the_same_provider(api, api_db):
+    """JSON-LD items go through pygeoapi's own API layer into LandgeoProvider.query (bbox in storage CRS)."""
+    box = "106.70270,10.77740,106.70300,10.77775"
+    ours = {f["id"] for f in _items(api, bbox=box, limit=100).json()["features"]}
+    r = requests.get(f"{api}/collections/parcels/items", params={"f": "jsonld", "bbox": box, "limit": 100},
+                     timeout=30)
+    assert r.status_code == 200, r.text
+    text = r.text
+    assert ours and all(f"/collections/parcels/items/{i}" in text for i in ours)
+    hits = requests.get(f"{api}/collections/parcels/items", timeout=30,
+                        params={"f": "jsonld", "commune_code": "26734", "sheet_number": "2", "parcel_number": "5"})
+    assert hits.status_code == 200 and hits.text.count("/collections/parcels/items/") >= 1

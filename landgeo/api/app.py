@@ -23,7 +23,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
@@ -144,10 +144,9 @@ class LandgeoApp:
         with get_pool(self.db_urls[cid]).connection() as conn:
             page = run_items(conn, q)
         items_url = f"{self.base_url}/collections/{cid}/items"
-        self_params = "&".join(f"{k}={v}" for k, v in params.items())  # for display only; next uses urlencode
         links = [
             {"rel": "self", "type": "application/geo+json", "title": "This document",
-             "href": f"{items_url}?{self_params}" if self_params else items_url},
+             "href": f"{items_url}?{urlencode(params)}" if params else items_url},
             {"rel": "alternate", "type": "text/html", "title": "This document as HTML",
              "href": f"{items_url}?f=html"},
             {"rel": "collection", "type": "application/json", "title": c.title,

@@ -5,11 +5,11 @@
 - **Keyset paging** (phân trang theo khóa): pages are ordered by the sort keys then ``id``; the ``next`` link
   carries an opaque cursor holding the last row's keys, and the next page starts with ``WHERE (keys) > (cursor)``,
   an index range scan whatever the depth. ``offset`` is accepted for clients that send it.
-- **numberMatched rule**: computed once, on the first page (no cursor), then carried in the cursor. It is exact
-  when the estimate (pg_class for the whole collection, the planner's for a filtered query) is at most
-  :data:`ESTIMATE_CEILING` matches and a count bounded to
-  :data:`EXACT_COUNT_LIMIT` rows confirms it; otherwise it is omitted and ``numberMatchedEstimate`` (the
-  estimate) is given instead. A national table is never counted in full.
+- **numberMatched rule**: computed once, on the first page (no cursor), then carried in the cursor. The whole
+  collection is not counted when pg_class says it holds more than :data:`ESTIMATE_CEILING` rows; otherwise (and
+  for every filtered request) a count bounded to :data:`EXACT_COUNT_LIMIT` + 1 rows runs: exact up to the bound,
+  else omitted. When omitted, ``numberMatchedEstimate`` gives the estimate. A national table is never counted in
+  full.
 - **Time**: versioned collections show the current versions (``valid_to IS NULL``) by default; ``datetime=T``
   shows the versions alive at T (valid_from <= T < valid_to), an interval shows those alive at some time in it,
   ``datetime=../..`` shows every version (the full history).
@@ -425,14 +425,21 @@ def _where(conds: list[sql.Composable]) -> sql.Composable:
     return sql.SQL(" AND ").join(conds) if conds else sql.SQL("TRUE")
 
 
-def page_sql(q: ItemsQuery) -> tuple[sql.Composable, list, int]:
-    """The page SELECT (limit + 1 rows, to know if there is a next page), its parameters, the key count."""
+def page_sql(q: ItemsQuery, small_window: bool = False) -> tuple[sql.Composable, list, int]:
+    """The page SELECT (limit + 1 rows, to know if there is a next page), its parameters, the key count.
+
+    ``small_window``: the request is a bbox known to match few features; ``ORDER BY id + 0`` keeps the plan on the
+    spatial index then a small sort, the right plan for it whatever the parameter values (see :func:`run_items`).
+    """
     conds, params = where_sql(q)
     if q.cursor:
         conds.append(_after_cursor(q, params))
     keys = _sort_keys(q)
-    order = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(col, sql.SQL("ASC" if asc else "DESC")) for col, asc, _t in keys)
+    if small_window:
+        order = sql.SQL("id + 0 ASC")
+    else:
+        order = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(col, sql.SQL("ASC" if asc else "DESC")) for col, asc, _t in keys)
     key_cols = sql.SQL(", ").join(
         sql.SQL("{}::text").format(col) if typ else col for col, _a, typ in keys)
     query = sql.SQL("SELECT {}, {} FROM {} WHERE {} ORDER BY {} LIMIT {}{}").format(
@@ -447,7 +454,7 @@ TABLE_ESTIMATE_TTL_S = 60.0
 
 
 def table_estimate(conn: psycopg.Connection, c: Collection) -> int | None:
-    """Rows of the table (all partitions) from pg_class, cached a minute per process; None if never analysed."""
+    """Rows of the table (all partitions) from pg_class, cached a minute per process."""
     key = (conn.info.dbname, f"{c.schema}.{c.table}")
     now = time.monotonic()
     hit = _TABLE_ESTIMATES.get(key)
@@ -455,10 +462,11 @@ def table_estimate(conn: psycopg.Connection, c: Collection) -> int | None:
         return hit[1]
     rel = sql.Literal(f"{sql.Identifier(c.schema).as_string(conn)}.{sql.Identifier(c.table).as_string(conn)}")
     row = conn.execute(sql.SQL(
-        "SELECT sum(reltuples) FILTER (WHERE reltuples >= 0), count(*) FILTER (WHERE reltuples < 0) FROM pg_class "
-        "WHERE oid = {0}::regclass OR oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = {0}::regclass)"
+        "SELECT sum(GREATEST(reltuples, 0)), count(*) FROM pg_class "
+        "WHERE relkind <> 'p' AND (oid = {0}::regclass "
+        "OR oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = {0}::regclass))"
     ).format(rel)).fetchone()
-    value = int(row[0]) if row[0] is not None and not row[1] else None
+    value = int(row[0]) if row[1] else None  # never-analysed partitions count 0: the bounded count then decides
     _TABLE_ESTIMATES[key] = (now, value)
     return value
 
@@ -470,23 +478,26 @@ def _unfiltered(q: ItemsQuery) -> bool:
 def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> tuple[int | None, int | None]:
     """(exact numberMatched or None, estimate or None) under the documented rule.
 
-    The estimate is the table's row count from pg_class when the query is the whole collection (current
-    versions), otherwise the planner's estimate of the query (EXPLAIN). Over :data:`ESTIMATE_CEILING` nothing is
-    counted; under it, a count bounded to :data:`EXACT_COUNT_LIMIT` + 1 rows decides.
+    The whole collection (current versions, no filter): the table's row count from pg_class decides; above
+    :data:`ESTIMATE_CEILING` nothing is counted. Anything filtered (bbox, property, CQL2, datetime): a count
+    bounded to :data:`EXACT_COUNT_LIMIT` + 1 rows runs — its cost is bounded by construction, and the statement is
+    prepared, so it adds no planning to the request; only when it overflows does the planner give an estimate.
     """
     conds, params = where_sql(q)
     base = sql.SQL("SELECT 1 FROM {} WHERE {}").format(_table(q.collection), _where(conds))
-    estimate = table_estimate(conn, q.collection) if _unfiltered(q) else None
-    if estimate is None:
-        plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + base, params).fetchone()[0]
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-    if estimate > ESTIMATE_CEILING:
-        return None, estimate
+    if _unfiltered(q):
+        estimate = table_estimate(conn, q.collection)
+        if estimate is not None and estimate > ESTIMATE_CEILING:
+            return None, estimate
     bounded = sql.SQL("SELECT count(*) FROM ({} LIMIT {}) s").format(base, sql.Literal(EXACT_COUNT_LIMIT + 1))
-    count = conn.execute(bounded, params).fetchone()[0]
-    if count > EXACT_COUNT_LIMIT:
-        return None, max(estimate, count)
-    return count, None
+    if _spatial_window(q):
+        count = _fetch_generic(conn, bounded, params)[0][0]
+    else:
+        count = conn.execute(bounded, params, prepare=_plan_free(q)).fetchone()[0]
+    if count <= EXACT_COUNT_LIMIT:
+        return count, None
+    plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + base, params, prepare=False).fetchone()[0]
+    return None, max(int(plan[0]["Plan"]["Plan Rows"]), count)
 
 
 @dataclass
@@ -497,8 +508,39 @@ class Page:
     estimate: int | None
 
 
+SMALL_WINDOW = 5_000
+
+
+def _plan_free(q: ItemsQuery) -> bool:
+    """True when the best plan does not depend on the values (whole collection, keyset position, time):
+    such statements are prepared and reuse their plan. Filtered ones are planned with their values every time —
+    a generic plan chosen for a small bbox would sort a whole country for a large one."""
+    return _unfiltered(q) or (q.bbox is None and not q.properties and q.filter_ast is None)
+
+
+def _spatial_window(q: ItemsQuery) -> bool:
+    """A map window: bbox (plus property equalities), default order — what QGIS asks for at every pan."""
+    return q.bbox is not None and q.filter_ast is None and not q.sortby and not q.offset
+
+
+def _fetch_generic(conn: psycopg.Connection, query: sql.Composable, params: list) -> list:
+    """Run a prepared statement with its generic plan (no planning per request), the GUC local to a transaction.
+
+    A partitioned national table costs milliseconds to plan per request; for a small map window the generic plan
+    (spatial index, then sort) is the plan a custom one would choose, so it is reused.
+    """
+    with conn.pipeline(), conn.transaction():
+        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cur = conn.execute(query, params, prepare=True)
+    return cur.fetchall()
+
+
 def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
-    """Run the page (and, on the first page, the count); client mistakes in values become 400."""
+    """Run the page (and, on the first page, the count); client mistakes in values become 400.
+
+    Small map windows (a bbox matching at most :data:`SMALL_WINDOW` features, known from the count of the first
+    page or from the cursor) run with generic plans; everything else is planned with its values.
+    """
     try:
         if q.cursor is not None:
             matched, estimate = q.cursor["n"], None
@@ -506,8 +548,12 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
             matched, estimate = count_matched(conn, q)
         if q.hits:
             return Page([], None, matched, estimate)
-        query, params, nkeys = page_sql(q)
-        rows = conn.execute(query, params).fetchall()
+        small = _spatial_window(q) and matched is not None and matched <= SMALL_WINDOW
+        query, params, nkeys = page_sql(q, small_window=small)
+        if small:
+            rows = _fetch_generic(conn, query, params)
+        else:
+            rows = conn.execute(query, params, prepare=_plan_free(q)).fetchall()
     except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
             psycopg.errors.InvalidParameterValue) as exc:
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
