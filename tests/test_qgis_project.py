@@ -120,8 +120,12 @@ def test_pyqgis_opens_the_project_every_layer_valid_with_features(fresh_db, tmp_
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         report = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)  # our own server's process group only
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
         log.close()
     assert report["crs"] == "EPSG:5897"
     layers = {layer["typename"]: layer for layer in report["layers"]}
