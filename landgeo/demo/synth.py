@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 DEFAULT_SEED = 20240801
 EPSG_TM3 = 5897  # VN-2000 / TM-3 zone 105° — Hà Nội's cadastral CRS (Circular 973/2001/TT-TCĐC)
 PROVINCE_CODE = "01"
@@ -544,7 +544,7 @@ class _Builder:
                     cell = shapely.box(gx, gy, gx + 1000, gy + 1000)
                     if cell.intersection(cpoly).area < 1:
                         continue
-                    if cell.intersection(self.village_union).area > 0.04 * 1e6:
+                    if cell.intersection(self.village_union).area > 0.10 * 1e6:
                         for sy, sx in ((1, 0), (1, 1), (0, 0), (0, 1)):
                             sub = shapely.box(gx + 500 * sx, gy + 500 * sy, gx + 500 * sx + 500, gy + 500 * sy + 500)
                             frames.append(((iy, ix, 1 - sy, sx), 1000, sub))
