@@ -249,6 +249,17 @@ def test_overlap_and_gap_are_located_and_measured(planted):
     assert d["tolerance_m2"] == pytest.approx(0.0004 * 1000 * 20, abs=0.01)
 
 
+def test_parallel_jobs_find_the_same(planted):
+    """Splitting the set-based statements over connections (by commune) changes nothing in what is found."""
+    url, *_ = planted
+    t = get_target("parcels")
+    with psycopg.connect(url) as conn:
+        one = check_table(conn, t, "landdb.parcel")
+        three = check_table(conn, t, "landdb.parcel", jobs=3)
+    key = lambda f: (f.code, f.feature_id, round(f.details.get("area_m2", 0), 2))  # noqa: E731
+    assert sorted(map(key, one)) == sorted(map(key, three)) and len(one) > 10
+
+
 def test_staging_table_duplicate_numbers_by_feature_index(planted):
     """A loader's staging table (no id, a feature_index) gets the set checks, findings by input row."""
     url, *_ = planted

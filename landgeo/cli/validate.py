@@ -16,6 +16,8 @@ def validate(
     province: str | None = typer.Option(None, "--province", help="Only this province (2-digit code)"),
     commune: str | None = typer.Option(None, "--commune", help="Only this commune (5-digit code)"),
     batch: int | None = typer.Option(None, "--batch", help="Only the rows of this load batch (meta.load_batch id)"),
+    jobs: int = typer.Option(2, "--jobs", "-j", min=1, max=16,
+                             help="Connections for the heavy set-based checks (split by commune)"),
     output: str | None = typer.Option(
         None, "--output", "-o", help="Also write the findings to FILE.gpkg|.geojson|.csv"
     ),
@@ -40,10 +42,11 @@ def validate(
     with connect() as conn:
         if interactive:
             with console.status("validating ...") as status:
-                run_id = run_validation(conn, target, province, commune, batch,
+                run_id = run_validation(conn, target, province, commune, batch, jobs=jobs,
                                         progress=lambda msg: status.update(msg))
         else:
-            run_id = run_validation(conn, target, province, commune, batch, progress=lambda msg: print(msg))
+            run_id = run_validation(conn, target, province, commune, batch, jobs=jobs,
+                                    progress=lambda msg: print(msg))
         summary = run_summary(conn, run_id)
         counts = conn.execute("SELECT counts FROM meta.validation_run WHERE id = %s", (run_id,)).fetchone()[0]
         written = write_run_findings(conn, run_id, output) if output else None

@@ -36,12 +36,14 @@ def run_validation(
     tolerances: Tolerances = DEFAULT,
     checks: Iterable[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> int:
     """Validate ``target`` (or every target) in the scope, write the findings, return the run id.
 
     At most one of ``province`` (2-digit code), ``commune`` (5-digit code) and ``batch`` (a load batch id).
     The run and its findings are committed together; the run's ``counts`` hold the number of findings per
     check and severity, the targets validated and the checks that could not run (``skipped``).
+    ``jobs`` > 1 runs the heavy set-based statements over that many connections (split by commune).
     """
     say = progress or (lambda _msg: None)
     scope = _scope(conn, province, commune, batch)
@@ -67,7 +69,8 @@ def run_validation(
             say(f"{t.id}: per-feature checks")
             found = _feature_checks(conn, t, where, tolerances)
             say(f"{t.id}: set-based checks")
-            found += check_table(conn, t, t.qualified_table, where, tolerances=tolerances, skipped=skipped)
+            found += check_table(conn, t, t.qualified_table, where, tolerances=tolerances, skipped=skipped,
+                                 jobs=jobs)
             if wanted is not None:
                 found = [f for f in found if f.code in wanted]
             for f in found:

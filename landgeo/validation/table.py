@@ -11,13 +11,11 @@ tables) or ``feature_index`` (a staging table: the row in the loader's input arr
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import shapely
 from psycopg import sql
-from psycopg.pq import TransactionStatus
 
 from landgeo.catalog import Target
 from landgeo.errors import UserError
@@ -39,14 +37,21 @@ def check_table(
     tolerances: Tolerances = DEFAULT,
     checks: Iterable[str] | None = None,
     skipped: list[str] | None = None,
+    jobs: int = 1,
+    plans: list[str] | None = None,
 ) -> list[Finding]:
     """Every set-based finding for the rows of ``table`` (``schema.table``) selected by ``where``.
 
     ``where`` is a condition on the table's own columns (e.g. ``sql.SQL("province_code = {}").format('01')``).
     ``checks`` limits the run to these codes. Checks that cannot run (a reference table is empty, a column
     is missing) are named in ``skipped`` when a list is given. Geometries of findings are VN-2000 (4756).
+    ``jobs`` > 1 splits the heavy statements by commune over that many connections (same server, same
+    credentials) — only for committed tables: other sessions cannot see a caller's uncommitted staging table.
+    ``plans``: a list that receives the EXPLAIN of every statement run (for benchmarks and tuning).
     """
     ctx = _Context(conn, target, table, where, id_column, tolerances, skipped if skipped is not None else [])
+    ctx.jobs = max(1, int(jobs)) if "commune_code" in ctx.columns else 1
+    ctx.plans = plans
     wanted = set(checks) if checks is not None else None
     out: list[Finding] = []
     try:
@@ -98,8 +103,24 @@ class _Context:
         self.id_column = id_column
         self.id = sql.Identifier(id_column)
         self.scope = where if where is not None else sql.SQL("TRUE")
+        self.scoped = where is not None
         self.rows = sql.SQL("(SELECT * FROM {} WHERE {})").format(self.rel, self.scope)
-        self.bad_table: sql.Identifier | None = None
+        # every row, flagged: partners of pairs (overlaps, dangles) may lie outside the scope. The scope is a
+        # computed column, not a filter, so the planner cannot turn it into an index condition on the inner side
+        # of a GiST nested loop.
+        self.all_rows = sql.SQL("(SELECT *, coalesce(({}), false) AS in_scope FROM {})").format(self.scope, self.rel)
+        if not self.scoped:
+            self.neighbourhood = self.rows
+        elif "commune_code" in self.columns:
+            self.neighbourhood = sql.SQL("(SELECT * FROM {rel} WHERE commune_code IN "
+                                         "(SELECT commune_code FROM {rel} WHERE {scope}))").format(
+                rel=self.rel, scope=self.scope)
+        else:
+            self.neighbourhood = sql.SQL("(SELECT * FROM {})").format(self.rel)
+        self.bad: list[int] | None = None
+        self.jobs = 1
+        self.extra_conns: list = []
+        self.plans: list[str] | None = None
 
     def cur(self, alias: str) -> sql.Composable:
         """``alias`` is a current version (valid_to IS NULL), or TRUE for tables without lifespans."""
@@ -125,40 +146,63 @@ class _Context:
             return sql.SQL("{}.area_srid").format(sql.Identifier(alias))
         return sql.SQL("meta.vn2000_metric_srid({}.geom)").format(sql.Identifier(alias))
 
-    def fetch(self, query: sql.Composable, params: dict | None = None, *, gist_pairs: bool = False) -> list[tuple]:
-        """Run a check's query. ``gist_pairs``: a self-join that must pair rows through the GiST index (``&&``)
-        in a nested loop; hash/merge joins on the equality keys (commune, sheet) would compare every parcel
-        of a sheet with every other, so they are switched off for this statement only."""
-        if not gist_pairs:
-            return self.conn.execute(query, params or {}).fetchall()
-        names = ("enable_hashjoin", "enable_mergejoin")
-        old = [self.conn.execute("SELECT current_setting(%s)", (n,)).fetchone()[0] for n in names]
-        try:
-            for n in names:
-                self.conn.execute("SELECT set_config(%s, 'off', false)", (n,))
-            return self.conn.execute(query, params or {}).fetchall()
-        finally:
-            if not self.conn.broken and self.conn.info.transaction_status != TransactionStatus.INERROR:
-                for n, v in zip(names, old, strict=True):
-                    self.conn.execute("SELECT set_config(%s, %s, false)", (n, v))
+    def fetch(self, query: sql.Composable, params: dict | None = None) -> list[tuple]:
+        full = {"bad": self.bad_ids(), **(params or {})}
+        self.explain(query, full)
+        return self.conn.execute(query, full).fetchall()
 
-    def invalid_ids(self) -> sql.Composable:
-        """A subquery of the ids of rows whose geometry cannot take part in overlay (invalid or empty).
+    def explain(self, query: sql.Composable, params: dict) -> None:
+        if self.plans is not None:
+            plan = "\n".join(r[0] for r in self.conn.execute(sql.SQL("EXPLAIN ") + query, params))
+            self.plans.append(plan)
 
-        Computed once per :func:`check_table` call into a temporary table (one validity pass over the scope)."""
-        if self.bad_table is None:
-            name = f"_validation_bad_{uuid.uuid4().hex[:12]}"
-            self.conn.execute(sql.SQL("CREATE TEMP TABLE {} AS SELECT {id} FROM {rows} r "
-                                      "WHERE NOT ST_IsValid(r.geom) OR ST_IsEmpty(r.geom)").format(
-                sql.Identifier(name), id=self.id, rows=self.rows))
-            self.bad_table = sql.Identifier(name)
-        return sql.SQL("(SELECT {} FROM {})").format(self.id, self.bad_table)
+    def bad_ids(self) -> list[int]:
+        """Ids of rows whose geometry cannot take part in overlay (invalid or empty): one validity pass over the
+        scope's neighbourhood per :func:`check_table` call; the topology checks leave them out."""
+        if self.bad is None:
+            self.bad = [r[0] for r in self.conn.execute(sql.SQL(
+                "SELECT r.{id}::bigint FROM {rows} r WHERE NOT ST_IsValid(r.geom) OR ST_IsEmpty(r.geom)").format(
+                id=self.id, rows=self.neighbourhood))]
+        return self.bad
+
+    def ok(self, alias: str) -> sql.Composable:
+        """``alias`` is not one of :meth:`bad_ids` (needs the ``bad`` parameter that :meth:`fetch` adds)."""
+        return sql.SQL("NOT ({}.{}::bigint = ANY(%(bad)s::bigint[]))").format(sql.Identifier(alias), self.id)
 
     def close(self) -> None:
-        if self.bad_table is not None and not self.conn.broken \
-                and self.conn.info.transaction_status != TransactionStatus.INERROR:
-            self.conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self.bad_table))
-        self.bad_table = None
+        for extra in self.extra_conns:
+            extra.close()
+        self.extra_conns = []
+
+    def part(self, alias: str, k: int) -> sql.Composable:
+        """The k-th of ``jobs`` disjoint slices of the rows, by commune (a sheet never spans two slices)."""
+        if self.jobs <= 1:
+            return sql.SQL("TRUE")
+        return sql.SQL("abs(hashtext({}.commune_code)) %% {} = {}").format(
+            sql.Identifier(alias), sql.Literal(self.jobs), sql.Literal(k))
+
+    def fetch_split(self, make: Callable[[Callable[[str], sql.Composable]], sql.Composable],
+                    params: dict | None = None) -> list[tuple]:
+        """Run ``make(part)`` once per slice, slices in parallel on their own connections; rows concatenated."""
+        if self.jobs <= 1:
+            return self.fetch(make(lambda alias: self.part(alias, 0)), params)
+        import psycopg
+
+        while len(self.extra_conns) < self.jobs - 1:
+            self.extra_conns.append(psycopg.connect(self.conn.info.dsn, password=self.conn.info.password,
+                                                    autocommit=True))
+        conns = [self.conn, *self.extra_conns]
+        full = {"bad": self.bad_ids(), **(params or {})}
+        self.explain(make(lambda alias: self.part(alias, 0)), full)
+
+        def run(k: int) -> list[tuple]:
+            return conns[k].execute(make(lambda alias: self.part(alias, k)), full).fetchall()
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.jobs) as pool:
+            results = list(pool.map(run, range(self.jobs)))
+        return [row for rows in results for row in rows]
 
     def finding(self, code: str, fid: Any, details: dict, wkb: Any = None, province: Any = None,
                 commune: Any = None) -> Finding:
@@ -196,67 +240,87 @@ def _parcel_number_duplicates(ctx: _Context) -> list[Finding]:
     return out
 
 
-def _parcel_overlaps(ctx: _Context) -> list[Finding]:
-    """Pairs of current parcels of one commune + sheet whose interiors intersect (GiST && then DE-9IM)."""
+def _parcel_coverage(ctx: _Context) -> list[Finding]:
+    """Gaps, overlaps and duplicates of the parcels of each commune + sheet (the sheets the scope touches).
+
+    1. Per sheet, ``ST_Union`` of its current valid parcels: the union's interior rings (minus any parcel
+       inside them) are the gaps; ``Σ area − area(union)`` is the area covered more than once. A pair
+       overlapping by ``x`` m² adds at least ``x`` to it, so a sheet whose excess is below the overlap
+       tolerance cannot hold a reportable overlap or duplicate: the union certifies it clean.
+    2. Only in the other sheets, pairs through the GiST index (``a.geom && b.geom``, nested loop), DE-9IM
+       ``ST_Relate(a, b, '2********')`` (interiors intersect), then ``ST_Intersection`` for those pairs.
+       The commune/sheet match is ``IS NOT DISTINCT FROM`` on purpose: as an equality the planner would pair
+       rows by it (hash join, or a bitmap AND with the commune/sheet b-tree) and compare every parcel of a
+       sheet with every other; as a filter it leaves the pairing to the GiST index.
+    """
+    members = ctx.rows if not ctx.scoped else sql.SQL(
+        "(SELECT * FROM {rel} m WHERE (m.commune_code, m.sheet_number) IN "
+        "(SELECT commune_code, sheet_number FROM {rows} s))").format(rel=ctx.rel, rows=ctx.rows)
+    srid = sql.SQL("p.area_srid") if ctx.has("area_srid") else sql.SQL("meta.vn2000_metric_srid(p.geom)")
+
+    def per_sheet(part: Callable[[str], sql.Composable]) -> sql.Composable:
+        return sql.SQL("""
+            WITH sheets AS MATERIALIZED (
+                SELECT p.province_code, p.commune_code, p.sheet_number, min({srid}) AS srid,
+                       sum(ST_Area(p.geom)) AS total, ST_Union(p.geom) AS u
+                FROM {members} p
+                WHERE {cur} AND {ok} AND {part}
+                GROUP BY p.province_code, p.commune_code, p.sheet_number),
+            holes AS (
+                SELECT s.province_code, s.commune_code, s.sheet_number, s.srid, s.u,
+                       ST_MakePolygon(ST_InteriorRingN(d.geom, n)) AS hole
+                FROM sheets s
+                CROSS JOIN LATERAL ST_Dump(s.u) d
+                CROSS JOIN LATERAL generate_series(1, ST_NumInteriorRings(d.geom)) n
+                WHERE ST_NumInteriorRings(d.geom) > 0),
+            gaps AS (
+                SELECT province_code, commune_code, sheet_number, srid,
+                       CASE WHEN ST_Intersects(hole, u) AND NOT ST_Touches(hole, u) THEN ST_Difference(hole, u)
+                            ELSE hole END AS gap
+                FROM holes)
+            SELECT 'gap', province_code, commune_code, sheet_number, ST_Area(ST_Transform(gap, srid)),
+                   ST_AsBinary(gap)
+            FROM gaps WHERE NOT ST_IsEmpty(gap)
+            UNION ALL
+            SELECT 'excess', province_code, commune_code, sheet_number,
+                   (total - ST_Area(u)) * ST_Area(ST_Transform(u, srid)) / nullif(ST_Area(u), 0), NULL
+            FROM sheets""").format(srid=srid, members=members, cur=ctx.cur("p"), ok=ctx.ok("p"), part=part("p"))
+
+    out: list[Finding] = []
+    suspicious: list[tuple[str, int]] = []
+    for kind, prov, commune, sheet, area, wkb in sorted(ctx.fetch_split(per_sheet),
+                                                         key=lambda r: (r[2], r[3], r[0], r[5] or b"")):
+        if kind == "gap" and area > ctx.tol.gap_min_m2:
+            out.append(ctx.finding("topo.gap", None, {"area_m2": round(area, 2), "sheet_number": sheet,
+                                                      "commune_code": commune}, wkb, prov, commune))
+        elif kind == "excess" and area is not None and area > ctx.tol.overlap_min_m2 / 2:
+            suspicious.append((commune, sheet))
+    if not suspicious:
+        return out
     q = sql.SQL("""
-        WITH bad AS MATERIALIZED {invalid},
+        WITH s AS (SELECT * FROM unnest(%(communes)s::text[], %(sheets)s::int[]) AS s(commune_code, sheet_number)),
         pairs AS (
             SELECT a.{id} AS a_id, b.{id} AS b_id, a.province_code, a.commune_code, a.sheet_number,
                    {srid} AS srid, ST_Equals(a.geom, b.geom) AS same, ST_Intersection(a.geom, b.geom) AS inter
-            FROM {rows} a
-            JOIN {rows} b ON a.geom && b.geom AND a.{id} < b.{id}
-                 AND a.commune_code = b.commune_code AND a.sheet_number = b.sheet_number
-            WHERE {cur_a} AND {cur_b}
-              AND a.{id} NOT IN (SELECT {id} FROM bad) AND b.{id} NOT IN (SELECT {id} FROM bad)
-              AND ST_Relate(a.geom, b.geom, '2********'))
+            FROM s
+            JOIN {rows} a ON a.commune_code = s.commune_code AND a.sheet_number = s.sheet_number
+            JOIN {all} b ON a.geom && b.geom AND (a.{id} < b.{id} OR NOT b.in_scope)
+                 AND a.commune_code IS NOT DISTINCT FROM b.commune_code
+                 AND a.sheet_number IS NOT DISTINCT FROM b.sheet_number
+            WHERE {cur_a} AND {cur_b} AND {ok_a} AND {ok_b} AND ST_Relate(a.geom, b.geom, '2********'))
         SELECT a_id, b_id, province_code, commune_code, sheet_number, same,
                ST_Area(ST_Transform(inter, srid)) AS area, ST_AsBinary(inter)
         FROM pairs ORDER BY a_id, b_id""").format(
-        invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows, cur_a=ctx.cur("a"), cur_b=ctx.cur("b"),
-        srid=ctx.metric_srid("a"))
-    out = []
-    for a_id, b_id, prov, commune, sheet, same, area, wkb in ctx.fetch(q, gist_pairs=True):
+        id=ctx.id, rows=ctx.rows, all=ctx.all_rows, cur_a=ctx.cur("a"), cur_b=ctx.cur("b"), ok_a=ctx.ok("a"),
+        ok_b=ctx.ok("b"), srid=ctx.metric_srid("a"))
+    params = {"communes": [c for c, _ in suspicious], "sheets": [n for _, n in suspicious]}
+    for a_id, b_id, prov, commune, sheet, same, area, wkb in ctx.fetch(q, params):
         if same:
             out.append(ctx.finding("topo.duplicate", a_id, {"other_id": str(b_id), "area_m2": round(area, 2)},
                                    wkb, prov, commune))
         elif area > ctx.tol.overlap_min_m2:
             out.append(ctx.finding("topo.overlap", a_id, {"other_id": str(b_id), "area_m2": round(area, 2),
                                                           "sheet_number": sheet}, wkb, prov, commune))
-    return out
-
-
-def _parcel_gaps(ctx: _Context) -> list[Finding]:
-    """Holes in the union of a sheet's current parcels (the covered area), minus any parcel inside them."""
-    q = sql.SQL("""
-        WITH bad AS MATERIALIZED {invalid},
-        sheets AS (
-            SELECT province_code, commune_code, sheet_number, min({srid}) AS srid, ST_Union(geom) AS u
-            FROM {rows} p
-            WHERE {cur} AND p.{id} NOT IN (SELECT {id} FROM bad)
-            GROUP BY province_code, commune_code, sheet_number),
-        holes AS (
-            SELECT s.province_code, s.commune_code, s.sheet_number, s.srid, s.u,
-                   ST_MakePolygon(ST_InteriorRingN(d.geom, n)) AS hole
-            FROM sheets s
-            CROSS JOIN LATERAL ST_Dump(s.u) d
-            CROSS JOIN LATERAL generate_series(1, ST_NumInteriorRings(d.geom)) n
-            WHERE ST_NumInteriorRings(d.geom) > 0),
-        gaps AS (
-            SELECT province_code, commune_code, sheet_number, srid,
-                   CASE WHEN ST_Intersects(hole, u) AND NOT ST_Touches(hole, u) THEN ST_Difference(hole, u)
-                        ELSE hole END AS gap
-            FROM holes)
-        SELECT province_code, commune_code, sheet_number, ST_Area(ST_Transform(gap, srid)) AS area,
-               ST_AsBinary(gap)
-        FROM gaps WHERE NOT ST_IsEmpty(gap)
-        ORDER BY commune_code, sheet_number, ST_XMin(gap), ST_YMin(gap)""").format(
-        invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows, cur=ctx.cur("p"),
-        srid=sql.SQL("area_srid") if ctx.has("area_srid") else sql.SQL("meta.vn2000_metric_srid(geom)"))
-    out = []
-    for prov, commune, sheet, area, wkb in ctx.fetch(q):
-        if area > ctx.tol.gap_min_m2:
-            out.append(ctx.finding("topo.gap", None, {"area_m2": round(area, 2), "sheet_number": sheet,
-                                                      "commune_code": commune}, wkb, prov, commune))
     return out
 
 
@@ -270,20 +334,20 @@ def _parcel_commune(ctx: _Context) -> list[Finding]:
                             "AND geom IS NOT NULL)").fetchone()[0]:
         ctx.skipped += ["topo.outside_commune", "topo.across_commune"]
         return []
-    q = sql.SQL("""
-        WITH bad AS MATERIALIZED {invalid}
-        SELECT r.{id}, r.province_code, r.commune_code,
-               ST_Area(ST_Transform(ST_Intersection(r.geom, c.geom), {srid})) AS inside,
-               ST_Area(ST_Transform(ST_Difference(r.geom, c.geom), {srid})) AS outside,
-               ST_AsBinary(ST_Difference(r.geom, c.geom))
-        FROM {rows} r
-        JOIN landdb.admin_unit c ON c.level = 'commune' AND c.code = r.commune_code AND c.geom IS NOT NULL
-             AND c.valid_from <= {at}::date AND (c.valid_to IS NULL OR c.valid_to >= {at}::date)
-        WHERE {cur} AND r.{id} NOT IN (SELECT {id} FROM bad) AND NOT ST_Covers(c.geom, r.geom)
-        ORDER BY r.{id}""").format(invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"),
-                                   srid=ctx.metric_srid("r"), at=ctx.at("r"))
+    def q(part):
+        return sql.SQL("""
+            SELECT r.{id}, r.province_code, r.commune_code,
+                   ST_Area(ST_Transform(ST_Intersection(r.geom, c.geom), {srid})) AS inside,
+                   ST_Area(ST_Transform(ST_Difference(r.geom, c.geom), {srid})) AS outside,
+                   ST_AsBinary(ST_Difference(r.geom, c.geom))
+            FROM {rows} r
+            JOIN landdb.admin_unit c ON c.level = 'commune' AND c.code = r.commune_code AND c.geom IS NOT NULL
+                 AND c.valid_from <= {at}::date AND (c.valid_to IS NULL OR c.valid_to >= {at}::date)
+            WHERE {cur} AND {ok} AND {part} AND NOT ST_Covers(c.geom, r.geom)""").format(
+            id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"), ok=ctx.ok("r"), part=part("r"), srid=ctx.metric_srid("r"),
+            at=ctx.at("r"))
     out = []
-    for fid, prov, commune, inside, outside, wkb in ctx.fetch(q):
+    for fid, prov, commune, inside, outside, wkb in sorted(ctx.fetch_split(q), key=lambda r: r[0]):
         if inside <= ctx.tol.across_commune_min_m2:
             out.append(ctx.finding("topo.outside_commune", fid, {"commune_code": commune,
                                                                   "outside_m2": round(outside, 2)}, wkb, prov, commune))
@@ -299,27 +363,26 @@ def _parcel_sheet(ctx: _Context) -> list[Finding]:
     if not ctx.conn.execute("SELECT EXISTS (SELECT 1 FROM landdb.map_sheet)").fetchone()[0]:
         ctx.skipped += ["topo.wrong_sheet", "attr.map_sheet_missing"]
         return []
-    q = sql.SQL("""
-        WITH bad AS MATERIALIZED {invalid}
-        SELECT r.{id}, r.province_code, r.commune_code, r.sheet_number, s.id IS NULL AS missing,
-               CASE WHEN s.id IS NULL THEN NULL
-                    ELSE ST_Area(ST_Transform(ST_Intersection(r.geom, s.geom), {srid}))
-                         / nullif(ST_Area(ST_Transform(r.geom, {srid})), 0) END AS share,
-               (SELECT o.sheet_number FROM landdb.map_sheet o
-                 WHERE o.commune_code = r.commune_code AND o.valid_to IS NULL
-                   AND ST_Intersects(o.geom, ST_PointOnSurface(r.geom)) ORDER BY o.sheet_number LIMIT 1) AS better,
-               ST_AsBinary(ST_PointOnSurface(r.geom))
-        FROM {rows} r
-        LEFT JOIN landdb.map_sheet s ON s.commune_code = r.commune_code AND s.sheet_number = r.sheet_number
-             AND s.valid_to IS NULL
-        WHERE {cur} AND r.{id} NOT IN (SELECT {id} FROM bad)
-          AND (s.id IS NULL AND EXISTS (SELECT 1 FROM landdb.map_sheet e WHERE e.commune_code = r.commune_code
-                                         AND e.valid_to IS NULL)
-               OR s.id IS NOT NULL AND NOT ST_Covers(s.geom, r.geom))
-        ORDER BY r.{id}""").format(invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"),
-                                   srid=ctx.metric_srid("r"))
+    def q(part):
+        return sql.SQL("""
+            SELECT r.{id}, r.province_code, r.commune_code, r.sheet_number, s.id IS NULL AS missing,
+                   CASE WHEN s.id IS NULL THEN NULL
+                        ELSE ST_Area(ST_Transform(ST_Intersection(r.geom, s.geom), {srid}))
+                             / nullif(ST_Area(ST_Transform(r.geom, {srid})), 0) END AS share,
+                   (SELECT o.sheet_number FROM landdb.map_sheet o
+                     WHERE o.commune_code = r.commune_code AND o.valid_to IS NULL
+                       AND ST_Intersects(o.geom, ST_PointOnSurface(r.geom)) ORDER BY o.sheet_number LIMIT 1) AS better,
+                   ST_AsBinary(ST_PointOnSurface(r.geom))
+            FROM {rows} r
+            LEFT JOIN landdb.map_sheet s ON s.commune_code = r.commune_code AND s.sheet_number = r.sheet_number
+                 AND s.valid_to IS NULL
+            WHERE {cur} AND {ok} AND {part}
+              AND (s.id IS NULL AND EXISTS (SELECT 1 FROM landdb.map_sheet e WHERE e.commune_code = r.commune_code
+                                             AND e.valid_to IS NULL)
+                   OR s.id IS NOT NULL AND NOT ST_Covers(s.geom, r.geom))""").format(
+            id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"), ok=ctx.ok("r"), part=part("r"), srid=ctx.metric_srid("r"))
     out = []
-    for fid, prov, commune, sheet, missing, share, better, wkb in ctx.fetch(q):
+    for fid, prov, commune, sheet, missing, share, better, wkb in sorted(ctx.fetch_split(q), key=lambda r: r[0]):
         if missing:
             out.append(ctx.finding("attr.map_sheet_missing", fid, {"commune_code": commune, "sheet_number": sheet},
                                    wkb, prov, commune))
@@ -402,21 +465,21 @@ def _parcel_commune_code_at_time(ctx: _Context) -> list[Finding]:
 
 def _admin_overlaps(ctx: _Context) -> list[Finding]:
     q = sql.SQL("""
-        WITH bad AS MATERIALIZED {invalid},
-        pairs AS (
+        WITH pairs AS (
             SELECT a.{id} AS a_id, a.code, a.level, b.code AS other_code, b.{id} AS b_id,
                    ST_Intersection(a.geom, b.geom) AS inter
             FROM {rows} a
-            JOIN {rows} b ON a.geom && b.geom AND a.{id} < b.{id} AND a.level = b.level
+            JOIN {all} b ON a.geom && b.geom AND (a.{id} < b.{id} OR NOT b.in_scope)
+                 AND a.level IS NOT DISTINCT FROM b.level
                  AND daterange(a.valid_from, a.valid_to, '[]') && daterange(b.valid_from, b.valid_to, '[]')
             WHERE a.geom IS NOT NULL AND b.geom IS NOT NULL
-              AND a.{id} NOT IN (SELECT {id} FROM bad) AND b.{id} NOT IN (SELECT {id} FROM bad)
-              AND ST_Relate(a.geom, b.geom, '2********'))
+              AND {ok_a} AND {ok_b} AND ST_Relate(a.geom, b.geom, '2********'))
         SELECT a_id, code, level, other_code, b_id, ST_Area(ST_Transform(inter, meta.vn2000_metric_srid(inter))),
                ST_AsBinary(inter)
-        FROM pairs ORDER BY a_id, b_id""").format(invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows)
+        FROM pairs ORDER BY a_id, b_id""").format(id=ctx.id, rows=ctx.rows, all=ctx.all_rows, ok_a=ctx.ok("a"),
+                                                  ok_b=ctx.ok("b"))
     out = []
-    for a_id, code, level, other, b_id, area, wkb in ctx.fetch(q, gist_pairs=True):
+    for a_id, code, level, other, b_id, area, wkb in ctx.fetch(q):
         if area > ctx.tol.admin_overlap_min_m2:
             out.append(ctx.finding("topo.admin_overlap", a_id, {"code": code, "level": level, "other_code": other,
                                                                  "other_id": str(b_id), "area_m2": round(area, 1)},
@@ -428,25 +491,24 @@ def _dangles(ctx: _Context) -> list[Finding]:
     """Line ends not connected to any other line of the network but within the search distance of one."""
     deg = ctx.tol.dangle_search_m / 100_000.0  # generous box in degrees (a degree is > 100 km here)
     q = sql.SQL("""
-        WITH bad AS MATERIALIZED {invalid},
-        ends AS (
+        WITH ends AS (
             SELECT r.{id} AS fid, {prov} AS province_code, e.pt
             FROM {rows} r
             CROSS JOIN LATERAL ST_Dump(r.geom) part
             CROSS JOIN LATERAL (VALUES (ST_StartPoint(part.geom)), (ST_EndPoint(part.geom))) AS e(pt)
-            WHERE {cur_r} AND r.{id} NOT IN (SELECT {id} FROM bad)),
+            WHERE {cur_r} AND {ok}),
         near AS (
             SELECT e.fid, e.province_code, e.pt, n.other, n.dist
             FROM ends e
             CROSS JOIN LATERAL (
                 SELECT o.{id} AS other, ST_Distance(e.pt::geography, o.geom::geography) AS dist
-                FROM {rows} o
+                FROM {all} o
                 WHERE {cur_o} AND o.{id} <> e.fid AND o.geom && ST_Expand(e.pt, %(deg)s)
                 ORDER BY ST_Distance(e.pt::geography, o.geom::geography) LIMIT 1) n)
         SELECT fid, province_code, other, dist, ST_AsBinary(pt) FROM near
         WHERE dist > %(snap)s AND dist <= %(search)s
         ORDER BY fid, ST_X(pt), ST_Y(pt)""").format(
-        invalid=ctx.invalid_ids(), id=ctx.id, rows=ctx.rows, cur_r=ctx.cur("r"), cur_o=ctx.cur("o"),
+        id=ctx.id, rows=ctx.rows, all=ctx.all_rows, cur_r=ctx.cur("r"), cur_o=ctx.cur("o"), ok=ctx.ok("r"),
         prov=ctx.col("province_code", "r"))
     out = []
     for fid, prov, other, dist, wkb in ctx.fetch(q, {"deg": deg, "snap": ctx.tol.snap_m,
@@ -493,8 +555,7 @@ def _boundary_mismatch(ctx: _Context) -> list[Finding]:
 _SET_CHECKS: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], list[Finding]]], ...]] = {
     "parcels": (
         (("attr.parcel_number_duplicate",), _parcel_number_duplicates),
-        (("topo.overlap", "topo.duplicate"), _parcel_overlaps),
-        (("topo.gap",), _parcel_gaps),
+        (("topo.overlap", "topo.duplicate", "topo.gap"), _parcel_coverage),
         (("topo.outside_commune", "topo.across_commune"), _parcel_commune),
         (("topo.wrong_sheet", "attr.map_sheet_missing"), _parcel_sheet),
         (("attr.area_mismatch",), _parcel_area),
