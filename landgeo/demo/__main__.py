@@ -68,6 +68,9 @@ def run(args: list[str]) -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except Exception as exc:  # a bug in a command, not the user's mistake: still one line, and stop
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise UserError(f"`landgeo {shlex.join(args)}` crashed: {type(exc).__name__}: {first}") from exc
     sys.stdout.flush()
     sys.stderr.flush()
     if code != 0:
