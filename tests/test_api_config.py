@@ -46,3 +46,9 @@ def test_every_province_zone_is_offered():
     for p in provinces():
         for crs in p.candidate_crs:
             assert f"http://www.opengis.net/def/crs/EPSG/0/{crs.srid}" in offered, (str(p), crs.srid)
+
+
+def test_serve_refuses_a_missing_config_in_one_line(run_cli, tmp_path):
+    done = run_cli("serve", "--config", str(tmp_path / "nope.yml"))
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: no pygeoapi configuration at") and "Traceback" not in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -39,7 +40,9 @@ def serve(
     env["LANDGEO_API_URL"] = public_url or env.get("LANDGEO_API_URL") or f"http://{host}:{port}"
     env["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ.update(env)
-    openapi = ensure_openapi(config_path, settings.state_dir / "api" / f"openapi-{port}.yml")
+    # the OpenAPI document names the public URL: one file per configuration and URL
+    key = hashlib.sha1(f"{config_path}|{env['LANDGEO_API_URL']}".encode()).hexdigest()[:12]
+    openapi = ensure_openapi(config_path, settings.state_dir / "api" / f"openapi-{key}.yml")
     env["PYGEOAPI_OPENAPI"] = str(openapi)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
     if gunicorn is None:
