@@ -87,3 +87,19 @@ def test_demo_without_a_database_says_so_in_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_demo_refuses_a_busy_port_before_loading_anything(fresh_db, tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "LANDGEO_DATABASE_URL": fresh_db}
+        done = subprocess.run([sys.executable, "-m", "landgeo.demo", "--port", str(port), "--out", str(tmp_path)],
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 2 and f"port {port} is in use" in done.stderr
+    assert "$ landgeo load" not in done.stdout
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0] == 0

@@ -118,7 +118,21 @@ def banner(port: int, home: Path) -> str:
         f"{base}/ , Connect, pick the collections, Add.",
         "",
         "Stop the server with Ctrl-C. `make demo` again starts in seconds (the loads are no-ops).",
-    ])
+    ] + ([] if port == 5000 else [
+        f"(The QGIS project's layers point at port 5000: on port {port}, use the connection dialog instead.)"]))
+
+
+def port_free(port: int) -> bool:
+    """Whether 127.0.0.1:``port`` can be listened on (checked before loading, not after)."""
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         missing = {"load", "validate", "serve"} - available_commands()
         if missing:
             raise UserError(f"this checkout has no `landgeo {'`, `landgeo '.join(sorted(missing))}` yet")
+        if not ns.no_serve and not port_free(port):
+            raise UserError(f"port {port} is in use (another `landgeo serve`?): stop it, or pass --port / set "
+                            "LANDGEO_API_PORT")
         url = database_ready()
         manifest, generated = ensure(out, ns.seed)
         counts = manifest["counts"]
