@@ -66,3 +66,15 @@ def test_filters_refused_with_400(db, text):
     with pytest.raises(q.ApiError) as err:
         q.run_items(db, q.parse_items(c, {"filter": text}))
     assert err.value.status == 400 and err.value.description
+
+
+def test_api_connections_cannot_read_personal_data(parcels_db):
+    """The server's pooled connections read as landgeo_reader: landdb_restricted is out of reach."""
+    from landgeo.api.pool import get_pool
+
+    with get_pool(parcels_db).connection() as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == "landgeo_reader"
+        assert conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0] == 300
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM landdb_restricted.party")
+    get_pool(parcels_db).close()
