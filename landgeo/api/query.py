@@ -555,9 +555,12 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
         else:
             rows = conn.execute(query, params, prepare=_plan_free(q)).fetchall()
     except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
-            psycopg.errors.InvalidParameterValue) as exc:
+            psycopg.errors.InvalidParameterValue, psycopg.errors.IndeterminateDatatype,
+            psycopg.errors.AmbiguousFunction) as exc:
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
         raise bad(f"a value in the request does not fit the property types: {first}") from exc
+    except psycopg.errors.QueryCanceled as exc:  # statement_timeout: the request asks for too much at once
+        raise bad("the request took too long for the database; narrow it (bbox, filter, smaller limit)") from exc
     except psycopg.errors.InternalError_ as exc:  # PostGIS reports bad client geometries this way
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
         raise bad(f"bad geometry in the request: {first}") from exc
