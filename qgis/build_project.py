@@ -243,6 +243,21 @@ def build(build_url: str, url: str, out: Path) -> list[str]:
         project.addMapLayer(layer, False)
         node = root.addLayer(layer)
         node.setItemVisibilityChecked(visible)
+    # open on the demo communes (the extent of the map sheets), not on the whole world
+    sheets = next((lyr for lyr in project.mapLayers().values() if "typename='map-sheets'" in lyr.source()), None)
+    if sheets is not None:
+        from qgis.core import QgsCoordinateTransform, QgsRectangle, QgsReferencedRectangle
+
+        extent = QgsRectangle()
+        extent.setMinimal()
+        for feature in sheets.getFeatures():
+            if feature.hasGeometry():
+                extent.combineExtentWith(feature.geometry().boundingBox())
+        if not extent.isEmpty():
+            wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")  # OAPIF layers come in CRS84
+            view = QgsCoordinateTransform(wgs84, crs, project.transformContext()).transformBoundingBox(extent)
+            view.scale(1.05)
+            project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(view, crs))
     out.parent.mkdir(parents=True, exist_ok=True)
     if not project.write(str(out)):
         raise SystemExit(f"cannot write {out}")
