@@ -25,6 +25,9 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
+import psycopg
+from psycopg_pool import PoolTimeout
+
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.pool import get_pool
@@ -106,6 +109,10 @@ class LandgeoApp:
                         return self._item(start_response, match.group(1), match.group(2), params)
                 except ApiError as exc:
                     return self._send(start_response, exc.status, {"Content-Type": "application/json"}, exc.body())
+                except (PoolTimeout, psycopg.OperationalError):
+                    LOGGER.exception("database unavailable for %s %s", method, path)
+                    err = ApiError(503, "ServiceUnavailable", "the database is not reachable; try again later")
+                    return self._send(start_response, 503, {"Content-Type": "application/json"}, err.body())
                 except Exception:  # a bug, not the client's doing: log it, answer in OGC form
                     LOGGER.exception("error in %s %s", method, path)
                     err = ApiError(500, "NoApplicableCode", "internal error (logged)")
@@ -119,7 +126,8 @@ class LandgeoApp:
 
     @staticmethod
     def _send(start_response, status: int, headers: dict, body: bytes):
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}.get(status, "")
+        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error",
+                  503: "Service Unavailable"}.get(status, "")
         headers = {**headers, "Content-Length": str(len(body))}
         start_response(f"{status} {reason}", list(headers.items()))
         return [body]

@@ -45,7 +45,7 @@ def get_pool(url: str) -> ConnectionPool:
             if pool is None:
                 size = int(os.environ.get("LANDGEO_API_POOL_SIZE", "4"))
                 pool = ConnectionPool(
-                    url, min_size=1, max_size=size, configure=_configure, open=True, name="landgeo-api",
+                    url, min_size=1, max_size=size, configure=_configure, open=True, name="landgeo-api", timeout=10,
                     kwargs={"prepare_threshold": 1, "connect_timeout": 10},
                 )
                 _POOLS[key] = pool
