@@ -453,3 +453,9 @@ def test_pygeoapi_path_uses_the_same_provider(api, api_db):
 def test_pygeoapi_pages_never_500(api, fmt, params):
     r = requests.get(f"{api}/collections/parcels/items", params={"f": fmt, **params}, timeout=30)
     assert r.status_code in (200, 400), (fmt, params, r.status_code, r.text[:500])
+
+
+def test_conformance_html_lists_the_same_classes(api):
+    r = requests.get(f"{api}/conformance", params={"f": "html"}, timeout=30)
+    assert r.status_code == 200 and "text/html" in r.headers["Content-Type"]
+    assert "ogcapi-features-3/1.0/conf/features-filter" in r.text and "features-4" not in r.text

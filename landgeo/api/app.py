@@ -80,8 +80,9 @@ def _wants_json(params: dict[str, str], environ: dict) -> bool:
 class LandgeoApp:
     """WSGI wrapper: our routes first, pygeoapi for the rest."""
 
-    def __init__(self, pygeoapi_app, config: dict) -> None:
+    def __init__(self, pygeoapi_app, config: dict, pygeoapi_api=None) -> None:
         self.pygeoapi_app = pygeoapi_app
+        self.pygeoapi_api = pygeoapi_api
         self.config = config
         self.base_url = str(config["server"]["url"]).rstrip("/")
         self.db_urls = {
@@ -96,6 +97,14 @@ class LandgeoApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/conformance" or path.startswith("/collections/"):
             params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+            if path == "/conformance" and method == "GET" and params.get("f", "html") == "html" \
+                    and not _wants_json(params, environ) and self.pygeoapi_api is not None:
+                from pygeoapi.util import render_j2_template
+
+                html = render_j2_template(self.pygeoapi_api.tpl_config, self.config["server"]["templates"],
+                                          "conformance.html", {"conformsTo": CONFORMANCE},
+                                          self.pygeoapi_api.default_locale)
+                return self._send(start_response, 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode())
             if _wants_json(params, environ):
                 try:
                     if path == "/conformance" and method == "GET":
@@ -229,7 +238,7 @@ def create_app(config_path: str | os.PathLike | None = None) -> LandgeoApp:
     if pygeoapi.__version__ != PYGEOAPI_VERSION_TESTED:
         LOGGER.warning("landgeo's API wrapper was tested on pygeoapi %s, running %s",
                        PYGEOAPI_VERSION_TESTED, pygeoapi.__version__)
-    return LandgeoApp(flask_app.APP, flask_app.CONFIG)
+    return LandgeoApp(flask_app.APP, flask_app.CONFIG, flask_app.api_)
 
 
 _APP: LandgeoApp | None = None
