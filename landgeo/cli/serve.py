@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
@@ -20,7 +21,8 @@ def serve(
     workers: int = typer.Option(2, min=1, help="gunicorn worker processes."),
     threads: int = typer.Option(4, min=1, help="Threads per worker (gthread: keep-alive connections)."),
     config: Path = typer.Option(None, help="pygeoapi configuration (default: pygeoapi-config.yml of the project)."),
-    public_url: str = typer.Option(None, help="Public base URL used in links (default http://HOST:PORT)."),
+    public_url: str = typer.Option(
+        None, help="Public base URL used in links (default $LANDGEO_PUBLIC_URL, else http://HOST:PORT)."),
 ) -> None:
     """Serve every collection as OGC API – Features (landing page, collections, items, CQL2, CRS) with gunicorn."""
     from landgeo.api.app import ensure_openapi
@@ -37,12 +39,16 @@ def serve(
         conn.execute("SELECT 1")
     env = dict(os.environ)
     env["LANDGEO_DATABASE_URL"] = url
-    env["LANDGEO_API_URL"] = public_url or env.get("LANDGEO_API_URL") or f"http://{host}:{port}"
+    env["LANDGEO_API_URL"] = (public_url or env.get("LANDGEO_PUBLIC_URL") or env.get("LANDGEO_API_URL")
+                              or f"http://{host}:{port}")
     env["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ.update(env)
     # the OpenAPI document names the public URL: one file per configuration and URL
     key = hashlib.sha1(f"{config_path}|{env['LANDGEO_API_URL']}".encode()).hexdigest()[:12]
-    openapi = ensure_openapi(config_path, settings.state_dir / "api" / f"openapi-{key}.yml")
+    try:
+        openapi = ensure_openapi(config_path, settings.state_dir / "api" / f"openapi-{key}.yml")
+    except OSError:  # a read-only project folder (container image): the temporary directory will do
+        openapi = ensure_openapi(config_path, Path(tempfile.gettempdir()) / "landgeo-api" / f"openapi-{key}.yml")
     env["PYGEOAPI_OPENAPI"] = str(openapi)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
     if gunicorn is None:
