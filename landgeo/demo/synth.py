@@ -359,8 +359,8 @@ class _Builder:
         items = [(river_poly, "SON", "Sông Nhuệ")]
         rail, rail_w = self.railway
         items.append((rail.buffer(rail_w / 2, cap_style="flat"), "DGT", "Đường sắt vành đai phía Tây"))
-        for line, width, *_rest, in self.roads:
-            items.append((line.buffer(width / 2, cap_style="flat", join_style="mitre"), "DGT", _rest[1]))
+        for line, width, _klass, name, _surface in self.roads:
+            items.append((line.buffer(width / 2, cap_style="flat", join_style="mitre"), "DGT", name))
         for line, width, _kind, name in self.canals:
             items.append((line.buffer(width / 2, cap_style="flat", join_style="mitre"), "DTL", name))
         for poly, code, name in items:
@@ -690,7 +690,7 @@ class _Builder:
 
         road0 = self.roads[0][0]
         crossing = road0.intersection(self.river_line)
-        bridge = LineString([(crossing.x - 30, crossing.y), (crossing.x + 30, crossing.y)])
+        crossing = shapely.get_parts(crossing)[0]  # where the provincial road crosses the river
         bridge = road0.intersection(crossing.buffer(30))
         themes["bridges"] = Layer("Cau", "MultiLineString", self._lines([bridge]),
                                   [{"madoituong": "GC01", "ten": "Cầu Lai Xá", "taitrong": 30.0}])
