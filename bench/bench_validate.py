@@ -196,6 +196,14 @@ def main() -> None:
               f"{conn.execute('SELECT count(*) FROM landdb.admin_unit WHERE geom IS NOT NULL').fetchone()[0]} "
               f"communes; jobs={args.jobs}; load average {' '.join(load)} (2-core machine shared with other work)",
               flush=True)
+        t = time.monotonic()
+        one_call = check_table(conn, target, "landdb.parcel", where, checks=TOPOLOGY_CHECKS, jobs=args.jobs)
+        headline = time.monotonic() - t
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
+        print(f"ALL TOPOLOGY CHECKS over {n} parcels in one call (as `landgeo validate` runs them): {headline:.1f} s "
+              f"({len(one_call)} findings; target < 60 s) -> {'PASS' if headline < 60 else 'FAIL'}; "
+              f"load average after: {load}", flush=True)
+        print("breakdown, one call per check family (each with its own validity pass):", flush=True)
         total = 0.0
         counts: dict[str, int] = {}
         plans: dict[str, list[str]] = {}
@@ -214,8 +222,7 @@ def main() -> None:
                 counts[f.code] = counts.get(f.code, 0) + 1
             print(f"  {' + '.join(codes):45s} {dt:7.1f} s  {len(found):6d} findings", flush=True)
         t_all = time.monotonic() - t_all
-        print(f"ALL TOPOLOGY CHECKS over {n} parcels: {total:.1f} s (wall {t_all:.1f} s, target < 60 s) -> "
-              f"{'PASS' if total < 60 else 'FAIL'}")
+        print(f"  sum of the separate calls: {total:.1f} s (wall {t_all:.1f} s)", flush=True)
         print("findings:", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
         # the peer: the straightforward overlap query (equality join on commune + sheet, ST_Intersects and
         # ST_Area(ST_Intersection) on every pair) on 10 communes, against ours on the same communes
