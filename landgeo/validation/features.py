@@ -229,7 +229,8 @@ def _vertex_findings(geoms, usable, type_ids, geographic, tol: Tolerances) -> li
     last = pos == counts[pid] - 1
     nxt[last] = starts[pid[last]]
     has_next = ~last | is_ring[pid]
-    seg = np.linalg.norm(m[nxt] - m, axis=1)
+    d = m[nxt] - m
+    seg = np.hypot(d[:, 0], d[:, 1])
     repeated = has_next & (seg < tol.repeated_vertex_m) & (counts[pid] > 1)
     rep_count = np.bincount(pid[repeated], minlength=len(paths))
     distinct = counts - rep_count
@@ -271,7 +272,7 @@ def _vertex_findings(geoms, usable, type_ids, geographic, tol: Tolerances) -> li
     if len(xy2):
         a = m2[prv2] - m2
         b = m2[nxt2] - m2
-        na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+        na, nb = np.hypot(a[:, 0], a[:, 1]), np.hypot(b[:, 0], b[:, 1])
         with np.errstate(invalid="ignore", divide="ignore"):
             cos = np.clip((a * b).sum(axis=1) / (na * nb), -1.0, 1.0)
         angle = np.degrees(np.arccos(cos))
@@ -343,7 +344,8 @@ def _outlier_findings(geoms, usable, attrs, geographic, tol: Tolerances) -> list
             scale = np.array([_M_PER_DEG_LON * math.cos(math.radians(med[1])), _M_PER_DEG_LAT])
         else:
             scale = np.array([1.0, 1.0])
-        d = np.linalg.norm((c - med) * scale, axis=1)
+        dxy = (c - med) * scale
+        d = np.hypot(dxy[:, 0], dxy[:, 1])
         threshold = max(tol.outlier_factor * float(np.median(d)), tol.outlier_min_m)
         label = f"xã/commune {group}" if group else "tập dữ liệu/dataset"
         for j in np.flatnonzero(d > threshold):
@@ -458,16 +460,81 @@ def split_land_use_codes(value: Any) -> list[str]:
     return [str(c).strip().upper() for c in items if str(c).strip()]
 
 
+def _memo_flags(values: Sequence[Any], fn) -> np.ndarray:
+    """``fn(value)`` for every value, evaluated once per distinct value (attribute columns repeat a lot)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iufb":
+        uniq, inverse = np.unique(values, return_inverse=True)
+        return np.array([bool(fn(v.item())) for v in uniq], dtype=bool)[inverse] if len(uniq) else \
+            np.zeros(0, bool)
+    arr = values if isinstance(values, np.ndarray) else np.fromiter(values, dtype=object, count=len(values))
+    if arr.dtype == object and len(arr):
+        try:  # all of one orderable kind (strings): sort once, judge each distinct value once
+            uniq, inverse = np.unique(arr, return_inverse=True)
+            return np.array([bool(fn(v)) for v in uniq], dtype=bool)[inverse.reshape(-1)]
+        except TypeError:
+            pass
+    cache: dict[Any, bool] = {}
+    out = np.empty(len(values), dtype=bool)
+    for i, v in enumerate(values):
+        key = tuple(v) if isinstance(v, list | np.ndarray) else v
+        try:
+            hit = cache.get(key)
+        except TypeError:  # unhashable: no memo
+            out[i] = bool(fn(v))
+            continue
+        if hit is None:
+            hit = cache[key] = bool(fn(v))
+        out[i] = hit
+    return out
+
+
+def _whole(a: np.ndarray) -> np.ndarray:
+    return np.floor(a) == a
+
+
+# the same rules as _RULES, on numeric columns at once (NaN = blank, judged by the required-field check)
+_NUMERIC_RULES = {
+    "sheet_number": lambda a: (a > 0) & _whole(a),
+    "parcel_number": lambda a: (a > 0) & _whole(a),
+    "source_scale": lambda a: (a > 0) & _whole(a),
+    "declared_area": lambda a: np.isfinite(a) & (a >= 0),
+    "scale": lambda a: np.isin(a, (200, 500, 1000, 2000, 5000, 10000, 25000)),
+    "elevation": lambda a: (a >= -200) & (a <= 3200),
+    "floors": lambda a: (a >= 0) & (a <= 200) & _whole(a),
+}
+
+
+def _numeric(values: Sequence[Any]) -> np.ndarray | None:
+    """The column as float64 if it is numeric (ints, floats, NaN for missing), else None."""
+    arr = values if isinstance(values, np.ndarray) else None
+    if arr is None:
+        try:
+            arr = np.asarray(values)
+        except (ValueError, TypeError):
+            return None
+    if arr.dtype.kind in "iuf":
+        return arr.astype(np.float64, copy=False)
+    return None
+
+
+def _blank_flags(values: Sequence[Any]) -> np.ndarray:
+    numeric = _numeric(values) if not (isinstance(values, np.ndarray) and values.dtype == object) else None
+    if numeric is not None:
+        return np.isnan(numeric)
+    return _memo_flags(values, _is_blank)
+
+
 def _attribute_findings(target, geoms, attrs, land_use_codes, province_codes) -> list[Finding]:
+    """Required fields, value domains and land-use codes; each rule evaluated once per distinct value."""
     out: list[Finding] = []
-    n = len(geoms)
+    blank: dict[str, np.ndarray] = {}
     for name in target.required_fields:
         if name not in attrs:
             out.append(_f("attr.required_missing", None, None, {"field": name}))
             continue
-        for i, value in enumerate(attrs[name]):
-            if _is_blank(value):
-                out.append(_f("attr.required_missing", i, geoms[i], {"field": name}))
+        blank[name] = _blank_flags(attrs[name])
+        for i in np.flatnonzero(blank[name]):
+            out.append(_f("attr.required_missing", i, geoms[i], {"field": name}))
     rules = dict(_RULES)
     if "province_code" in attrs:
         codes = province_codes if province_codes is not None else reference.province_codes()
@@ -482,18 +549,23 @@ def _attribute_findings(target, geoms, attrs, land_use_codes, province_codes) ->
     for name, (ok, vi, en) in rules.items():
         if name not in attrs or name not in field_names:
             continue
-        for i, value in enumerate(attrs[name]):
-            if _is_blank(value) or ok(value):
-                continue
-            out.append(_f("attr.domain", i, geoms[i], {"field": name, "value": _plain(value), "rule_vi": vi,
+        values = attrs[name]
+        numeric = _numeric(values) if name in _NUMERIC_RULES else None
+        if numeric is not None:
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isnan(numeric) & ~_NUMERIC_RULES[name](numeric)
+        else:
+            bad = ~_memo_flags(values, lambda v, ok=ok: _is_blank(v) or ok(v))
+        for i in np.flatnonzero(bad):
+            out.append(_f("attr.domain", i, geoms[i], {"field": name, "value": _plain(values[i]), "rule_vi": vi,
                                                        "rule_en": en}))
     if "land_use_codes" in attrs and "land_use_codes" in field_names:
         known = set(land_use_codes) if land_use_codes is not None else reference.land_use_codes()
-        for i, value in enumerate(attrs["land_use_codes"]):
-            unknown = [c for c in split_land_use_codes(value) if c not in known]
-            if unknown:
-                out.append(_f("attr.land_use_code_unknown", i, geoms[i], {"codes": unknown}))
-    assert n == len(geoms)
+        values = attrs["land_use_codes"]
+        bad = _memo_flags(values, lambda v: any(c not in known for c in split_land_use_codes(v)))
+        for i in np.flatnonzero(bad):
+            unknown = [c for c in split_land_use_codes(values[i]) if c not in known]
+            out.append(_f("attr.land_use_code_unknown", i, geoms[i], {"codes": unknown}))
     return out
 
 
