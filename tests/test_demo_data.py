@@ -131,6 +131,23 @@ def test_base_geography_agrees_with_parcels(data):
     assert shapely.union_all(son).symmetric_difference(river).area < 0.001 * river.area, "river = SON parcels"
 
 
+def test_the_update_file_splits_one_parcel_and_changes_one_use(data, written):
+    out, manifest = written
+    split, change = data.events
+    assert manifest["updates"] == data.events
+    base = {(r["SoHieuToBa"], r["SoThuTuThu"]): g for g, r in zip(data.parcels[split["commune"]].geoms,
+                                                                  data.parcels[split["commune"]].rows, strict=True)}
+    assert (split["sheet"], split["new_parcel"]) not in base, "the second half gets a new number"
+    rows, geoms = data.updates.rows, data.updates.geoms
+    assert [(r["SoHieuToBa"], r["SoThuTuThu"]) for r in rows] == [
+        (split["sheet"], split["parcel"]), (split["sheet"], split["new_parcel"]), (change["sheet"], change["parcel"])]
+    parent = base[(split["sheet"], split["parcel"])]
+    assert shapely.union_all(geoms[:2]).symmetric_difference(parent).area < 0.01
+    assert 0.3 < geoms[0].area / parent.area < 0.7
+    assert rows[2]["KyHieuMucD"] == "ONT" and geoms[2].equals(base[(change["sheet"], change["parcel"])])
+    assert files.update_file(out, split["commune"]).exists()
+
+
 def test_shapefile_dbf_is_tcvn3_and_round_trips(data, written):
     from loaders.encoding import decode_tcvn3
 

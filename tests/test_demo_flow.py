@@ -44,8 +44,22 @@ def test_demo_loads_every_collection_finds_the_planted_errors_and_reruns_as_no_o
             table = sql.Identifier(target.schema, target.table)
             count = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE geom IS NOT NULL").format(table)).fetchone()[0]
             assert count > 0, f"{target.id} is empty"
-        parcels = conn.execute("SELECT count(*) FROM landdb.parcel WHERE valid_to IS NULL").fetchone()[0]
-        assert parcels == manifest["counts"]["parcels"]
+        current = conn.execute("SELECT count(*) FROM landdb.parcel WHERE valid_to IS NULL").fetchone()[0]
+        assert current == manifest["counts"]["parcels"] + 1, "the update file split one parcel in two"
+        parcels = conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0]
+        # the update (biến động): the split parcel and the garden turned residential have two versions each
+        split, change = manifest["updates"]
+        versions = conn.execute(
+            """SELECT land_use_codes, valid_to IS NULL FROM landdb.parcel
+               WHERE commune_code = %s AND sheet_number = %s AND parcel_number = %s ORDER BY valid_from""",
+            (change["commune"], change["sheet"], change["parcel"])).fetchall()
+        assert versions == [(["CLN"], False), (["ONT"], True)]
+        halves = conn.execute(
+            """SELECT count(*) FILTER (WHERE valid_to IS NULL), count(*) FROM landdb.parcel
+               WHERE commune_code = %s AND sheet_number = %s AND parcel_number IN (%s, %s)""",
+            (split["commune"], split["sheet"], split["parcel"], split["new_parcel"])).fetchone()
+        assert halves == (2, 3)
+        assert conn.execute("SELECT count(*) FROM landdb.parcel_history").fetchone()[0] == 2
         names = {r[0] for r in conn.execute("SELECT DISTINCT address FROM landdb.parcel")}
         assert "Thôn Lai Xá, xã Đông La" in names, "TCVN3 text arrives as Unicode"
         # validation found each planted error, on the planted parcels
@@ -72,7 +86,7 @@ def test_demo_loads_every_collection_finds_the_planted_errors_and_reruns_as_no_o
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "(already generated)" in second.stdout
     loads = second.stdout.count("$ landgeo load")
-    assert loads == len(demo_sources(tmp_path / "demo", manifest)) == 17
+    assert loads == len(demo_sources(tmp_path / "demo", manifest)) == 18
     assert second.stdout.count("no-op") >= loads, "every load says it had nothing to do"
     with psycopg.connect(fresh_db) as conn:
         again = conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0]

@@ -182,9 +182,13 @@ def main(argv: list[str] | None = None) -> int:
 def demo_sources(out: Path, manifest: dict) -> list[Source]:
     """The loads, from the files listed in the manifest (no need to regenerate to know them)."""
 
-    class _Shape:  # what ``sources`` needs of the data: which communes and themes exist
-        parcels = {Path(f).stem.removeprefix("DC_"): None for f in manifest["files"] if f.endswith(".shp")}
+    updated = [e["commune"] for e in manifest.get("updates", [])]
+
+    class _Shape:  # what ``sources`` needs of the data: which communes, themes and updates exist
+        parcels = {Path(f).stem.removeprefix("DC_"): None for f in manifest["files"]
+                   if f.startswith("thua_dat/") and f.endswith(".shp")}
         themes = {k: None for k in manifest["counts"]}
+        updates = type("U", (), {"rows": [{"MaXa": updated[0]}]}) if updated else None
 
     return sources(out, _Shape())  # type: ignore[arg-type]
 

@@ -7,6 +7,7 @@
 | ``nen_dia_ly.gpkg`` (one layer per theme) | GeoPackage | EPSG:5897 | base geography |
 | ``don_vi_hanh_chinh.geojson`` | GeoJSON (RFC 7946) | CRS84, official EPSG:6960 shift | the communes |
 | ``dia_danh.geojson`` | GeoJSON (RFC 7946) | CRS84 | place names |
+| ``bien_dong/DC_<MaXa>_bien_dong.shp`` | as the parcels | VN-2000 / TM-3 105° | a later update: split, change of use |
 | ``manifest.json`` | | | seed, generator version, checksum, files, planted errors |
 """
 
@@ -62,11 +63,18 @@ def parcel_files(out: Path, data: DemoData) -> list[Path]:
     return [out / "thua_dat" / f"DC_{code}.shp" for code in data.parcels]
 
 
+def update_file(out: Path, commune: str) -> Path:
+    """The later update (biến động) of one commune: only the changed parcels."""
+    return out / "bien_dong" / f"DC_{commune}_bien_dong.shp"
+
+
 def sources(out: Path, data: DemoData) -> list[Source]:
     """Every load the demo runs, in the order a land office would run them (admin units first)."""
     items = [Source("admin-units", out / "don_vi_hanh_chinh.geojson"),
              Source("map-sheets", out / "to_ban_do.gpkg", "ToBanDo")]
     items += [Source("parcels", p) for p in parcel_files(out, data)]
+    if data.updates is not None:
+        items.append(Source("parcels", update_file(out, data.updates.rows[0]["MaXa"])))
     items += [Source(target, out / "nen_dia_ly.gpkg", layer) for target, layer in THEME_LAYERS.items()
               if target in data.themes]
     items.append(Source("place-names", out / "dia_danh.geojson"))
@@ -124,6 +132,10 @@ def write(data: DemoData, out: Path) -> dict:
         records = [[row[f.name] for f in PARCEL_FIELDS] for row in layer.rows]
         write_polygons(out / "thua_dat" / f"DC_{code}", layer.geoms, PARCEL_FIELDS, records, tcvn3.encode,
                        PRJ_TM3_105)
+    if data.updates is not None:
+        records = [[row[f.name] for f in PARCEL_FIELDS] for row in data.updates.rows]
+        write_polygons(update_file(out, data.updates.rows[0]["MaXa"]).with_suffix(""), data.updates.geoms,
+                       PARCEL_FIELDS, records, tcvn3.encode, PRJ_TM3_105)
     _write_gpkg(out / "to_ban_do.gpkg", data.map_sheets, "ToBanDo", append=False)
     first = True
     for target, layer_name in THEME_LAYERS.items():
@@ -141,6 +153,7 @@ def write(data: DemoData, out: Path) -> dict:
                    "admin-units": len(data.admin_units), "place-names": len(data.place_names),
                    **{k: len(v) for k, v in data.themes.items()}},
         "planted_errors": data.planted,
+        "updates": data.events,
         "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
                         and p.name != "manifest.json"),
     }

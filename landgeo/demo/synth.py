@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 DEFAULT_SEED = 20240801
 EPSG_TM3 = 5897  # VN-2000 / TM-3 zone 105° — Hà Nội's cadastral CRS (Circular 973/2001/TT-TCĐC)
 PROVINCE_CODE = "01"
@@ -66,18 +66,21 @@ class DemoData:
     themes: dict[str, Layer]  # target id -> layer
     place_names: Layer
     planted: list[dict] = field(default_factory=list)
+    updates: Layer | None = None  # biến động: a later file for one commune (a split and a change of use)
+    events: list[dict] = field(default_factory=list)
 
     def checksum(self) -> str:
         """SHA-256 of every geometry (WKB) and attribute, in a fixed order: same seed, same checksum."""
         h = hashlib.sha256(f"{GENERATOR_VERSION}:{self.seed}".encode())
-        layers = [*self.parcels.values(), self.map_sheets, self.admin_units, *self.themes.values(), self.place_names]
+        layers = [*self.parcels.values(), self.map_sheets, self.admin_units, *self.themes.values(), self.place_names,
+                  *([self.updates] if self.updates else [])]
         for layer in layers:
             h.update(layer.name.encode())
             wkb = shapely.to_wkb(np.asarray(layer.geoms, dtype=object), byte_order=1)
             for blob, row in zip(wkb, layer.rows, strict=True):
                 h.update(blob)
                 h.update(json.dumps(row, sort_keys=True, ensure_ascii=False).encode())
-        h.update(json.dumps(self.planted, sort_keys=True).encode())
+        h.update(json.dumps([self.planted, self.events], sort_keys=True).encode())
         return h.hexdigest()
 
 
@@ -664,7 +667,41 @@ class _Builder:
                        for c in COMMUNES])
         themes = self._themes()
         places = self._place_names()
-        return DemoData(self.seed, parcels, map_sheets, admin, themes, places, self.planted)
+        updates, events = self._updates(parcels[COMMUNES[1].code])
+        return DemoData(self.seed, parcels, map_sheets, admin, themes, places, self.planted, updates, events)
+
+    def _updates(self, layer: Layer) -> tuple[Layer, list[dict]]:
+        """A later register update (biến động) for one commune, as the office would send it: only the rows that
+        changed — one house plot split in two along its depth (tách thửa: the old number keeps one half, the
+        other half gets the sheet's next number) and one garden turned into residential land (chuyển mục đích)."""
+        rng = self.rng
+        planted = {(p["sheet"], p["parcel"]) for p in self.planted if p["commune"] == layer.rows[0]["MaXa"]}
+        area = shapely.area(np.asarray(layer.geoms, dtype=object))
+        free = [k for k, r in enumerate(layer.rows) if (r["SoHieuToBa"], r["SoThuTuThu"]) not in planted]
+        split = int(rng.choice([k for k in free if layer.rows[k]["KyHieuMucD"] == "ONT" and 300 < area[k] < 700]))
+        change = int(rng.choice([k for k in free if layer.rows[k]["KyHieuMucD"] == "CLN" and k != split]))
+        parent = layer.geoms[split]
+        angle, long_len, short_len = _orientation(parent)
+        c = parent.centroid
+        halves = _rotated_cells(np.array([-long_len, long_len]), [np.array([-short_len, 0.0, short_len])], angle,
+                                (c.x, c.y))
+        parts = [max(shapely.get_parts(shapely.intersection(parent, h)), key=lambda g: g.area) for h in halves]
+        row = layer.rows[split]
+        sheet = row["SoHieuToBa"]
+        new_number = 1 + max(r["SoThuTuThu"] for r in layer.rows if r["SoHieuToBa"] == sheet)
+        geoms, rows = [], []
+        for part, number in zip(parts, (row["SoThuTuThu"], new_number), strict=True):
+            geoms.append(part)
+            rows.append({**row, "SoThuTuThu": number, "DienTich": round(part.area, 1)})
+        geoms.append(layer.geoms[change])
+        rows.append({**layer.rows[change], "KyHieuMucD": "ONT"})
+        events = [
+            {"kind": "split", "commune": row["MaXa"], "sheet": sheet, "parcel": row["SoThuTuThu"],
+             "new_parcel": new_number},
+            {"kind": "change_of_use", "commune": row["MaXa"], "sheet": layer.rows[change]["SoHieuToBa"],
+             "parcel": layer.rows[change]["SoThuTuThu"], "from": "CLN", "to": "ONT"},
+        ]
+        return Layer(f"parcel_updates_{row['MaXa']}", "Polygon", geoms, rows), events
 
     def _themes(self) -> dict[str, Layer]:
         rng = self.rng
