@@ -4,15 +4,15 @@ Same database (1 M current parcels of one province, a grid of 20 m x 30 m parcel
 105-45, filled with generate_series — no loaders), same machine, same number of worker processes for every
 server, one run. Scenarios: first page of 1000; a 100-feature bbox page; a page 500 000 features deep (OFFSET for
 the peers, the keyset cursor a client holds after paging that far for landgeo); one item by id; an
-attribute-filtered page (commune_code = ..., 1000 features). Load: ApacheBench (``ab -k``: keep-alive
-connections, as QGIS and GDAL use them; gunicorn gthread workers for landgeo and stock pygeoapi, uvicorn with
-httptools/uvloop for tipg), fixed concurrency, each
+attribute-filtered page (commune_code = ..., 1000 features). Load: wrk (HTTP/1.1 keep-alive connections, as
+QGIS and GDAL use them; ``ab -k`` if wrk is missing) against gunicorn gthread workers for landgeo and stock
+pygeoapi, uvicorn with httptools/uvloop for tipg; fixed concurrency, each
 scenario for a fixed time, in interleaved rounds (best kept). Every answer is checked first (status 200, same
 number of features on every server).
 
     .venv/bin/python bench/bench_api.py [--rows 1000000] [--seconds 6] [--workers 2] [--concurrency 4]
 
-Needs ``ab`` (apache2-utils) and the ``bench`` extra (tipg, uvicorn). The bench database (``landgeo_bench_api``)
+Needs ``wrk`` (or ``ab``) and the ``bench`` extra (tipg, uvicorn). The bench database (``landgeo_bench_api``)
 is built once and reused while it has the requested number of rows.
 """
 
@@ -221,6 +221,24 @@ def check(base: str, path: str) -> tuple[int, int]:
     return len(feats), int(feats[0]["id"]) if feats else -1
 
 
+def wrk(url: str, seconds: float, concurrency: int) -> float:
+    """Requests per second by wrk (HTTP/1.1 keep-alive, as QGIS and GDAL use it)."""
+    threads = max(1, min(2, concurrency))
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds:g}s", "--timeout", "60s",
+                          url], capture_output=True, text=True, timeout=seconds + 120)
+    text = out.stdout
+    bad_answers = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    if bad_answers and int(bad_answers.group(1)):
+        raise SystemExit(f"{url}: {bad_answers.group(1)} non-2xx answers under load")
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if errors and any(int(g) for g in errors.groups()):
+        log(f"  note: {url}: socket errors {errors.group(0)}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if not match:
+        raise SystemExit(f"wrk gave no result for {url}:\n{text}\n{out.stderr}")
+    return float(match.group(1))
+
+
 def ab(url: str, seconds: float, concurrency: int) -> float:
     out = subprocess.run(["ab", "-q", "-k", "-t", str(seconds), "-n", "1000000", "-c", str(concurrency), url],
                          capture_output=True, text=True, timeout=seconds + 120)
@@ -252,8 +270,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario (best kept)")
     parser.add_argument("--only", default=None, help="comma-separated servers (landgeo,pygeoapi-stock,tipg)")
     args = parser.parse_args()
-    if shutil.which("ab") is None:
-        raise SystemExit("ab (apache2-utils) is required")
+    if shutil.which("wrk"):
+        load, tool = wrk, "wrk (HTTP/1.1 keep-alive)"
+    elif shutil.which("ab"):
+        load, tool = ab, "ab -k (HTTP/1.0 keep-alive: servers that do not honour it pay a connection per request)"
+    else:
+        raise SystemExit("wrk or ab (apache2-utils) is required")
     db = ensure_bench_db(args.rows)
     paths = scenarios(db)
     tmp = Path(tempfile.mkdtemp(prefix="bench_api_"))
@@ -275,7 +297,8 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             wait_up(base + "/conformance", proc)
             servers[name] = base
-        log(f"servers: {', '.join(servers)} — {args.workers} worker processes each; ab -c {args.concurrency}, "
+        log(f"servers: {', '.join(servers)} — {args.workers} worker processes each; {tool}, {args.concurrency} "
+            "connections, "
             f"{args.rounds} x {args.seconds:g} s per scenario and server (best kept); machine shared with other "
             f"jobs (numbers taken under load: load average {os.getloadavg()[0]:.1f})")
         results: dict[str, dict[str, float]] = {}
@@ -290,7 +313,7 @@ def main() -> None:
                     check(base, by_server[name])  # warm up
             for _ in range(args.rounds):  # interleaved rounds, best kept: other jobs' load hits every server alike
                 for name, base in servers.items():
-                    rate = ab(base + by_server[name], args.seconds, args.concurrency)
+                    rate = load(base + by_server[name], args.seconds, args.concurrency)
                     results[scenario][name] = max(results[scenario][name], rate)
             log(f"{scenario}: {next(iter(counts))} features; " + ", ".join(
                 f"{n} {v:.1f} req/s" for n, v in results[scenario].items()))

@@ -341,6 +341,14 @@ def test_keyset_paging_with_sortby_and_nulls(api, api_db):
     assert requests.get(nxt, timeout=30).json()["numberMatched"] == first["numberMatched"]
 
 
+def test_sortby_id(api):
+    ids = [f["id"] for f in _items(api, limit=5, sortby="parcel_number,id").json()["features"]]
+    assert len(ids) == 5
+    assert [f["id"] for f in _items(api, limit=5, sortby="id").json()["features"]] == sorted(
+        f["id"] for f in _items(api, limit=5).json()["features"])
+    assert _items(api, sortby="-id").status_code == 400
+
+
 def test_offset_still_accepted(api):
     a = _items(api, limit=5, offset=10).json()["features"]
     b = _items(api, limit=15).json()["features"][10:]

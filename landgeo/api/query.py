@@ -210,7 +210,9 @@ def parse_items(collection: Collection, params: dict[str, str], body: bytes | No
                 name, _, direction = name.partition(" ")
                 asc = direction.strip().upper() != "DESC"
             if name == "id":
-                raise bad("sortby id: features are always ordered by id within equal sort keys")
+                if not asc:
+                    raise bad("sortby -id is not offered: pages follow id upwards (the keyset order)")
+                break  # ascending id is the order anyway, and the tie-break of every other key
             if name not in fields or fields[name].type not in SORTABLE_TYPES:
                 raise bad(f"cannot sort by {name!r}")
             q.sortby.append((name, asc))
