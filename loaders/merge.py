@@ -28,6 +28,7 @@ from loaders.stage import StagingTable
 _GENERATED = {"id", "geom_wgs84", "computed_area"}
 # What "the scope of the file" is for --mode replace, per target.
 REPLACE_SCOPE = {"parcels": "commune_code", "map-sheets": "commune_code", "admin-units": "code"}
+ALREADY_CURRENT = "already in the database as a current version (use --mode upsert or --mode replace)"
 
 
 def table_columns(conn: Connection, target: Target) -> dict[str, str]:
@@ -69,8 +70,9 @@ def set_checks(conn: Connection, st: StagingTable, target: Target, mode: str, wh
     kept = []
     for finding in check_table(conn, target, f"staging.{st.name}", id_column="feature_index", checks=checks):
         if finding.code in rejecting and finding.feature_index is not None:
+            # a second copy skipped at insert time was marked "already current": the duplicate is the reason
             conn.execute(sql.SQL("UPDATE {} SET reject_code = %s, reject_message = %s WHERE feature_index = %s "
-                                 "AND reject_code IS NULL").format(st.ident),
+                                 "AND (reject_code IS NULL OR reject_code = 'load.already_current')").format(st.ident),
                          (finding.code, finding.message_en, finding.feature_index))
         else:
             kept.append(finding)
@@ -98,6 +100,10 @@ class Merger:
         self.fields = [f.name for f in target.fields if f.name in columns]
         self.tbl = sql.SQL("{}.{}").format(sql.Identifier(target.schema), sql.Identifier(target.table))
         self.key = _key_cols(target)
+        # the columns a key lookup uses: for parcels the province first, so that the partition is pruned and the
+        # unique index of current versions (province, commune, sheet, parcel) answers each lookup
+        self.lookup = (["province_code"] if target.id == "parcels" else []) + self.key
+        self.closed_scopes: set = set()
         self.counts = {"inserted": 0, "updated": 0, "unchanged": 0, "closed": 0}
         dated = columns.get("valid_to") == "date"
         self.close_to = sql.SQL("current_date") if dated else sql.SQL("now()")
@@ -126,8 +132,7 @@ class Merger:
         self.cols_sql = sql.SQL(", ").join(sql.Identifier(c) for c in insert_cols)
         self.sel_sql = sql.SQL(", ").join(select_items)
         # a partial unique index on current versions: second copies of a key are skipped, then rejected
-        self.on_conflict = sql.SQL(" ON CONFLICT DO NOTHING") if target.id in ("parcels", "map-sheets") \
-            else sql.SQL("")
+        self.arbiter = target.id in ("parcels", "map-sheets")
 
     def _range(self, lo: int, hi: int) -> sql.Composable:
         return sql.SQL("s.feature_index >= {} AND s.feature_index < {}").format(sql.Literal(lo), sql.Literal(hi))
@@ -138,27 +143,44 @@ class Merger:
         rng = self._range(lo, hi)
         ours = sql.SQL("t.batch_id IS DISTINCT FROM {}").format(sql.Literal(self.batch_id))
         if self.mode == "replace":
-            scope = sql.Identifier(REPLACE_SCOPE.get(self.target.id, "province_code"))
-            self.counts["closed"] += self.conn.execute(sql.SQL(
-                "UPDATE {} t SET valid_to = {} WHERE t.valid_to IS NULL AND {} AND t.{} IN "
-                "(SELECT DISTINCT s.{} FROM {} s WHERE {})").format(
-                self.tbl, self.close_to, ours, scope, scope, self.st.ident, rng)).rowcount
-        elif self.key:
-            match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in self.key)
-            current = sql.SQL("t.valid_to IS NULL") if self.target.id != "admin-units" else sql.SQL("true")
-            exists = sql.SQL("{} AND EXISTS (SELECT 1 FROM {} t WHERE {} AND {} AND {})").format(
-                rng, self.tbl, match, current, ours)
-            mark(self.conn, self.st, exists, "load.already_current",
-                 sql.Literal("already in the database as a current version (use --mode upsert or --mode replace)"))
+            scope_col = REPLACE_SCOPE.get(self.target.id, "province_code")
+            scope = sql.Identifier(scope_col)
+            values = {r[0] for r in self.conn.execute(sql.SQL("SELECT DISTINCT s.{} FROM {} s WHERE {}").format(
+                scope, self.st.ident, rng)).fetchall() if r[0] is not None}
+            fresh = sorted(values - self.closed_scopes)
+            if fresh:
+                self.counts["closed"] += self.conn.execute(sql.SQL(
+                    "UPDATE {} t SET valid_to = {} WHERE t.valid_to IS NULL AND {} AND t.{} = ANY(%s)").format(
+                    self.tbl, self.close_to, ours, scope), (fresh,)).rowcount
+                self.closed_scopes.update(fresh)
+        if self.arbiter and self.key:
+            # The unique index of current versions arbitrates: a row whose key is already current is not inserted
+            # and is marked here, from the keys the INSERT returns (no lookup of a table that grows as we load).
+            keys = sql.SQL(", ").join(sql.Identifier(c) for c in self.lookup)
+            same = sql.SQL(" AND ").join(sql.SQL("i.{0} = s.{0}").format(sql.Identifier(c)) for c in self.lookup)
+            # the staging table has no statistics while it fills: without this the planner nests loops
+            self.conn.execute("SET LOCAL enable_nestloop = off")
+            inserted, _marked = self.conn.execute(sql.SQL(
+                "WITH i AS (INSERT INTO {tbl} ({cols}) SELECT {sel} FROM {st} s WHERE {rng} AND s.reject_code IS NULL "
+                "ON CONFLICT DO NOTHING RETURNING {keys}), "
+                "m AS (UPDATE {st} s SET reject_code = 'load.already_current', reject_message = {msg} "
+                "WHERE {rng} AND s.reject_code IS NULL AND NOT EXISTS (SELECT 1 FROM i WHERE {same}) RETURNING 1) "
+                "SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM m)").format(
+                tbl=self.tbl, cols=self.cols_sql, sel=self.sel_sql, st=self.st.ident, rng=rng, keys=keys,
+                msg=sql.Literal(ALREADY_CURRENT), same=same)).fetchone()
+            self.conn.execute("SET LOCAL enable_nestloop = on")
+            self.counts["inserted"] += inserted
+            return
         self.counts["inserted"] += self.conn.execute(sql.SQL(
-            "INSERT INTO {} ({}) SELECT {} FROM {} s WHERE {} AND s.reject_code IS NULL{}").format(
-            self.tbl, self.cols_sql, self.sel_sql, self.st.ident, rng, self.on_conflict)).rowcount
+            "INSERT INTO {} ({}) SELECT {} FROM {} s WHERE {} AND s.reject_code IS NULL").format(
+            self.tbl, self.cols_sql, self.sel_sql, self.st.ident, rng)).rowcount
 
     def take_back(self) -> int:
         """Remove from the target the rows of this load whose staged row was rejected by a set-based check."""
         if not self.key:
             return 0
-        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in self.key)
+        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in self.lookup)
+        self.conn.execute(sql.SQL("ANALYZE {}").format(self.tbl))  # it grew inside this transaction
         removed = self.conn.execute(sql.SQL(
             "DELETE FROM {} t USING {} s WHERE t.batch_id = %s AND s.reject_code IS NOT NULL AND {}").format(
             self.tbl, self.st.ident, match), (self.batch_id,)).rowcount
@@ -170,7 +192,7 @@ class Merger:
         """Upsert by natural key: unchanged rows stay, changed ones get a new version linked to the old."""
         conn, st, tbl, key, columns = self.conn, self.st, self.tbl, self.key, self.columns
         counts = self.counts
-        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in key)
+        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in self.lookup)
         compare = [c for c in self.fields if c not in key and c not in ("valid_from", "valid_to")]
         differs = sql.SQL(" OR ").join(
             [sql.SQL("t.{0} IS DISTINCT FROM s.{0}").format(sql.Identifier(c)) if columns[c] != "numeric"
