@@ -58,6 +58,12 @@ VALUES ('01', '00004', 3, 77, ARRAY['ODT'], 88.2, 5897, 5897, '2019-03-01T00:00:
 INSERT INTO landdb.map_sheet (province_code, commune_code, sheet_number, scale, source_srid, geom)
 VALUES ('79', '26734', 1, 1000, 9210,
         ST_Transform(ST_Multi(ST_MakeEnvelope(604000, 1192000, 604500, 1192300, 9210)), 4756));
+-- admin units of both generations: Quận 1 (district, until the 2025 reform) and phường Sài Gòn (commune, after)
+INSERT INTO landdb.admin_unit (code, name, level, parent_code, valid_from, valid_to, geom)
+VALUES ('760', 'Quận 1', 'district', '79', '2004-01-01', '2025-06-30',
+        ST_Transform(ST_Multi(ST_MakeEnvelope(603000, 1191000, 607000, 1195000, 9210)), 4756)),
+       ('26734', 'Phường Sài Gòn', 'commune', '79', '2025-07-01', NULL,
+        ST_Transform(ST_Multi(ST_MakeEnvelope(603500, 1191500, 606000, 1194000, 9210)), 4756));
 INSERT INTO meta.validation_run (target) VALUES ('parcels');
 INSERT INTO meta.validation_finding (run_id, check_code, severity, target, feature_id, province_code, commune_code,
                                      message_vi, message_en, geom)
@@ -467,3 +473,12 @@ def test_conformance_html_lists_the_same_classes(api):
     r = requests.get(f"{api}/conformance", params={"f": "html"}, timeout=30)
     assert r.status_code == 200 and "text/html" in r.headers["Content-Type"]
     assert "ogcapi-features-3/1.0/conf/features-filter" in r.text and "features-4" not in r.text
+
+
+def test_admin_units_by_code_and_date(api):
+    now = _items(api, "admin-units", parent_code="79").json()["features"]
+    assert [f["properties"]["name"] for f in now] == ["Phường Sài Gòn"]
+    in_2020 = _items(api, "admin-units", parent_code="79", datetime="2020-01-01T00:00:00Z").json()["features"]
+    assert [(f["properties"]["code"], f["properties"]["level"]) for f in in_2020] == [("760", "district")]
+    both = _items(api, "admin-units", datetime="../..", level="district").json()
+    assert both["numberMatched"] == 1 and both["features"][0]["properties"]["valid_to"] == "2025-06-30"
