@@ -350,3 +350,33 @@ def test_per_feature_checks_in_degrees_and_dataset_flags():
     dataset = {f.code for f in findings if f.feature_index is None}
     assert "crs.swapped_xy" in dataset
     assert all(f.severity in ("error", "warning", "info") for f in findings)
+
+
+def test_batch_scope_finds_overlap_with_stored_neighbour_only(planted):
+    """A batch is validated against what is already stored (the partner of a pair may lie outside the batch),
+    and nothing outside the batch is reported."""
+    url, plan, ids, *_ = planted
+    stored = {key: fid for fid, key in ids.items()}
+    with psycopg.connect(url) as conn:
+        batch = conn.execute("INSERT INTO meta.load_batch (target, source_path, source_sha256, mode, status, "
+                             "started_at) VALUES ('parcels', 'new.gpkg', repeat('b', 64), 'append', 'committed', "
+                             "now()) RETURNING id").fetchone()[0]
+        x, y = X0 + 12 * CELL + 5, Y0 + 12 * CELL + 5
+        new = conn.execute(sql.SQL(
+            "INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes, "
+            "declared_area, source_srid, area_srid, batch_id, geom) VALUES ('01', {}, 2, 950, '{{ONT}}', 25, {}, {}, "
+            "{}, ST_Multi({})) RETURNING id").format(COMMUNE, SRID, SRID, batch, _wkb(box(x, y, x + 5, y + 5)))
+        ).fetchone()[0]
+        conn.commit()
+        run_id = run_validation(conn, batch=batch)
+        rows = conn.execute("SELECT check_code, feature_id, details, batch_id FROM meta.validation_finding "
+                            "WHERE run_id = %s", (run_id,)).fetchall()
+    under = next(k for k in stored if k.startswith(f"{COMMUNE}/2/") and _cell_of(plan, k) == (12, 12))
+    assert [(r[0], r[1], r[2]["other_id"], r[3]) for r in rows] == [("topo.overlap", str(new), stored[under], batch)]
+    assert rows[0][2]["area_m2"] == pytest.approx(25.0, abs=0.01)
+
+
+def _cell_of(plan: Plan, key: str) -> tuple[int, int] | None:
+    p = next(p for p in plan.parcels if p["key"] == key)
+    b = p["geom"].bounds
+    return round((b[0] - X0) / CELL), round((b[1] - Y0) / CELL)

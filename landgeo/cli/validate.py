@@ -24,9 +24,9 @@ def validate(
 ) -> None:
     """Kiểm tra dữ liệu — validate stored land and base-geography data.
 
-    Geometry, parcel topology (overlaps, gaps, duplicates, commune and sheet), networks, coordinates and
-    attributes (parcel numbers, land-use codes, declared vs computed area). Findings go to
-    meta.validation_finding (published as a collection) and, with --output, to a file.
+    Checks geometry, parcel topology (overlaps, gaps, duplicates, commune, map sheet), networks, coordinates
+    and attributes (parcel numbers, land-use codes, declared vs computed area). Prints counts per check and
+    severity; findings go to meta.validation_finding (the validation-findings collection) and to --output.
     """
     from landgeo.catalog import get_target
     from landgeo.db.connect import connect
