@@ -26,10 +26,11 @@ import numpy as np
 import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 DEFAULT_SEED = 20240801
 EPSG_TM3 = 5897  # VN-2000 / TM-3 zone 105° — Hà Nội's cadastral CRS (Circular 973/2001/TT-TCĐC)
 PROVINCE_CODE = "01"
+COMMUNES_VALID_FROM = "2025-07-01"  # the communes of the 2025 reorganisation (no districts any more)
 ORIGIN = (570000.0, 2325000.0)  # south-west corner of the demo area, on the km grid of the sheets
 AREA_SIZE = (3000.0, 2000.0)
 GRID = 0.001  # coordinates rounded to the millimetre, as surveyed coordinates are stored
@@ -663,7 +664,8 @@ class _Builder:
         admin = Layer("admin_units", "MultiPolygon",
                       list(self._shift([MultiPolygon(list(shapely.get_parts(self.communes[c.code])))
                                         for c in COMMUNES], snap=False)),
-                      [{"ma": c.code, "ten": f"Xã {c.name}", "cap": "commune", "macaptren": PROVINCE_CODE}
+                      [{"ma": c.code, "ten": f"Xã {c.name}", "cap": "commune", "macaptren": PROVINCE_CODE,
+                        "valid_from": COMMUNES_VALID_FROM}
                        for c in COMMUNES])
         themes = self._themes()
         places = self._place_names()
