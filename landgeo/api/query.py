@@ -514,10 +514,14 @@ SMALL_WINDOW = 5_000
 
 
 def _plan_free(q: ItemsQuery) -> bool:
-    """True when the best plan does not depend on the values (whole collection, keyset position, time):
-    such statements are prepared and reuse their plan. Filtered ones are planned with their values every time —
+    """True when the best plan does not depend much on the values (whole collection, keyset position, time,
+    equality on scalar properties such as commune + sheet + parcel number): such statements are prepared and
+    PostgreSQL may reuse a plan. Others (bbox, CQL2, land-use codes) are planned with their values every time —
     a generic plan chosen for a small bbox would sort a whole country for a large one."""
-    return _unfiltered(q) or (q.bbox is None and not q.properties and q.filter_ast is None)
+    if q.bbox is not None or q.filter_ast is not None:
+        return False
+    fields = q.collection.field_map
+    return all(fields[name].type != "text[]" for name, _v in q.properties)
 
 
 def _spatial_window(q: ItemsQuery) -> bool:
