@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from landgeo.demo.files import Source, ensure, sources
+from landgeo.demo.files import Source, ensure, sources_from_manifest
 from landgeo.demo.synth import DEFAULT_SEED, PROVINCE_CODE
 from landgeo.errors import UserError
 from landgeo.settings import get_settings
@@ -180,17 +180,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def demo_sources(out: Path, manifest: dict) -> list[Source]:
-    """The loads, from the files listed in the manifest (no need to regenerate to know them)."""
-
-    updated = [e["commune"] for e in manifest.get("updates", [])]
-
-    class _Shape:  # what ``sources`` needs of the data: which communes, themes and updates exist
-        parcels = {Path(f).stem.removeprefix("DC_"): None for f in manifest["files"]
-                   if f.startswith("thua_dat/") and f.endswith(".shp")}
-        themes = {k: None for k in manifest["counts"]}
-        updates = type("U", (), {"rows": [{"MaXa": updated[0]}]}) if updated else None
-
-    return sources(out, _Shape())  # type: ignore[arg-type]
+    """The loads of the demo, from the files listed in its manifest."""
+    return sources_from_manifest(out, manifest)
 
 
 if __name__ == "__main__":

@@ -59,26 +59,31 @@ class Source:
     layer: str | None = None
 
 
-def parcel_files(out: Path, data: DemoData) -> list[Path]:
-    return [out / "thua_dat" / f"DC_{code}.shp" for code in data.parcels]
-
-
 def update_file(out: Path, commune: str) -> Path:
     """The later update (biến động) of one commune: only the changed parcels."""
     return out / "bien_dong" / f"DC_{commune}_bien_dong.shp"
 
 
-def sources(out: Path, data: DemoData) -> list[Source]:
-    """Every load the demo runs, in the order a land office would run them (admin units first)."""
+def sources(out: Path, communes: list[str], themes: list[str], updated: str | None = None) -> list[Source]:
+    """Every load the demo runs, in the order a land office would run them: communes, map sheets, parcels of
+    each commune, the later update (``updated`` commune), base-geography themes, place names."""
     items = [Source("admin-units", out / "don_vi_hanh_chinh.geojson"),
              Source("map-sheets", out / "to_ban_do.gpkg", "ToBanDo")]
-    items += [Source("parcels", p) for p in parcel_files(out, data)]
-    if data.updates is not None:
-        items.append(Source("parcels", update_file(out, data.updates.rows[0]["MaXa"])))
+    items += [Source("parcels", out / "thua_dat" / f"DC_{code}.shp") for code in communes]
+    if updated:
+        items.append(Source("parcels", update_file(out, updated)))
     items += [Source(target, out / "nen_dia_ly.gpkg", layer) for target, layer in THEME_LAYERS.items()
-              if target in data.themes]
+              if target in themes]
     items.append(Source("place-names", out / "dia_danh.geojson"))
     return items
+
+
+def sources_from_manifest(out: Path, manifest: dict) -> list[Source]:
+    """The loads for a data set already on disk (no need to regenerate it to know them)."""
+    communes = [Path(f).stem.removeprefix("DC_") for f in manifest["files"]
+                if f.startswith("thua_dat/") and f.endswith(".shp")]
+    updates = manifest.get("updates") or []
+    return sources(out, communes, list(manifest["counts"]), updates[0]["commune"] if updates else None)
 
 
 def _field_type(values: list) -> str:
