@@ -355,6 +355,7 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
         timings["stream"] = time.monotonic() - t0
         timings["database_busy_while_streaming"] = db.busy
         result.notes.extend(plan.notes)
+        result.notes.extend(source.notes)
         progress("checks", 0, None)
         t0 = time.monotonic()
         findings_by_code = _set_stage(conn, staging, target, options, plan, rejects, counts, merger)

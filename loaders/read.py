@@ -9,6 +9,7 @@ here with one line saying what and where, before anything touches the database.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import zipfile
 from collections.abc import Iterator
@@ -65,6 +66,8 @@ class Source:
     prj_text: str | None = None
     cpg_text: str | None = None
     dbf: bool = False  # attribute text is raw DBF bytes (read as Latin-1, decoded by loaders.encoding)
+    dxf: bool = False  # a CAD drawing: text labels are joined into the polygons that contain them
+    notes: list[str] = field(default_factory=list)
 
     @property
     def feature_count(self) -> int:
@@ -72,6 +75,8 @@ class Source:
 
     @property
     def fields(self) -> list[str]:
+        if self.dxf:
+            return ["Layer", *DXF_LABEL_FIELDS]
         return [str(f) for f in self.info.get("fields", [])]
 
     @property
@@ -93,6 +98,9 @@ class Source:
 
     def batches(self, batch_size: int = 65536) -> Iterator[Batch]:
         """Stream the layer as Arrow record batches; memory is bounded by ``batch_size``."""
+        if self.dxf:
+            yield from self._dxf_batches(batch_size)
+            return
         kwargs = dict(self.open_options)
         if self.dbf:
             kwargs["encoding"] = "ISO-8859-1"
@@ -114,6 +122,74 @@ class Source:
                     yield batch
         except (DataSourceError, DataLayerError, pa.ArrowInvalid, OSError) as exc:
             raise UserError(f"{self.path.name}: cannot read feature {start + 1} onwards: {_first_line(exc)}") from exc
+
+
+    def _dxf_batches(self, batch_size: int) -> Iterator[Batch]:
+        """A DXF drawing: polygons and lines with the text labels (TEXT/MTEXT) that lie inside each polygon.
+
+        Vietnamese cadastral drawings label each parcel with its number, land-use code and area as separate
+        texts (or one multi-line text) inside it. Each label token is classified: a whole number is the
+        parcel number (``so_thua``), a code such as ``ONT`` or ``ONT+CLN`` the land use (``mdsd``), a decimal
+        number the area (``dien_tich``). Text entities themselves are not loaded.
+        """
+        try:
+            with _config(self.config):
+                meta, table = pyogrio.read_arrow(self.gdal_path, layer=self.layer)
+        except (DataSourceError, DataLayerError) as exc:
+            raise UserError(f"{self.path.name}: cannot read the drawing: {_first_line(exc)}") from exc
+        import shapely
+
+        geoms = shapely.from_wkb(table.column(meta.get("geometry_name") or GEOMETRY_COLUMN)
+                                 .to_numpy(zero_copy_only=False), on_invalid="ignore")
+        texts = table.column("Text").to_pylist() if "Text" in table.column_names else [None] * len(geoms)
+        layers = table.column("Layer").to_pylist() if "Layer" in table.column_names else [None] * len(geoms)
+        types = shapely.get_type_id(geoms)
+        is_label = np.array([t is not None and str(t).strip() != "" for t in texts]) & (types == 0)
+        shapes = np.flatnonzero(~is_label & ~shapely.is_missing(geoms))
+        labels = np.flatnonzero(is_label)
+        columns: dict[str, list] = {name: [None] * len(shapes) for name in DXF_LABEL_FIELDS}
+        polygonal = np.isin(types[shapes], (3, 6))
+        if len(labels) and polygonal.any():
+            poly_rows = shapes[polygonal]
+            tree = shapely.STRtree(geoms[poly_rows])
+            pt_idx, poly_idx = tree.query(geoms[labels], predicate="within")
+            where = {int(r): i for i, r in enumerate(shapes)}
+            for p, q in zip(pt_idx, poly_idx, strict=True):
+                row = where[int(poly_rows[q])]
+                for token in _label_tokens(str(texts[labels[p]])):
+                    name = _classify_label(token)
+                    if name and columns[name][row] is None:
+                        columns[name][row] = token
+        skipped = len(geoms) - len(shapes)
+        if skipped:
+            self.notes.append(f"DXF: {len(labels)} text labels joined into the polygons that contain them; "
+                              f"{skipped} label/empty entities not loaded")
+        for start in range(0, len(shapes), batch_size):
+            rows = shapes[start: start + batch_size]
+            cols = {"Layer": pa.array([layers[r] for r in rows], pa.string())}
+            for name in DXF_LABEL_FIELDS:
+                cols[name] = pa.array(columns[name][start: start + batch_size], pa.string())
+            yield Batch(start, shapely.to_wkb(geoms[rows]), cols)
+
+
+DXF_LABEL_FIELDS = ("so_thua", "mdsd", "dien_tich")
+_LAND_USE_LABEL = re.compile(r"^[A-Z]{2,4}([+,][A-Z]{2,4})*$")
+
+
+def _label_tokens(text: str) -> list[str]:
+    """Tokens of a label: MTEXT formatting removed, split on line breaks, '/' and spaces."""
+    text = re.sub(r"\\[A-Za-z][^;]*;|[{}]", " ", text.replace("\\P", "\n"))
+    return [t for t in re.split(r"[\s/]+", text) if t]
+
+
+def _classify_label(token: str) -> str | None:
+    if token.isdigit():
+        return "so_thua"
+    if _LAND_USE_LABEL.match(token):
+        return "mdsd"
+    if re.fullmatch(r"\d+[.,]\d+", token):
+        return "dien_tich"
+    return None
 
 
 class _config:
@@ -215,6 +291,7 @@ def open_source(path: str | Path, layer: str | None = None) -> Source:
         open_options = dict(CSV_OPTIONS)
     elif ext == ".dxf":
         config = {"DXF_CLOSED_LINE_AS_POLYGON": "TRUE"}
+        open_options = {}
     layer = _choose_layer(path, gdal_path, layer, open_options)
     try:
         with _config(config):
@@ -223,7 +300,8 @@ def open_source(path: str | Path, layer: str | None = None) -> Source:
         raise UserError(f"{path.name} is not a GIS file GDAL can read ({_first_line(exc)})") from exc
     if fmt == "unknown":
         fmt = info.get("driver") or "unknown"
-    source = Source(path, gdal_path, fmt, layer, files, info, open_options, config, prj, cpg, dbf)
+    source = Source(path, gdal_path, fmt, layer, files, info, open_options, config, prj, cpg, dbf,
+                    dxf=ext == ".dxf")
     where = f"layer {layer!r} of {path.name}" if layer else path.name
     if source.feature_count == 0:
         raise UserError(f"{where} has no features: nothing to load")

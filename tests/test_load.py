@@ -262,3 +262,34 @@ def test_rejects_report_is_a_gis_layer(tmp_path, run_cli, fresh_db):
     row = {k: table.column(k)[0].as_py() for k in ("feature", "check_code", "reason", "parcel_number")}
     assert row["feature"] == 2 and row["check_code"] == "attr.land_use_code_unknown" and "XYZ" in row["reason"]
     assert json.loads(json.dumps(row))["parcel_number"] == "2"
+
+
+def _dxf(polygons, texts) -> str:
+    """A minimal ASCII DXF (ENTITIES only): closed LWPOLYLINEs and TEXT labels, as CAD cadastral drawings hold."""
+    out = ["0", "SECTION", "2", "ENTITIES"]
+    for layer, ring in polygons:
+        out += ["0", "LWPOLYLINE", "8", layer, "90", str(len(ring)), "70", "1"]
+        for x, y in ring:
+            out += ["10", f"{x:.3f}", "20", f"{y:.3f}"]
+    for layer, (x, y), text in texts:
+        out += ["0", "TEXT", "8", layer, "10", f"{x:.3f}", "20", f"{y:.3f}", "40", "1.5", "1", text]
+    return "\n".join([*out, "0", "ENDSEC", "0", "EOF"]) + "\n"
+
+
+def test_dxf_drawing_with_parcel_labels(tmp_path, run_cli, fresh_db):
+    rings = [("THUA", [(X0 + i * 20, Y0), (X0 + i * 20 + 20, Y0), (X0 + i * 20 + 20, Y0 + 25), (X0 + i * 20, Y0 + 25)])
+             for i in range(3)]
+    labels = [("SO_THUA", (X0 + i * 20 + 10, Y0 + 15), str(i + 11)) for i in range(3)]
+    labels += [("MDSD", (X0 + 10, Y0 + 8), "ONT+CLN"), ("MDSD", (X0 + 30, Y0 + 8), "LUC"),
+               ("MDSD", (X0 + 50, Y0 + 8), "NTS"), ("DT", (X0 + 50, Y0 + 4), "500,0")]
+    src = tmp_path / "to_ban_do_4.dxf"
+    src.write_text(_dxf(rings, labels), encoding="ascii")
+    mapping = tmp_path / "dxf.yml"
+    mapping.write_text("constants: {commune_code: '00001', sheet_number: 4}\n", encoding="utf-8")
+    out = ok(run_cli("load", str(src), "--into", "parcels", "--crs", "EPSG:5897", "--province", "01",
+                     "--mapping", str(mapping), db_url=fresh_db))
+    assert "inserted 3" in out and "text labels joined" in out
+    rows = q(fresh_db, "SELECT parcel_number, land_use_codes, declared_area, sheet_number, source_srid "
+                       "FROM landdb.parcel ORDER BY parcel_number")
+    assert rows == [(11, ["ONT", "CLN"], None, 4, 5897), (12, ["LUC"], None, 4, 5897),
+                    (13, ["NTS"], pytest.approx(500), 4, 5897)]
