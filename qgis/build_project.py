@@ -181,7 +181,7 @@ def style(layer: QgsVectorLayer, collection: str) -> None:
         "boundaries": {"line_color": "#7030a0", "line_width": "0.9", "customdash": "6;2;1;2", "use_custom_dash": "1"},
     }
     fills = {
-        "buildings": {"color": "255,255,255,0", "outline_color": "#404040", "outline_width": "0.3",
+        "buildings": {"color": "#606060", "outline_color": "#404040", "outline_width": "0.3",
                       "style": "b_diagonal"},
         "map-sheets": {"color": "255,255,255,0", "outline_color": "#00008b", "outline_width": "0.5",
                        "outline_style": "dash"},
