@@ -56,7 +56,7 @@ def serve(
     args = [
         gunicorn, "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "gthread",
         "--threads", str(threads), "--keep-alive", "5", "--access-logfile", "-", "--error-logfile", "-",
-        "--log-level", "warning", "--timeout", "60", "landgeo.api.app:application",
+        "--log-level", "warning", "--timeout", "60", "--preload", "landgeo.api.wsgi:application",
     ]
     if os.environ.get("LANDGEO_API_NO_ACCESS_LOG"):
         args[args.index("--access-logfile"): args.index("--access-logfile") + 2] = []
