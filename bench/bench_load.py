@@ -88,13 +88,18 @@ def main() -> None:
             print(f"ogr2ogr      : {wall:7.1f} s")
             with psycopg.connect(url, autocommit=True) as conn:  # each landgeo run starts from an empty table
                 conn.execute("TRUNCATE landdb.parcel, landdb.parcel_history, meta.validation_finding, "
-                             "meta.validation_run, meta.load_batch CASCADE")
+                             "meta.validation_run")
+                conn.execute("DELETE FROM meta.load_batch")
             env = {**os.environ, "LANDGEO_DATABASE_URL": url}
             wall, peak, out = timed([sys.executable, "-m", "landgeo", "load", str(data), "--into", "parcels",
                                      "--province", "01", "--set-checks", args.set_checks], env=env)
             lg_times.append(wall)
             rss = max(rss, peak)
             print(f"landgeo load : {wall:7.1f} s, peak RSS {peak} MiB")
+            with psycopg.connect(url) as conn:
+                stages = conn.execute("SELECT counts->'seconds' FROM meta.load_batch ORDER BY id DESC LIMIT 1"
+                                      ).fetchone()[0]
+            print(f"  stages (s): {stages}")
             print("  " + out.replace("\n", "\n  "))
         with psycopg.connect(url) as conn:
             n = conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0]
