@@ -16,6 +16,7 @@ from typing import Any
 
 import shapely
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from landgeo.catalog import Target
 from landgeo.errors import UserError
@@ -112,9 +113,12 @@ class _Context:
         if not self.scoped:
             self.neighbourhood = self.rows
         elif "commune_code" in self.columns:
-            self.neighbourhood = sql.SQL("(SELECT * FROM {rel} WHERE commune_code IN "
-                                         "(SELECT commune_code FROM {rel} WHERE {scope}))").format(
-                rel=self.rel, scope=self.scope)
+            # the scope, plus the rows of its communes outside it (a cheap filter first: for a province or commune
+            # scope the second part is empty after one scan, no per-row look-ups)
+            self.neighbourhood = sql.SQL(
+                "(SELECT * FROM {rows} i UNION ALL SELECT * FROM {rel} m WHERE NOT coalesce(({scope}), false) "
+                "AND m.commune_code IN (SELECT commune_code FROM {rows} s))").format(
+                rel=self.rel, rows=self.rows, scope=self.scope)
         else:
             self.neighbourhood = sql.SQL("(SELECT * FROM {})").format(self.rel)
         self.bad: list[int] | None = None
@@ -196,7 +200,15 @@ class _Context:
         self.explain(make(lambda alias: self.part(alias, 0)), full)
 
         def run(k: int) -> list[tuple]:
-            return conns[k].execute(make(lambda alias: self.part(alias, k)), full).fetchall()
+            # one backend per slice and core: no parallel workers on top of the slices
+            conn = conns[k]
+            before = conn.execute("SELECT current_setting('max_parallel_workers_per_gather')").fetchone()[0]
+            conn.execute("SELECT set_config('max_parallel_workers_per_gather', '0', false)")
+            try:
+                return conn.execute(make(lambda alias: self.part(alias, k)), full).fetchall()
+            finally:
+                if not conn.broken and conn.info.transaction_status != TransactionStatus.INERROR:
+                    conn.execute("SELECT set_config('max_parallel_workers_per_gather', %s, false)", (before,))
 
         from concurrent.futures import ThreadPoolExecutor
 
