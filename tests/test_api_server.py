@@ -482,3 +482,37 @@ def test_admin_units_by_code_and_date(api):
     assert [(f["properties"]["code"], f["properties"]["level"]) for f in in_2020] == [("760", "district")]
     both = _items(api, "admin-units", datetime="../..", level="district").json()
     assert both["numberMatched"] == 1 and both["features"][0]["properties"]["valid_to"] == "2025-06-30"
+
+
+QGIS_CHECK = r"""
+import json, sys
+from qgis.core import QgsApplication, QgsVectorLayer  # noqa
+app = QgsApplication([], False)
+app.initQgis()
+layer = QgsVectorLayer(f"url='{sys.argv[1]}' typename='parcels' pagingEnabled='true'", "parcels", "OAPIF")
+out = {"valid": layer.isValid(), "count": layer.featureCount(),
+       "ids": sorted(int(f["parcel_number"]) * 1000 + int(f["sheet_number"]) for f in layer.getFeatures())}
+layer.setSubsetString('"sheet_number" = 2')
+out["subset"] = sum(1 for _ in layer.getFeatures())
+print(json.dumps(out), flush=True)
+import os
+os._exit(0)  # QGIS 3.22 may crash in its own teardown; the report is out
+"""
+
+
+def test_qgis_reads_every_parcel(api, api_db, tmp_path):
+    """QGIS's OAPIF provider (PyQGIS of the system, when installed) opens the layer and pages through it."""
+    qgis_python = "/usr/bin/python3"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    probe = subprocess.run([qgis_python, "-c", "import qgis.core"], capture_output=True, env=env, timeout=120)
+    if probe.returncode != 0:
+        pytest.skip("PyQGIS is not installed")
+    script = tmp_path / "qgis_check.py"
+    script.write_text(QGIS_CHECK, encoding="utf-8")
+    done = subprocess.run([qgis_python, str(script), api], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = _db_ids(api_db)
+    assert report["valid"] and report["count"] == len(expected)
+    assert len(report["ids"]) == len(expected) == len(set(report["ids"]))  # every feature once, across pages
+    assert report["subset"] == len(_db_ids(api_db, "valid_to IS NULL AND sheet_number = 2"))
