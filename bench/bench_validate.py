@@ -224,6 +224,18 @@ def main() -> None:
         t_all = time.monotonic() - t_all
         print(f"  sum of the separate calls: {total:.1f} s (wall {t_all:.1f} s)", flush=True)
         print("findings:", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        # planted, counted independently of the checks (the generator's own arithmetic)
+        planted = conn.execute(f"""
+            SELECT count(*) FILTER (WHERE id % 10007 = 5001 AND (parcel_number - 1) / {SHEET} BETWEEN 1 AND {SHEET - 2}
+                                    AND (parcel_number - 1) % {SHEET} BETWEEN 1 AND {SHEET - 2}),
+                   count(*) FILTER (WHERE parcel_number > 2000),
+                   count(*) FILTER (WHERE parcel_number BETWEEN 1001 AND 2000),
+                   count(*) FILTER (WHERE id % 1009 = 3)
+            FROM landdb.parcel""").fetchone()
+        found = {c: sum(1 for f in one_call if f.code == c) for c in ("topo.gap", "topo.duplicate", "topo.wrong_sheet",
+                                                                       "attr.area_mismatch")}
+        print("planted vs found: " + ", ".join(f"{c} {p}/{found[c]}" for c, p in zip(found, planted, strict=True))
+              + " (gaps: shrunk parcels inside their sheet; on a sheet's edge a shrunk parcel leaves a notch)")
         # the peer: the straightforward overlap query (equality join on commune + sheet, ST_Intersects and
         # ST_Area(ST_Intersection) on every pair) on 10 communes, against ours on the same communes
         ten = "commune_code IN (SELECT code FROM landdb.admin_unit WHERE level = 'commune' ORDER BY code LIMIT 10)"
