@@ -380,3 +380,21 @@ def _cell_of(plan: Plan, key: str) -> tuple[int, int] | None:
     p = next(p for p in plan.parcels if p["key"] == key)
     b = p["geom"].bounds
     return round((b[0] - X0) / CELL), round((b[1] - Y0) / CELL)
+
+
+def test_stored_dataset_outside_its_province_is_flagged_with_its_extent(fresh_db):
+    """Per-dataset coordinate checks on stored data: parcels of province 01 (Hà Nội) lying in Hồ Chí Minh City
+    get the detector's flag once, located by the extent of the data; no per-feature finding."""
+    with psycopg.connect(fresh_db) as conn:
+        for k in range(6):
+            x, y = 685_000.0 + 20 * k, 1_191_000.0  # VN-2000 / TM-3 105°45' (EPSG:9210) in HCMC
+            conn.execute(sql.SQL(
+                "INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes, "
+                "declared_area, source_srid, area_srid, geom) VALUES ('01', '00004', 1, {}, '{{ODT}}', 400, 9210, "
+                "9210, ST_Multi({}))").format(k + 1, _wkb(box(x, y, x + 20, y + 20), 9210)))
+        conn.commit()
+        run_id = run_validation(conn, "parcels")
+        rows = conn.execute("SELECT check_code, severity, feature_id, province_code, ST_XMin(geom), ST_YMax(geom) "
+                            "FROM meta.validation_finding WHERE run_id = %s", (run_id,)).fetchall()
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [("crs.outside_province", "error", None, "01")]
+    assert 106 < rows[0][4] < 107.5 and 10 < rows[0][5] < 11.5  # the extent, in WGS 84, lies in HCMC

@@ -204,8 +204,9 @@ def _feature_checks(conn, t: Target, where: sql.Composable, tol: Tolerances) -> 
     for prov, arrays in samples.items():
         pts = np.concatenate(arrays) if arrays else np.empty((0, 2))
         if len(pts):
+            extent = shapely.box(*pts.min(axis=0), *pts.max(axis=0))  # dataset-level: shown as its extent
             for f in _detection_findings(pts, 4756, prov):
-                f.province_code, f.target = prov, t.id
+                f.province_code, f.target, f.geometry = prov, t.id, extent
                 out.append(f)
     return out
 
