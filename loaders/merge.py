@@ -22,6 +22,7 @@ from __future__ import annotations
 from psycopg import Connection, sql
 
 from landgeo.catalog import Target
+from landgeo.errors import UserError
 from loaders.stage import StagingTable
 
 # Columns filled by the database or derived here, never copied from staging.
@@ -125,7 +126,7 @@ class Merger:
             select_items.append(sql.SQL("s.area_srid"))
         if "attributes" in columns:
             insert_cols.append("attributes")
-            select_items.append(sql.SQL("coalesce(s.attributes, '{}'::jsonb)"))
+            select_items.append(sql.SQL("coalesce(s.attributes::jsonb, '{}'::jsonb)"))
         insert_cols += ["batch_id", "geom"]
         select_items += [sql.Literal(batch_id), sql.SQL("ST_Multi(s.geom)")
                          if target.geometry_type.startswith("Multi") else sql.SQL("s.geom")]
@@ -147,6 +148,9 @@ class Merger:
             scope = sql.Identifier(scope_col)
             values = {r[0] for r in self.conn.execute(sql.SQL("SELECT DISTINCT s.{} FROM {} s WHERE {}").format(
                 scope, self.st.ident, rng)).fetchall() if r[0] is not None}
+            if not values:
+                raise UserError(f"--mode replace closes what the file covers, by {scope_col}; features "
+                                f"{lo + 1}–{hi} have no {scope_col} (add it, or use --mode append)")
             fresh = sorted(values - self.closed_scopes)
             if fresh:
                 self.counts["closed"] += self.conn.execute(sql.SQL(

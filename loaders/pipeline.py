@@ -137,10 +137,8 @@ class _Text:
             if how in (".cpg", "--encoding") and chosen in ("utf-8",) and found.encoding in enc.LEGACY:
                 raise UserError(f"{where}: text decodes as {enc.LABELS[chosen]} ({how}) but reads as "
                                 f"{found.label}; pass --encoding {found.encoding}")
-            if how == ".cpg" and declared and found.encoding in enc.LEGACY and declared != found.encoding:
-                pass
-            if how != "--encoding" and chosen in ("latin1", "cp1252") and found.words:
-                chosen, how = chosen, how
+            if how == "detected" and declared and declared != chosen:
+                how = f"detected; the .cpg says {self.source.cpg_text}, which the bytes contradict"
             self.name = chosen
             self._decode = lambda s, d=decode: d(s.encode("latin1"))
             valid, total = enc.vietnamese_score([self._decode(s) for s in strings[:2000]]) if strings else (0, 0)
@@ -412,7 +410,7 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
 
 def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text: _Text, options: LoadOptions,
                 staging: StagingTable, rejects: RejectsWriter, counts: Counter, warnings: Counter,
-                provinces_of: dict[str, str], zone_cache: dict, where: str) -> tuple[bytes, int]:
+                provinces_of: dict[str, str], zone_cache: dict, where: str) -> tuple[list, int]:
     n = batch.count
     counts["read"] += n
     converted = convert(mapping, batch.columns, n, text)
@@ -439,7 +437,7 @@ def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text
         rejects.add(reason.index, reason.code, reason.message, geoms[i],
                     {k: _value(v, i) for k, v in cols.items()})
     if not keep.any():
-        return b"", 0
+        return [], 0
     idx = np.flatnonzero(keep)
     kept = {k: v.take(pa.array(idx)) for k, v in cols.items()}
     geo = plan.to_canonical(verdict.geoms[idx])

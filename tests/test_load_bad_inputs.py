@@ -264,3 +264,12 @@ def test_interrupted_load_leaves_the_database_unchanged(sig, tmp_path, module_db
         assert proc.returncode == -signal.SIGKILL
     _wait_idle(module_db)
     assert snapshot(module_db) == before
+
+
+def test_modes_that_cannot_apply_are_refused(tmp_path, module_db):
+    lines = [shapely.LineString([(X0, Y0 + 3000 + i * 30), (X0 + 100, Y0 + 3000 + i * 30)]) for i in range(2)]
+    src = write(tmp_path / "roads.gpkg", lines, {"ma_dt": np.array(["GT01", "GT02"], dtype=object)},
+                geometry_type="LineString")
+    refused(src, module_db, "have no province_code", target="roads", mode="replace")
+    refused(src, module_db, "needs a natural key", target="roads", mode="upsert")
+    refused(src, module_db, "--mode 'merge'", target="roads", mode="merge")
