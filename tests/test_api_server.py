@@ -402,6 +402,11 @@ def test_bad_requests_are_400(api, params):
     assert body["code"] and body["description"]
 
 
+def test_repeated_parameter_is_400(api):
+    r = requests.get(f"{api}/collections/parcels/items?sheet_number=1&sheet_number=2", timeout=30)
+    assert r.status_code == 400 and "sheet_number" in r.json()["description"]
+
+
 def test_cursor_from_another_sort_is_400(api):
     first = _items(api, limit=5, sortby="parcel_number").json()
     cursor = parse_qs(urlsplit(next(x["href"] for x in first["links"] if x["rel"] == "next")).query)["cursor"][0]

@@ -107,6 +107,10 @@ class LandgeoApp:
                 return self._send(start_response, 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode())
             if _wants_json(params, environ):
                 try:
+                    pairs = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+                    if len(pairs) != len(params):
+                        twice = sorted({k for k, _v in pairs if sum(1 for k2, _ in pairs if k2 == k) > 1})
+                        raise bad(f"parameter(s) given more than once: {', '.join(twice)} (use CQL2 for OR/AND)")
                     if path == "/conformance" and method == "GET":
                         return self._send(start_response, 200, {"Content-Type": "application/json"},
                                           json.dumps({"conformsTo": CONFORMANCE}).encode())
