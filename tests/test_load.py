@@ -293,3 +293,25 @@ def test_dxf_drawing_with_parcel_labels(tmp_path, run_cli, fresh_db):
                        "FROM landdb.parcel ORDER BY parcel_number")
     assert rows == [(11, ["ONT", "CLN"], None, 4, 5897), (12, ["LUC"], None, 4, 5897),
                     (13, ["NTS"], pytest.approx(500), 4, 5897)]
+
+
+def test_wgs84_source_uses_the_official_transformation_and_the_province_zone(tmp_path, run_cli, fresh_db):
+    from landgeo.crs import transform
+
+    lon0, lat0 = 105.85, 21.03  # Hà Nội
+    boxes = np.array([shapely.box(lon0 + i * 0.0002, lat0, lon0 + (i + 1) * 0.0002, lat0 + 0.0002)
+                      for i in range(2)], dtype=object)
+    src = write(tmp_path / "wgs84.geojson", boxes, parcel_fields(2), crs="EPSG:4326", driver="GeoJSON")
+    ok(run_cli("load", str(src), "--into", "parcels", "--province", "01", db_url=fresh_db))
+    rows = q(fresh_db, "SELECT source_srid, area_srid, ST_AsBinary(geom), ST_AsBinary(geom_wgs84) FROM landdb.parcel "
+                       "ORDER BY parcel_number")
+    for i, (source_srid, area_srid, geom, wgs) in enumerate(rows):
+        assert source_srid == 4326 and area_srid == 5897  # Hà Nội's TM-3 zone, 105°00'
+        expected = shapely.get_coordinates(boxes[i])
+        x, y = transform(4326, 4756, expected[:, 0], expected[:, 1])
+        stored = shapely.get_coordinates(shapely.from_wkb(bytes(geom)))
+        assert np.abs(np.sort(stored, axis=0) - np.sort(np.column_stack([x, y]), axis=0)).max() < 1e-9
+        # VN-2000 and WGS 84 differ by ~ 0.002° here, and the serving copy comes back to the source (< 1 cm)
+        assert np.abs(stored - expected).max() > 1e-4
+        back = shapely.get_coordinates(shapely.from_wkb(bytes(wgs)))
+        assert np.abs(np.sort(back, axis=0) - np.sort(expected, axis=0)).max() < 1e-7
