@@ -178,6 +178,11 @@ def store_geobase(conn) -> dict[str, set[tuple[str, str]]]:
     line("road", "C", [(bx + 50, by), (bx + 50, by - 50)])  # T-junction, dead end 50 m south (legitimate)
     d = line("road", "D", [(bx + 30, by + 50), (bx + 30, by + 3)])  # stops 3 m short of A: a dangle
     expected.add(("net.dangle", f"roads:{d}"))
+    # a two-part road whose parts meet near road B: those ends are connected (to each other), no dangle
+    two_parts = shapely.MultiLineString([[(bx + 156, by + 50), (bx + 106, by + 50)],
+                                         [(bx + 106, by + 50), (bx + 156, by + 20)]])  # they meet 6 m from B
+    conn.execute(sql.SQL("INSERT INTO geobase.road (feature_code, name, source_srid, province_code, geom) "
+                         "VALUES ('X', 'E', {}, '01', {})").format(SRID, _wkb(two_parts)))
     line("hydro_line", "Sông", [(bx, by + 500), (bx + 300, by + 500)])
     t = line("hydro_line", "Suối", [(bx + 150, by + 700), (bx + 150, by + 501.5)])  # 1.5 m short of the river
     expected.add(("net.dangle", f"hydro-lines:{t}"))

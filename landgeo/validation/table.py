@@ -505,7 +505,9 @@ def _admin_overlaps(ctx: _Context) -> list[Finding]:
 
 
 def _dangles(ctx: _Context) -> list[Finding]:
-    """Line ends not connected to any other line of the network but within the search distance of one."""
+    """Line ends not connected to any other line of the network but within the search distance of one.
+
+    An end that meets another part of its own (multi-part) feature is connected."""
     deg = ctx.tol.dangle_search_m / 100_000.0  # generous box in degrees (a degree is > 100 km here)
     q = sql.SQL("""
         WITH ends AS (
@@ -513,7 +515,9 @@ def _dangles(ctx: _Context) -> list[Finding]:
             FROM {rows} r
             CROSS JOIN LATERAL ST_Dump(r.geom) part
             CROSS JOIN LATERAL (VALUES (ST_StartPoint(part.geom)), (ST_EndPoint(part.geom))) AS e(pt)
-            WHERE {cur_r} AND {ok}),
+            WHERE {cur_r} AND {ok}
+              AND NOT EXISTS (SELECT 1 FROM ST_Dump(r.geom) own WHERE own.path <> part.path
+                              AND ST_DWithin(e.pt::geography, own.geom::geography, %(snap)s))),
         near AS (
             SELECT e.fid, e.province_code, e.pt, n.other, n.dist
             FROM ends e
