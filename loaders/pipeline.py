@@ -293,6 +293,9 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
 
     conn = connect(options.database_url)
     try:
+        # one load per target at a time (held to COMMIT), taken before the no-op check so that two runs of the
+        # same file cannot both decide to load it
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"landgeo.load:{target.id}",))
         previous = conn.execute(
             "SELECT id, finished_at FROM meta.load_batch WHERE target = %s AND source_sha256 = %s "
             "AND options = %s::jsonb AND status = 'committed' ORDER BY id DESC LIMIT 1",
@@ -312,7 +315,6 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
             result.seconds = time.monotonic() - started
             return result
         provinces_of = _province_lookup(conn) if "province_code" in {f.name for f in target.fields} else {}
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"landgeo.load:{target.id}",))
         batch_id = conn.execute(
             "INSERT INTO meta.load_batch (target, source_path, source_sha256, source_format, source_layer, crs_in, "
             "crs_out, mode, options, counts, status, started_at) VALUES "

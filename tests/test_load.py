@@ -315,3 +315,21 @@ def test_wgs84_source_uses_the_official_transformation_and_the_province_zone(tmp
         assert np.abs(stored - expected).max() > 1e-4
         back = shapely.get_coordinates(shapely.from_wkb(bytes(wgs)))
         assert np.abs(np.sort(back, axis=0) - np.sort(expected, axis=0)).max() < 1e-7
+
+
+def test_same_file_twice_at_once_loads_once(tmp_path, fresh_db):
+    import os
+    import subprocess
+    import sys
+
+    src = write(tmp_path / "p.gpkg", grid(20), parcel_fields(20))
+    env = {**os.environ, "LANDGEO_DATABASE_URL": fresh_db}
+    cmd = [sys.executable, "-m", "landgeo", "load", str(src), "--into", "parcels", "--province", "01"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    texts = sorted(o[0] for o in outs)
+    assert sum("no-op" in t for t in texts) == 1 and sum("inserted 20" in t for t in texts) == 1
+    assert q(fresh_db, "SELECT count(*) FROM landdb.parcel")[0][0] == 20
+    assert sorted(r[0] for r in q(fresh_db, "SELECT status FROM meta.load_batch")) == ["committed", "noop"]
