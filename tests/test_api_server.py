@@ -521,3 +521,9 @@ def test_qgis_reads_every_parcel(api, api_db, tmp_path):
     assert report["valid"] and report["count"] == len(expected)
     assert len(report["ids"]) == len(expected) == len(set(report["ids"]))  # every feature once, across pages
     assert report["subset"] == len(_db_ids(api_db, "valid_to IS NULL AND sheet_number = 2"))
+
+
+def test_openapi_documents_the_cursor(api):
+    doc = requests.get(f"{api}/openapi", params={"f": "json"}, timeout=30).json()
+    params = doc["paths"]["/collections/parcels/items"]["get"]["parameters"]
+    assert any(p.get("name") == "cursor" for p in params)

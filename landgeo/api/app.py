@@ -211,14 +211,35 @@ class LandgeoApp:
                                                 "Content-Crs": f"<{crs.uri}>"}, body)
 
 
+CURSOR_PARAMETER = {
+    "name": "cursor", "in": "query", "required": False, "style": "form", "explode": False,
+    "schema": {"type": "string"},
+    "description": "Opaque keyset position issued in the `next` link of the previous page (follow the link; "
+                   "do not build it). Pages cost the same at any depth.",
+}
+
+
+def _with_cursor(document: dict) -> dict:
+    """pygeoapi's OpenAPI document plus the ``cursor`` parameter of every items operation."""
+    for path, item in document.get("paths", {}).items():
+        if path.endswith("/items"):
+            for operation in ("get", "post"):
+                op = item.get(operation)
+                if op is not None and not any(p.get("name") == "cursor" for p in op.get("parameters", [])):
+                    op.setdefault("parameters", []).append(dict(CURSOR_PARAMETER))
+    return document
+
+
 def ensure_openapi(config_path: Path, openapi_path: Path) -> Path:
     """Write pygeoapi's OpenAPI document for the configuration (when missing or older than the config)."""
     if openapi_path.exists() and openapi_path.stat().st_mtime >= config_path.stat().st_mtime:
         return openapi_path
+    import yaml
     from pygeoapi.openapi import generate_openapi_document
 
     openapi_path.parent.mkdir(parents=True, exist_ok=True)
     content = generate_openapi_document(config_path, "yaml")
+    content = yaml.safe_dump(_with_cursor(yaml.safe_load(content)), sort_keys=False, allow_unicode=True)
     tmp = openapi_path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(content, encoding="utf-8")
     tmp.replace(openapi_path)
