@@ -342,9 +342,13 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
                 lo, hi = batch.start, batch.start + batch.count
 
                 def task(data=data, rows=rows, lo=lo, hi=hi) -> None:
+                    t = time.monotonic()
                     staging.write(data, rows)
+                    timings["copy"] = timings.get("copy", 0.0) + time.monotonic() - t
                     if incremental and rows:
+                        t = time.monotonic()
                         merger.merge_range(lo, hi)
+                        timings["merge"] = timings.get("merge", 0.0) + time.monotonic() - t
 
                 db.submit(task)
                 progress("read", hi, total)
@@ -376,7 +380,7 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
         counts["rejected"] = rejects.count
         counts.pop("rejected_in_set", None)
         staging.drop()
-        timings["merge"] = time.monotonic() - t0
+        timings["finish"] = time.monotonic() - t0
         report = rejects.close()
         summary = dict(counts)
         summary["warnings"] = dict(warnings)
