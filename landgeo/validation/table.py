@@ -197,7 +197,6 @@ class _Context:
                                                     autocommit=True))
         conns = [self.conn, *self.extra_conns]
         full = {"bad": self.bad_ids(), **(params or {})}
-        self.explain(make(lambda alias: self.part(alias, 0)), full)
 
         def run(k: int) -> list[tuple]:
             # one backend per slice and core: no parallel workers on top of the slices
@@ -205,6 +204,8 @@ class _Context:
             before = conn.execute("SELECT current_setting('max_parallel_workers_per_gather')").fetchone()[0]
             conn.execute("SELECT set_config('max_parallel_workers_per_gather', '0', false)")
             try:
+                if k == 0:
+                    self.explain(make(lambda alias: self.part(alias, 0)), full)
                 return conn.execute(make(lambda alias: self.part(alias, k)), full).fetchall()
             finally:
                 if not conn.broken and conn.info.transaction_status != TransactionStatus.INERROR:
