@@ -23,14 +23,14 @@ db: venv sysdeps
 	@$(LANDGEO) db migrate
 
 test: db
-	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench
+	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench qgis
 	@$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 demo: db
 	@$(PY) -m landgeo.demo
 
 lint: venv
-	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench
+	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench qgis
 
 bench: db
 	@$(PY) -m pip install -q -e '.[test,bench]'

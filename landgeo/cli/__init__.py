@@ -44,6 +44,8 @@ def fail(message: str, code: int = 2) -> None:
 def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
+        if code == 130:  # click turns Ctrl-C into a silent exit 130
+            fail("interrupted", 130)
         if isinstance(code, int) and code:
             raise SystemExit(code)
     except UserError as exc:
