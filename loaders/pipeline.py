@@ -427,6 +427,10 @@ def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text
             extra[row] = Reject(batch.start + row, "attr.domain", f"field {name} = {value!r}: {rule}")
     if target.id in ("parcels", "map-sheets"):
         cols["province_code"] = _fill_province(cols, n, options.province, provinces_of, extra, batch.start)
+    elif options.province and any(f.name == "province_code" for f in target.fields):
+        current = cols.get("province_code")
+        cols["province_code"] = (pa.array([options.province] * n, pa.string()) if current is None
+                                 else pc.fill_null(current, options.province))
     geoms = shapely.from_wkb(batch.geometry, on_invalid="ignore")
     if batch.start == 0:
         province = options.province or _most_common(cols.get("province_code"))

@@ -42,7 +42,7 @@ def test_compose_credentials_come_from_the_environment():
         url = services[name]["environment"]["LANDGEO_DATABASE_URL"]
         assert "${LANDGEO_DB_PASSWORD" in url and url.endswith("@db:5432/landgeo")
     # no literal password anywhere: every PASSWORD value is a substitution
-    for m in re.finditer(r"PASSWORD:\s*(\S+)", text):
+    for m in re.finditer(r"^\s*\w*PASSWORD:\s*(\S+)", text, re.M):
         assert m.group(1).startswith("${"), m.group(0)
 
 

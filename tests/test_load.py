@@ -333,3 +333,15 @@ def test_same_file_twice_at_once_loads_once(tmp_path, fresh_db):
     assert sum("no-op" in t for t in texts) == 1 and sum("inserted 20" in t for t in texts) == 1
     assert q(fresh_db, "SELECT count(*) FROM landdb.parcel")[0][0] == 20
     assert sorted(r[0] for r in q(fresh_db, "SELECT status FROM meta.load_batch")) == ["committed", "noop"]
+
+
+def test_province_option_fills_a_theme_and_scopes_replace(tmp_path, run_cli, fresh_db):
+    points = np.array([shapely.Point(X0 + i * 100, Y0) for i in range(3)], dtype=object)
+    fields = {"MaDoiTuong": np.array(["DA01"] * 3, dtype=object), "Ten": np.array(["Thôn A", "Thôn B", "Xóm C"],
+                                                                                 dtype=object)}
+    src = write(tmp_path / "dia_danh.geojson", points, fields, driver="GeoJSON", geometry_type="Point")
+    refused = run_cli("load", str(src), "--into", "place-names", "--mode", "replace", db_url=fresh_db)
+    assert refused.returncode == 2 and "province_code" in refused.stderr
+    assert q(fresh_db, "SELECT count(*) FROM geobase.place_name") == [(0,)]
+    ok(run_cli("load", str(src), "--into", "place-names", "--mode", "replace", "--province", "01", db_url=fresh_db))
+    assert q(fresh_db, "SELECT DISTINCT province_code FROM geobase.place_name") == [("01",)]
