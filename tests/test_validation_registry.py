@@ -73,3 +73,16 @@ def test_numeric_columns_and_lists_judge_the_same():
 def test_attribute_count_mismatch_is_a_programming_error():
     with pytest.raises(ValueError):
         check_features(get_target("parcels"), np.array([shapely.Point(0, 0)]), {"commune_code": []})
+
+
+def test_every_flag_of_the_crs_module_has_a_check():
+    import re
+    from pathlib import Path
+
+    import landgeo.crs
+    from landgeo.validation import CHECKS
+
+    source = "\n".join(p.read_text() for p in Path(landgeo.crs.__file__).parent.glob("*.py"))
+    codes = set(re.findall(r"[\"'](crs\.[a-z0-9_]+)[\"']", source))
+    assert codes, "no flag codes found in landgeo.crs"
+    assert codes - set(CHECKS) == set()
