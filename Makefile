@@ -34,7 +34,8 @@ lint: venv
 
 bench: db
 	@$(PY) -m pip install -q -e '.[test,bench]'
-	@$(PY) bench/run_all.py
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed: bench_api falls back to ab (apache2-utils)"
+	@$(PY) bench/run_all.py $(BENCH_ARGS)
 
 qgis:
 	@scripts/ensure-qgis.sh

@@ -270,6 +270,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario (best kept)")
     parser.add_argument("--only", default=None, help="comma-separated servers (landgeo,pygeoapi-stock,tipg)")
     args = parser.parse_args()
+    if args.rows < 600_000:
+        sys.exit("error: the scenarios (page 500 000 deep, ids 123456 and 555555) need --rows >= 600000")
     if shutil.which("wrk"):
         load, tool = wrk, "wrk (HTTP/1.1 keep-alive)"
     elif shutil.which("ab"):
