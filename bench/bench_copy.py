@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.data import parcels  # noqa: E402
-from landgeo.db.connect import database_url, url_with_database  # noqa: E402
+from landgeo.db.scratch import scratch_database  # noqa: E402
 
 COLUMNS = "feature_index bigint, commune_code text, sheet_number bigint, parcel_number bigint, " \
           "land_use_codes text[], declared_area double precision, address text, geom geometry(Geometry, 4756)"
@@ -38,12 +37,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     wkb, fields = parcels(n)
     geoms = shapely.set_srid(shapely.from_wkb(wkb), 4756)
-    server = url_with_database(database_url(), "postgres")
-    name = f"landgeo_bench_copy_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = url_with_database(server, name)
-    try:
+    with scratch_database("landgeo_bench_copy", migrated=False) as url:
         with psycopg.connect(url) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             conn.execute(f"CREATE UNLOGGED TABLE csv_copy ({COLUMNS})")
@@ -93,9 +87,6 @@ def main() -> None:
         print("machine: 2 cores shared with other work (numbers taken under load)")
         print(f"rows {n}: Arrow CSV + hex EWKB {csv_s:.2f} s; psycopg binary COPY {bin_s:.2f} s; "
               f"ratio binary/csv {bin_s / csv_s:.2f}; identical rows {same}")
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -33,9 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.data import write as write_gpkg  # noqa: E402
-from landgeo.db.connect import database_url, url_with_database  # noqa: E402
-from landgeo.db.migrate import migrate  # noqa: E402
-from landgeo.settings import get_settings  # noqa: E402
+from landgeo.db.scratch import scratch_database  # noqa: E402
 
 
 def pg_conninfo(url: str) -> str:
@@ -71,13 +68,7 @@ def main() -> None:
         t0 = time.perf_counter()
         write_gpkg(data, args.n)
         print(f"generated {data} ({data.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
-    server = url_with_database(database_url(), "postgres")
-    name = f"landgeo_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = url_with_database(server, name)
-    try:
-        migrate(url, get_settings().migrations_dir, log=lambda *_: None)
+    with scratch_database("landgeo_bench_load", keep=args.keep) as url:
         print(f"machine: {os.cpu_count()} cores, shared with other work while this runs (numbers taken under load)")
         ogr_times, lg_times, rss = [], [], 0
         for r in range(args.repeat):
@@ -107,10 +98,6 @@ def main() -> None:
         print(f"parcels stored: {n}")
         print(f"RESULT n={args.n} ogr2ogr={best_ogr:.1f}s landgeo={best_lg:.1f}s ratio(landgeo/ogr2ogr)="
               f"{best_lg / best_ogr:.2f} peak_rss={rss}MiB set_checks={args.set_checks}")
-    finally:
-        if not args.keep:
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

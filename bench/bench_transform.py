@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.data import CRS, parcels  # noqa: E402
 from landgeo.crs import resolve, transform  # noqa: E402
-from landgeo.db.connect import database_url, url_with_database  # noqa: E402
-from landgeo.db.migrate import migrate  # noqa: E402
-from landgeo.settings import get_settings  # noqa: E402
+from landgeo.db.scratch import scratch_database  # noqa: E402
 
 
 def main() -> None:
@@ -45,13 +42,7 @@ def main() -> None:
     in_python = shapely.transform(geoms, fn)
     py_s = time.perf_counter() - t0
 
-    server = url_with_database(database_url(), "postgres")
-    name = f"landgeo_bench_tf_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = url_with_database(server, name)
-    try:
-        migrate(url, get_settings().migrations_dir, log=lambda *_: None)
+    with scratch_database("landgeo_bench_tf") as url:
         with psycopg.connect(url) as conn:
             conn.execute(f"CREATE UNLOGGED TABLE t (i bigint, g geometry(Polygon, {int(src.srid)}))")
             with conn.cursor() as cur, cur.copy("COPY t (i, g) FROM STDIN") as copy:
@@ -68,9 +59,6 @@ def main() -> None:
         print("machine: 2 cores shared with other work (numbers taken under load)")
         print(f"parcels {n}: pyproj in the loader {py_s:.2f} s, PostGIS ST_Transform {pg_s:.2f} s, "
               f"ratio PostGIS/pyproj {pg_s / py_s:.2f}; max difference {diff * 111_000 * 1000:.3f} mm")
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

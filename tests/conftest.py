@@ -21,6 +21,7 @@ import pytest
 from landgeo.db.cluster import EmbeddedCluster
 from landgeo.db.connect import url_with_database
 from landgeo.db.migrate import migrate
+from landgeo.db.scratch import create_database, drop_database
 from landgeo.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,47 +42,32 @@ def server_url() -> str:
     return cluster.url("postgres")
 
 
-def _create_database(server_url: str, name: str, template: str | None = None) -> str:
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if template:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
-        else:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return url_with_database(server_url, name)
-
-
-def _drop_database(server_url: str, name: str) -> None:
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def template_db(server_url: str) -> str:
     """Name of a freshly migrated database used as the template of every ``fresh_db``."""
     name = f"landgeo_test_tpl_{_worker()}_{os.getpid()}"
-    url = _create_database(server_url, name)
+    url = create_database(server_url, name)
     migrate(url, get_settings().migrations_dir, log=lambda *_: None)
     yield name
-    _drop_database(server_url, name)
+    drop_database(server_url, name)
 
 
 @pytest.fixture
 def fresh_db(server_url: str, template_db: str) -> str:
     """URL of a brand-new migrated database for this test only."""
     name = f"landgeo_test_{uuid.uuid4().hex[:12]}"
-    url = _create_database(server_url, name, template=template_db)
+    url = create_database(server_url, name, template=template_db)
     yield url
-    _drop_database(server_url, name)
+    drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
 def shared_db(server_url: str, template_db: str) -> str:
     """URL of one migrated database shared by the tests of a worker (use through ``db``)."""
     name = f"landgeo_test_shared_{_worker()}_{os.getpid()}"
-    url = _create_database(server_url, name, template=template_db)
+    url = create_database(server_url, name, template=template_db)
     yield url
-    _drop_database(server_url, name)
+    drop_database(server_url, name)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import requests
 
-from landgeo.db.connect import url_with_database
+from landgeo.db.scratch import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -92,17 +92,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def api_db(server_url: str, template_db: str):
     name = f"landgeo_test_api_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}" STRATEGY FILE_COPY')
-    url = url_with_database(server_url, name)
+    url = create_database(server_url, name, template=template_db)
     with psycopg.connect(url) as conn:
         conn.execute(GRID_SQL)
         conn.execute(HISTORY_SQL)
         conn.execute(SECRET_SQL, {"name": SECRET_NAME, "idn": SECRET_ID_NUMBER})
         conn.execute(RIGHT_SQL)
     yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(server_url, name)
 
 
 @pytest.fixture(scope="module")

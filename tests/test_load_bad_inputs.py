@@ -23,7 +23,7 @@ import shapely
 import shapely.affinity
 from pyogrio import raw
 
-from landgeo.db.connect import url_with_database
+from landgeo.db.scratch import create_database, drop_database
 from landgeo.errors import UserError
 from loaders.pipeline import LoadOptions, load
 
@@ -35,11 +35,8 @@ X0, Y0 = 560_000.0, 2_300_000.0
 @pytest.fixture(scope="module")
 def module_db(server_url, template_db):
     name = f"landgeo_test_load_bad_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}" STRATEGY FILE_COPY')
-    yield url_with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield create_database(server_url, name, template=template_db)
+    drop_database(server_url, name)
 
 
 def snapshot(url: str) -> dict:

@@ -578,11 +578,20 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
     return Page([r[0] for r in rows], next_cursor, matched, estimate)
 
 
+# SQL text of the one-feature query per (collection, CRS): composing it costs more than running it.
+_ITEM_SQL: dict[tuple[str, str], str] = {}
+
+
 def run_item(conn: psycopg.Connection, c: Collection, fid: str, crs: ApiCrs) -> str | None:
     """The GeoJSON text of one feature by id (any version: ids are version ids), or None."""
     if not fid.isdigit() or len(fid) > 18:
         return None
-    query = sql.SQL("SELECT {} FROM {} WHERE id = %s LIMIT 1").format(feature_sql(c, crs, None, False), _table(c))
+    key = (c.id, crs.uri)
+    query = _ITEM_SQL.get(key)
+    if query is None:
+        query = sql.SQL("SELECT {} FROM {} WHERE id = %s LIMIT 1").format(
+            feature_sql(c, crs, None, False), _table(c)).as_string(conn)
+        _ITEM_SQL[key] = query
     row = conn.execute(query, (int(fid),)).fetchone()
     return row[0] if row else None
 
