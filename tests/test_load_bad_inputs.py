@@ -75,7 +75,8 @@ def refused(src, url: str, match: str, **options) -> str:
     """Load must fail with a one-line UserError containing ``match``, leaving the database unchanged."""
     before = snapshot(url)
     with pytest.raises(UserError) as info:
-        load(src, LoadOptions(target=options.pop("target", "parcels"), province="01", database_url=url, **options))
+        load(src, LoadOptions(target=options.pop("target", "parcels"), province=options.pop("province", "01"),
+                              database_url=url, **options))
     message = str(info.value)
     assert match in message, message
     assert "\n" not in message
@@ -267,6 +268,6 @@ def test_modes_that_cannot_apply_are_refused(tmp_path, module_db):
     lines = [shapely.LineString([(X0, Y0 + 3000 + i * 30), (X0 + 100, Y0 + 3000 + i * 30)]) for i in range(2)]
     src = write(tmp_path / "roads.gpkg", lines, {"ma_dt": np.array(["GT01", "GT02"], dtype=object)},
                 geometry_type="LineString")
-    refused(src, module_db, "have no province_code", target="roads", mode="replace")
+    refused(src, module_db, "have no province_code", target="roads", mode="replace", province=None)
     refused(src, module_db, "needs a natural key", target="roads", mode="upsert")
     refused(src, module_db, "--mode 'merge'", target="roads", mode="merge")
