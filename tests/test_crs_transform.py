@@ -217,25 +217,25 @@ def test_postgis_meta_transform_rejects_missing_srid(db):
         db.execute("SELECT meta.transform(ST_MakePoint(1, 2), 4326)")
 
 
-def test_pending_inlinable_meta_transform_gives_the_same_results(db):
-    # the faster meta.transform waiting for a migration number: applied inside this rolled-back transaction
+def test_inlinable_meta_transform_gives_the_same_results_as_the_general_one(db):
+    # migration 0040 made meta.transform an inlinable SQL function; meta.transform_general is the step-by-step
+    # plpgsql path: both must agree to the last digit
     from landgeo.crs.postgis import inline_transform_sql
+    from landgeo.settings import get_settings
 
+    migration = get_settings().migrations_dir / "0040_crs_transform_inline.sql"
+    assert inline_transform_sql().strip() in migration.read_text()
+    assert db.execute("SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+                      "WHERE p.oid = 'meta.transform(geometry, integer)'::regprocedure").fetchone()[0] == "sql"
     pairs = [(9210, 4326), (4326, 9210), (9210, 4756), (4756, 4326), (4326, 4756), (5899, 9210), (3405, 32648),
              (4326, 3857), (2044, 4326), (4326, 2093), (2044, 9210), (9210, 904756), (904756, 4326), (4326, 904147)]
     lon, lat = 106.6980, 10.7725
-    before = {}
     for s, t in pairs:
-        before[(s, t)] = db.execute(
-            "SELECT ST_X(g), ST_Y(g) FROM (SELECT meta.transform(meta.transform("
-            "ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s), %s) AS g) q", (lon, lat, s, t)).fetchone()
-    db.execute(inline_transform_sql())
-    assert db.execute("SELECT prolang <> (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') "
-                      "FROM pg_proc WHERE oid = 'meta.transform(geometry, integer)'::regprocedure").fetchone()[0]
-    for (s, t), (x0, y0) in before.items():
-        x, y = db.execute("SELECT ST_X(g), ST_Y(g) FROM (SELECT meta.transform(meta.transform("
-                          "ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s), %s) AS g) q", (lon, lat, s, t)).fetchone()
-        assert (x, y) == (x0, y0), (s, t)
+        fast, general = db.execute(
+            "SELECT ST_AsText(meta.transform(g, %(t)s)), ST_AsText(meta.transform_general(g, %(t)s)) "
+            "FROM (SELECT meta.transform_general(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326), %(s)s) AS g) q",
+            {"x": lon, "y": lat, "s": s, "t": t}).fetchone()
+        assert fast == general, (s, t)
     assert db.execute("SELECT meta.transform(NULL::geometry, 4326) IS NULL").fetchone()[0]
     import psycopg
 
