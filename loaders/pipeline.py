@@ -141,7 +141,8 @@ class _Text:
                 how = f"detected; the .cpg says {self.source.cpg_text}, which the bytes contradict"
             self.name = chosen
             self._decode = lambda s, d=decode: d(s.encode("latin1"))
-            valid, total = enc.vietnamese_score([self._decode(s) for s in strings[:2000]]) if strings else (0, 0)
+            accented = [self._decode(s) for s in strings if not s.isascii()][:2000]
+            valid, total = enc.vietnamese_score(accented)
             if found.encoding == "ascii":
                 self.note = "text is plain ASCII"
             else:

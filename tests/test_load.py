@@ -89,6 +89,8 @@ def test_tcvn3_shapefile_lineage_and_exact_coordinates(tmp_path, run_cli, fresh_
     assert {f for f in pyogrio.read_info(shp)["fields"]} >= {"SoHieuToBa", "SoThuTuThu", "KyHieuMucD"}
     out = ok(run_cli("load", str(shp), "--into", "parcels", "--province", "01", db_url=fresh_db))
     assert "TCVN3" in out and "inserted 3" in out
+    # "Thôn Đông", "Xóm Người Mường", "Nguyễn Văn Đức": 8 accented words, all valid Vietnamese syllables
+    assert "8/8 accented words are valid Vietnamese" in out
     rows = q(fresh_db, "SELECT parcel_number, sheet_number, address, land_use_codes, source_srid, area_srid, "
                        "province_code, ST_AsText(ST_Transform(geom, 5897)), computed_area FROM landdb.parcel "
                        "ORDER BY parcel_number")
