@@ -258,3 +258,17 @@ def test_scalars_and_threads():
     with ThreadPoolExecutor(4) as pool:
         for got in pool.map(work, range(8)):
             assert np.allclose(got[0], expected[0], atol=1e-9) and np.allclose(got[1], expected[1], atol=1e-9)
+
+
+@pytest.mark.parametrize("name, generator", [
+    ("0008_crs_transform.sql", "transform_sql"),
+    ("0009_crs_hn72_transform.sql", "hn72_sql"),
+    ("0040_crs_transform_inline.sql", "inline_transform_sql"),
+])
+def test_committed_transform_migrations_are_what_the_generator_writes(name, generator):
+    from landgeo.crs import postgis
+    from landgeo.settings import get_settings
+
+    committed = (get_settings().migrations_dir / name).read_text().split("\n", 1)[1]  # first line: tool versions
+    generated = getattr(postgis, generator)().split("\n", 1)[1]
+    assert committed.strip() == generated.strip()

@@ -241,6 +241,68 @@ GRANT SELECT ON meta.crs, meta.province_crs TO landgeo_reader;
 SRID_HN72_BOUND = 904147  # 0009: HN-72 bound to WGS 84 by EPSG:1544's parameters
 
 
+# The plpgsql body of the general transformation (0009's meta.transform, 0040's meta.transform_general):
+# an f-string template filled in by the generators below.
+_GENERAL_BODY = """LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    src integer := ST_SRID(g);
+    src_datum text;
+    dst_datum text;
+    dst integer := CASE target_srid WHEN {SRID_VN2000_OFFICIAL} THEN 4756 WHEN {SRID_HN72_BOUND} THEN 4147
+                                    ELSE target_srid END;
+    r geometry;
+BEGIN
+    IF src = target_srid THEN
+        RETURN g;
+    END IF;
+    IF src = 0 THEN
+        RAISE EXCEPTION 'meta.transform: geometry has no SRID (0)' USING ERRCODE = '22023';
+    END IF;
+    IF src = {SRID_VN2000_OFFICIAL} THEN
+        g := ST_SetSRID(g, 4756);
+        src := 4756;
+    ELSIF src = {SRID_HN72_BOUND} THEN
+        g := ST_SetSRID(g, 4147);
+        src := 4147;
+    END IF;
+    src_datum := meta.crs_datum(src);
+    dst_datum := meta.crs_datum(dst);
+    IF src = dst THEN
+        r := g;
+    ELSIF src_datum = dst_datum THEN
+        r := ST_Transform(g, dst);
+    ELSE
+        -- to WGS 84 lon/lat
+        IF src_datum = 'VN-2000' THEN
+            g := meta.vn2000_to_wgs84(g);
+        ELSIF src_datum = 'HN-72' THEN
+            g := meta.hn72_to_wgs84(g);
+        ELSIF src <> 4326 THEN
+            g := ST_Transform(g, 4326);
+        END IF;
+        -- from WGS 84 lon/lat
+        IF dst_datum = 'VN-2000' THEN
+            r := meta.wgs84_to_vn2000(g, dst);
+        ELSIF dst_datum = 'HN-72' THEN
+            r := meta.wgs84_to_hn72(g, dst);
+        ELSIF dst = 4326 THEN
+            r := g;
+        ELSE
+            r := ST_Transform(g, dst);
+        END IF;
+    END IF;
+    IF target_srid IN ({SRID_VN2000_OFFICIAL}, {SRID_HN72_BOUND}) THEN
+        r := ST_SetSRID(r, target_srid);
+    END IF;
+    RETURN r;
+END
+"""
+
+
+def _general_body() -> str:
+    return _GENERAL_BODY.format(SRID_VN2000_OFFICIAL=SRID_VN2000_OFFICIAL, SRID_HN72_BOUND=SRID_HN72_BOUND)
+
+
 def hn72_sql() -> str:
     """0009: HN-72 pinned to EPSG:1544 in PostGIS too (PROJ's default outside the Vũng Tàu area is a ballpark
     offset, tens of metres off), and ``meta.transform`` / ``meta.crs_datum`` redefined to use it."""
@@ -282,60 +344,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION meta.transform(g geometry, target_srid integer) RETURNS geometry
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-DECLARE
-    src integer := ST_SRID(g);
-    src_datum text;
-    dst_datum text;
-    dst integer := CASE target_srid WHEN {SRID_VN2000_OFFICIAL} THEN 4756 WHEN {SRID_HN72_BOUND} THEN 4147
-                                    ELSE target_srid END;
-    r geometry;
-BEGIN
-    IF src = target_srid THEN
-        RETURN g;
-    END IF;
-    IF src = 0 THEN
-        RAISE EXCEPTION 'meta.transform: geometry has no SRID (0)' USING ERRCODE = '22023';
-    END IF;
-    IF src = {SRID_VN2000_OFFICIAL} THEN
-        g := ST_SetSRID(g, 4756);
-        src := 4756;
-    ELSIF src = {SRID_HN72_BOUND} THEN
-        g := ST_SetSRID(g, 4147);
-        src := 4147;
-    END IF;
-    src_datum := meta.crs_datum(src);
-    dst_datum := meta.crs_datum(dst);
-    IF src = dst THEN
-        r := g;
-    ELSIF src_datum = dst_datum THEN
-        r := ST_Transform(g, dst);
-    ELSE
-        -- to WGS 84 lon/lat
-        IF src_datum = 'VN-2000' THEN
-            g := meta.vn2000_to_wgs84(g);
-        ELSIF src_datum = 'HN-72' THEN
-            g := meta.hn72_to_wgs84(g);
-        ELSIF src <> 4326 THEN
-            g := ST_Transform(g, 4326);
-        END IF;
-        -- from WGS 84 lon/lat
-        IF dst_datum = 'VN-2000' THEN
-            r := meta.wgs84_to_vn2000(g, dst);
-        ELSIF dst_datum = 'HN-72' THEN
-            r := meta.wgs84_to_hn72(g, dst);
-        ELSIF dst = 4326 THEN
-            r := g;
-        ELSE
-            r := ST_Transform(g, dst);
-        END IF;
-    END IF;
-    IF target_srid IN ({SRID_VN2000_OFFICIAL}, {SRID_HN72_BOUND}) THEN
-        r := ST_SetSRID(r, target_srid);
-    END IF;
-    RETURN r;
-END
-$$;
+{_general_body()}$$;
 COMMENT ON FUNCTION meta.transform(geometry, integer) IS
     'Transform between any supported SRIDs; VN-2000 <-> WGS 84 always with the official EPSG:6960 operation, '
     'HN-72 <-> WGS 84 with EPSG:1544';
@@ -369,60 +378,7 @@ $$;
 
 -- The general case, step by step (plpgsql). meta.transform below is what callers use.
 CREATE OR REPLACE FUNCTION meta.transform_general(g geometry, target_srid integer) RETURNS geometry
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-DECLARE
-    src integer := ST_SRID(g);
-    src_datum text;
-    dst_datum text;
-    dst integer := CASE target_srid WHEN {SRID_VN2000_OFFICIAL} THEN 4756 WHEN {SRID_HN72_BOUND} THEN 4147
-                                    ELSE target_srid END;
-    r geometry;
-BEGIN
-    IF src = target_srid THEN
-        RETURN g;
-    END IF;
-    IF src = 0 THEN
-        RAISE EXCEPTION 'meta.transform: geometry has no SRID (0)' USING ERRCODE = '22023';
-    END IF;
-    IF src = {SRID_VN2000_OFFICIAL} THEN
-        g := ST_SetSRID(g, 4756);
-        src := 4756;
-    ELSIF src = {SRID_HN72_BOUND} THEN
-        g := ST_SetSRID(g, 4147);
-        src := 4147;
-    END IF;
-    src_datum := meta.crs_datum(src);
-    dst_datum := meta.crs_datum(dst);
-    IF src = dst THEN
-        r := g;
-    ELSIF src_datum = dst_datum THEN
-        r := ST_Transform(g, dst);
-    ELSE
-        -- to WGS 84 lon/lat
-        IF src_datum = 'VN-2000' THEN
-            g := meta.vn2000_to_wgs84(g);
-        ELSIF src_datum = 'HN-72' THEN
-            g := meta.hn72_to_wgs84(g);
-        ELSIF src <> 4326 THEN
-            g := ST_Transform(g, 4326);
-        END IF;
-        -- from WGS 84 lon/lat
-        IF dst_datum = 'VN-2000' THEN
-            r := meta.wgs84_to_vn2000(g, dst);
-        ELSIF dst_datum = 'HN-72' THEN
-            r := meta.wgs84_to_hn72(g, dst);
-        ELSIF dst = 4326 THEN
-            r := g;
-        ELSE
-            r := ST_Transform(g, dst);
-        END IF;
-    END IF;
-    IF target_srid IN ({SRID_VN2000_OFFICIAL}, {SRID_HN72_BOUND}) THEN
-        r := ST_SetSRID(r, target_srid);
-    END IF;
-    RETURN r;
-END
-$$;
+{_general_body()}$$;
 COMMENT ON FUNCTION meta.transform_general(geometry, integer) IS
     'meta.transform, every case step by step (plpgsql); use meta.transform';
 
