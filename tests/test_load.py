@@ -14,9 +14,7 @@ import pyogrio
 import pytest
 import shapely
 from pyogrio import raw
-
-TM3 = "EPSG:5897"  # VN-2000 / TM-3 105°00' (Hà Nội)
-X0, Y0 = 560_000.0, 2_300_000.0
+from vectorfiles import TM3, X0, Y0, grid, write
 
 # Raw TCVN3 (ABC) bytes, as the .VnTime fonts store them (independent of the decoder under test).
 TCVN3 = {
@@ -24,11 +22,6 @@ TCVN3 = {
     "Xóm Người Mường": b"X\xe3m Ng\xad\xeai M\xad\xeang",
     "Nguyễn Văn Đức": b"Nguy\xd4n V\xa8n \xa7\xf8c",
 }
-
-
-def grid(n: int, x0: float = X0, y0: float = Y0, w: float = 20.0, h: float = 25.0) -> np.ndarray:
-    """n adjacent rectangles (valid, non-overlapping) in TM-3 metres."""
-    return np.array([shapely.box(x0 + i * w, y0, x0 + (i + 1) * w, y0 + h) for i in range(n)], dtype=object)
 
 
 def parcel_fields(n: int, commune: str = "00001", sheet: int = 1, codes=None, addresses=None) -> dict:
@@ -40,13 +33,6 @@ def parcel_fields(n: int, commune: str = "00001", sheet: int = 1, codes=None, ad
         "DienTich": np.full(n, 500.0),
         "DiaChi": np.array(addresses or ["Thôn Đông"] * n, dtype=object),
     }
-
-
-def write(path: Path, geoms, fields: dict, crs: str | None = TM3, driver: str | None = None, layer=None,
-          encoding: str = "UTF-8", geometry_type: str = "Polygon") -> Path:
-    raw.write(str(path), shapely.to_wkb(np.asarray(geoms, dtype=object)), list(fields.values()), list(fields),
-              driver=driver, crs=crs, layer=layer, encoding=encoding, geometry_type=geometry_type)
-    return path
 
 
 def tcvn3_shapefile(folder: Path, n: int = 3) -> Path:

@@ -21,15 +21,13 @@ import pyogrio
 import pytest
 import shapely
 import shapely.affinity
-from pyogrio import raw
+from vectorfiles import X0, Y0, grid, write
 
 from landgeo.db.scratch import create_database, drop_database
 from landgeo.errors import UserError
 from loaders.pipeline import LoadOptions, load
 
 ROOT = Path(__file__).resolve().parent.parent
-TM3 = "EPSG:5897"
-X0, Y0 = 560_000.0, 2_300_000.0
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +48,6 @@ def snapshot(url: str) -> dict:
         }
 
 
-def grid(n: int, y0: float = Y0) -> np.ndarray:
-    return np.array([shapely.box(X0 + i * 20, y0, X0 + (i + 1) * 20, y0 + 25) for i in range(n)], dtype=object)
-
-
 def fields(n: int, codes=None, numbers=None, area=500.0) -> dict:
     return {
         "MaXa": np.array(["00001"] * n, dtype=object),
@@ -62,13 +56,6 @@ def fields(n: int, codes=None, numbers=None, area=500.0) -> dict:
         "MucDich": np.array(codes or ["ONT"] * n, dtype=object),
         "DienTich": np.full(n, area),
     }
-
-
-def write(path: Path, geoms, flds: dict, crs: str | None = TM3, geometry_type="Polygon", encoding="UTF-8",
-          **kw) -> Path:
-    raw.write(str(path), shapely.to_wkb(np.asarray(geoms, dtype=object)), list(flds.values()), list(flds),
-              crs=crs, geometry_type=geometry_type, encoding=encoding, **kw)
-    return path
 
 
 def refused(src, url: str, match: str, **options) -> str:
