@@ -92,22 +92,12 @@ def _insert_parcel(db, number: int, valid_to=None, geom_sql=None):
 
 
 def test_parcel_computed_area_and_wgs84_copy(db):
-    db.execute(
-        "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, proj4text) SELECT 9210, 'EPSG', 9210, "
-        "'+proj=tmerc +lat_0=0 +lon_0=105.75 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs' "
-        "WHERE NOT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = 9210)"
-    )
     _id, area, srid = _insert_parcel(db, 1)
     assert float(area) == pytest.approx(600.0, abs=0.01)  # 20 m x 30 m in the TM-3 plane
     assert srid == 4326
 
 
 def test_current_parcel_version_is_unique_but_history_is_kept(db):
-    db.execute(
-        "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, proj4text) SELECT 9210, 'EPSG', 9210, "
-        "'+proj=tmerc +lat_0=0 +lon_0=105.75 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs' "
-        "WHERE NOT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = 9210)"
-    )
     _insert_parcel(db, 7, valid_to="2030-01-01")  # a closed version
     _insert_parcel(db, 7)  # the current one
     with pytest.raises(psycopg.errors.UniqueViolation):
