@@ -429,9 +429,7 @@ def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text
     if target.id in ("parcels", "map-sheets"):
         cols["province_code"] = _fill_province(cols, n, options.province, provinces_of, extra, batch.start)
     elif options.province and any(f.name == "province_code" for f in target.fields):
-        current = cols.get("province_code")
-        cols["province_code"] = (pa.array([options.province] * n, pa.string()) if current is None
-                                 else pc.fill_null(current, options.province))
+        cols["province_code"] = _province_or_option(cols, n, options.province)
     geoms = shapely.from_wkb(batch.geometry, on_invalid="ignore")
     if batch.start == 0:
         province = options.province or _most_common(cols.get("province_code"))
@@ -471,18 +469,20 @@ def _most_common(arr: pa.Array | None) -> str | None:
     return best["values"]
 
 
+def _province_or_option(cols: dict, n: int, option: str | None) -> pa.Array:
+    """province_code from the file/mapping, its gaps filled with --province when given."""
+    current = cols.get("province_code")
+    if current is None:
+        current = pa.nulls(n, pa.string())
+    return pc.fill_null(current, option) if option else current
+
+
 def _fill_province(cols: dict, n: int, option: str | None, provinces_of: dict[str, str], extra: dict,
                    start: int) -> pa.Array:
     """province_code from the file/mapping, else --province, else the commune's province in admin_unit."""
-    current = cols.get("province_code")
-    if current is not None and current.null_count == 0:
+    current = _province_or_option(cols, n, option)
+    if current.null_count == 0:
         return current
-    if current is None:
-        current = pa.nulls(n, pa.string())
-    if option:
-        current = pc.fill_null(current, option)
-        if current.null_count == 0:
-            return current
     communes = cols.get("commune_code")
     values = current.to_pylist()
     commune_values = communes.to_pylist() if communes is not None else [None] * n
