@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from landgeo.db.connect import database_url, url_with_database  # noqa: E402
 from landgeo.db.migrate import migrate  # noqa: E402
+from landgeo.db.scratch import create_database  # noqa: E402
 from landgeo.settings import get_settings  # noqa: E402
 
 BENCH_DB = "landgeo_bench_api"
@@ -83,10 +84,7 @@ def ensure_bench_db(rows: int) -> str:
         if have == rows:
             log(f"bench database {BENCH_DB}: {have} parcels (reused)")
             return url
-        with psycopg.connect(url_with_database(server, "postgres"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
-    with psycopg.connect(url_with_database(server, "postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    create_database(url_with_database(server, "postgres"), BENCH_DB)  # drops a stale one first
     migrate(url, get_settings().migrations_dir, log=lambda *_: None)
     chunk = 100_000
     t0 = time.time()

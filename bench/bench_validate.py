@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from landgeo.catalog import get_target  # noqa: E402
 from landgeo.db.connect import database_url, url_with_database  # noqa: E402
 from landgeo.db.migrate import migrate  # noqa: E402
+from landgeo.db.scratch import create_database  # noqa: E402
 from landgeo.settings import get_settings  # noqa: E402
 from landgeo.validation import check_table  # noqa: E402
 from landgeo.validation.table import _SET_CHECKS, TOPOLOGY_CHECKS  # noqa: E402
@@ -145,11 +146,8 @@ def prepare(rebuild: bool, size: int) -> str:
     url = url_with_database(database_url(), DB)
     with psycopg.connect(server, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,)).fetchone()
-        if exists and rebuild:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DB)))
-            exists = None
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+    if rebuild or not exists:
+        create_database(server, DB)  # drops the old one first
     migrate(url, get_settings().migrations_dir, log=lambda *_: None)
     with psycopg.connect(url, autocommit=True) as conn:
         have = conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0]
