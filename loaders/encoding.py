@@ -32,12 +32,12 @@ _TCVN3_HIGH = (
     "ỔỏõóọồổỗốộờởỡớợùỖủũúụừửữứựỳỷỹýỵỐ"  # 0xE0, 0xF0
 )
 assert len(_TCVN3_HIGH) == 128, len(_TCVN3_HIGH)
-_TCVN3_TABLE = {0x80 + i: ch for i, ch in enumerate(_TCVN3_HIGH)}
+TCVN3_TABLE = {0x80 + i: ch for i, ch in enumerate(_TCVN3_HIGH)}
 
 
 def decode_tcvn3(raw: bytes) -> str:
     """TCVN3 (ABC) bytes to Unicode NFC."""
-    return unicodedata.normalize("NFC", "".join(_TCVN3_TABLE.get(b, chr(b)) for b in raw))
+    return unicodedata.normalize("NFC", "".join(TCVN3_TABLE.get(b, chr(b)) for b in raw))
 
 
 # ---------------------------------------------------------------------------------------------------------
