@@ -18,7 +18,7 @@ import pyogrio
 import shapely
 
 from landgeo.crs.detect import Detection, detect
-from landgeo.crs.flags import Flag
+from landgeo.crs.flags import UNRECOGNISED_WKT, Flag
 from landgeo.crs.registry import CRS, resolve
 from landgeo.crs.wkt import from_wkt, read_prj
 from landgeo.errors import UserError
@@ -90,7 +90,7 @@ def read_file_crs(path: str, layer: str | None = None, max_features: int = MAX_F
             try:
                 declared = resolve(text)
             except UserError as exc:
-                flags.append(Flag("crs.unrecognised_wkt", "error", str(exc)))
+                flags.append(Flag(UNRECOGNISED_WKT, "error", str(exc)))
         else:
             match = from_wkt(text)
             declared, flags = match.crs, list(match.flags)

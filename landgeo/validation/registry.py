@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from landgeo.crs import flags
+
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -124,23 +126,23 @@ _ALL = (
        False, "{flag}: {message}", "{flag}: {message}", "dataset"),
     # the flags of landgeo.crs.detect (codes owned by landgeo.crs.flags; severity comes with each flag)
     *(_c(code, "warning", vi, en, False, vi + ": {message}", "{message}", "dataset") for code, vi, en in (
-        ("crs.wgs84_vs_vn2000", "Nhầm tọa độ VN-2000 với WGS 84 (lệch ~225 m)", "VN-2000 taken as WGS 84"),
-        ("crs.wrong_meridian", "Sai kinh tuyến trục", "Wrong central meridian"),
-        ("crs.swapped_xy", "Đảo trục X/Y", "Swapped X/Y"),
-        ("crs.utm_vs_tm3", "Nhầm UTM với TM-3", "UTM taken for TM-3 or the reverse"),
-        ("crs.units", "Sai đơn vị tọa độ (mét/độ)", "Wrong coordinate units (metres/degrees)"),
-        ("crs.outside_province", "Tọa độ ngoài tỉnh khai báo", "Coordinates outside the declared province"),
-        ("crs.outside_vietnam", "Tọa độ ngoài Việt Nam", "Coordinates outside Vietnam"),
-        ("crs.wrong_sign_towgs84", "Tham số TOWGS84 sai dấu", "Wrong-sign TOWGS84 parameters"),
-        ("crs.unofficial_towgs84", "Tham số TOWGS84 không chính thức", "Unofficial TOWGS84 parameters"),
-        ("crs.no_towgs84", "Thiếu tham số TOWGS84", "No TOWGS84 parameters"),
-        ("crs.deprecated_code", "Mã EPSG đã hủy bỏ", "Deprecated EPSG code"),
-        ("crs.unrecognised_wkt", "Không nhận ra WKT của hệ tọa độ", "Unrecognised CRS WKT"),
-        ("crs.undeclared", "Không khai báo hệ tọa độ", "No declared CRS"),
-        ("crs.non_standard_parameters", "Tham số phép chiếu không chuẩn", "Non-standard projection parameters"),
-        ("crs.hn72_vs_vn2000", "Nhầm HN-72 với VN-2000", "HN-72 taken as VN-2000"),
+        (flags.WGS84_VS_VN2000, "Nhầm tọa độ VN-2000 với WGS 84 (lệch ~225 m)", "VN-2000 taken as WGS 84"),
+        (flags.WRONG_MERIDIAN, "Sai kinh tuyến trục", "Wrong central meridian"),
+        (flags.SWAPPED_XY, "Đảo trục X/Y", "Swapped X/Y"),
+        (flags.UTM_VS_TM3, "Nhầm UTM với TM-3", "UTM taken for TM-3 or the reverse"),
+        (flags.UNITS, "Sai đơn vị tọa độ (mét/độ)", "Wrong coordinate units (metres/degrees)"),
+        (flags.OUTSIDE_PROVINCE, "Tọa độ ngoài tỉnh khai báo", "Coordinates outside the declared province"),
+        (flags.OUTSIDE_VIETNAM, "Tọa độ ngoài Việt Nam", "Coordinates outside Vietnam"),
+        (flags.WRONG_SIGN_TOWGS84, "Tham số TOWGS84 sai dấu", "Wrong-sign TOWGS84 parameters"),
+        (flags.UNOFFICIAL_TOWGS84, "Tham số TOWGS84 không chính thức", "Unofficial TOWGS84 parameters"),
+        (flags.NO_TOWGS84, "Thiếu tham số TOWGS84", "No TOWGS84 parameters"),
+        (flags.DEPRECATED_CODE, "Mã EPSG đã hủy bỏ", "Deprecated EPSG code"),
+        (flags.UNRECOGNISED_WKT, "Không nhận ra WKT của hệ tọa độ", "Unrecognised CRS WKT"),
+        (flags.UNDECLARED, "Không khai báo hệ tọa độ", "No declared CRS"),
+        (flags.NON_STANDARD_PARAMETERS, "Tham số phép chiếu không chuẩn", "Non-standard projection parameters"),
+        (flags.HN72_VS_VN2000, "Nhầm HN-72 với VN-2000", "HN-72 taken as VN-2000"),
     )),
-    _c("crs.vertical_ignored", "info", "Bỏ qua thành phần độ cao của hệ tọa độ", "Vertical part of the CRS ignored",
+    _c(flags.VERTICAL_IGNORED, "info", "Bỏ qua thành phần độ cao của hệ tọa độ", "Vertical part of the CRS ignored",
        False, "Bỏ qua thành phần độ cao: {message}", "{message}", "dataset"),
     _c("crs.outlier", "warning", "Đối tượng nằm xa phần còn lại", "Feature far from the rest of its dataset",
        False, "Cách tâm {group} {distance_m} m (ngưỡng {threshold_m} m)",
