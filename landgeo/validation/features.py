@@ -2,15 +2,16 @@
 
 One implementation for everything that can be judged feature by feature: the loaders call it on incoming
 files (in the file's CRS), :func:`landgeo.validation.run_validation` on stored rows. Geometry work is done
-with shapely's array functions; only the findings themselves become Python objects.
+with shapely's array functions and numpy over all coordinates at once; only the findings themselves become
+Python objects. Attribute rules run once per distinct value of a column (each column dictionary-encoded once).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -72,13 +73,13 @@ def check_features(
     geographic = _is_geographic(crs, geoms)
 
     missing = shapely.is_missing(geoms)
-    empty = missing | np.asarray(shapely.is_empty(np.where(missing, None, geoms)), dtype=bool)
+    empty = missing | shapely.is_empty(geoms)
     type_ids = shapely.get_type_id(geoms)
     allowed = _ALLOWED.get(target.geometry_type, set())
     wrong_type = ~empty & ~np.isin(type_ids, list(allowed)) if allowed else np.zeros(n, bool)
 
     coords, cidx = shapely.get_coordinates(geoms, return_index=True)
-    finite = np.isfinite(coords).all(axis=1)
+    finite = np.isfinite(coords[:, 0]) & np.isfinite(coords[:, 1])
     nonfinite_count = np.bincount(cidx[~finite], minlength=n)
     nonfinite = nonfinite_count > 0
 
@@ -91,15 +92,19 @@ def check_features(
         out.append(_f("geom.nonfinite", i, None, {"count": int(nonfinite_count[i])}))
 
     usable = ~empty & ~wrong_type & ~nonfinite
-    out += _range_findings(geoms, usable, crs, geographic)
-    out += _vertex_findings(geoms, usable, type_ids, geographic, tolerances)
-    out += _validity_findings(geoms, usable)
+    idx = np.flatnonzero(usable)
+    bounds = shapely.bounds(geoms[idx])  # shared by the range and outlier checks
+    valid = shapely.is_valid(geoms[idx])  # shared by the validity and sliver checks
+    columns = _Columns(attrs)
+    out += _range_findings(idx, bounds, crs, geographic)
+    out += _vertex_findings(geoms, idx, type_ids, coords, cidx, geographic, tolerances)
+    out += _validity_findings(geoms, idx[~valid])
     if target.geometry_type in ("MultiPolygon", "Polygon"):
-        out += _sliver_findings(geoms, usable, geographic, tolerances)
-    out += _outlier_findings(geoms, usable, attrs, geographic, tolerances)
+        out += _sliver_findings(geoms, idx[valid], geographic, tolerances)
+    out += _outlier_findings(geoms, idx, bounds, columns, geographic, tolerances)
     if detect and finite.any():
         out += _detection_findings(coords[finite], crs if declared_crs is None else declared_crs, province)
-    out += _attribute_findings(target, geoms, attrs, land_use_codes, province_codes)
+    out += _attribute_findings(target, geoms, columns, land_use_codes, province_codes)
     for f in out:
         f.target = target.id
     out.sort(key=lambda f: (-1 if f.feature_index is None else f.feature_index, f.code))
@@ -154,7 +159,8 @@ def _metric_geoms(geoms: np.ndarray, geographic: bool) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: _to_metres(xy, True))
 
 
-def _range_findings(geoms: np.ndarray, usable: np.ndarray, crs: Any, geographic: bool) -> list[Finding]:
+def _range_findings(idx: np.ndarray, b: np.ndarray, crs: Any, geographic: bool) -> list[Finding]:
+    """Features (rows ``idx`` with bounds ``b``) with coordinates outside Vietnam for the kind of CRS."""
     if geographic:
         lo_x, lo_y, hi_x, hi_y = _GEO_RANGE
         kind = "VN-2000/WGS 84 kinh vĩ độ (lon/lat)"
@@ -164,10 +170,6 @@ def _range_findings(geoms: np.ndarray, usable: np.ndarray, crs: Any, geographic:
             return []
         lo_x, lo_y, hi_x, hi_y = _TM_RANGE
         kind = "TM-3/UTM (E, N)"
-    idx = np.flatnonzero(usable)
-    if len(idx) == 0:
-        return []
-    b = shapely.bounds(geoms[idx])
     bad = (b[:, 0] < lo_x) | (b[:, 1] < lo_y) | (b[:, 2] > hi_x) | (b[:, 3] > hi_y)
     out = []
     for j in np.flatnonzero(bad):
@@ -192,107 +194,188 @@ def _is_transverse_mercator_500k(obj) -> bool:
     return params.get("proj") == "tmerc" and abs(float(params.get("x_0", 0)) - 500_000) < 1
 
 
-def _paths(geoms: np.ndarray, indices: np.ndarray, type_ids: np.ndarray):
-    """Rings of polygons and lines of line features, with the feature index of each and whether it is a ring."""
-    polys = indices[np.isin(type_ids[indices], (_POLY, _MPOLY))]
-    lines = indices[np.isin(type_ids[indices], (_LINE, _MLINE))]
-    parts, pidx = shapely.get_parts(geoms[polys], return_index=True)
-    rings, ridx = shapely.get_rings(parts, return_index=True)
-    ring_feature = polys[pidx[ridx]] if len(rings) else np.empty(0, int)
-    lparts, lidx = shapely.get_parts(geoms[lines], return_index=True)
-    line_feature = lines[lidx] if len(lparts) else np.empty(0, int)
-    paths = np.concatenate([rings, lparts]).astype(object)
-    feature = np.concatenate([ring_feature, line_feature]).astype(int)
-    is_ring = np.concatenate([np.ones(len(rings), bool), np.zeros(len(lparts), bool)])
-    return paths, feature, is_ring
+class _Paths(NamedTuple):
+    """Rings of polygons and lines of line features: per path its feature, number of coordinates and kind."""
+
+    feature: np.ndarray
+    size: np.ndarray
+    is_ring: np.ndarray
 
 
-def _vertex_findings(geoms, usable, type_ids, geographic, tol: Tolerances) -> list[Finding]:
-    """Too few vertices, repeated vertices and spikes, over all rings/lines at once."""
-    paths, feature, is_ring = _paths(geoms, np.flatnonzero(usable), type_ids)
-    if len(paths) == 0:
+def _paths(geoms: np.ndarray, indices: np.ndarray, type_ids: np.ndarray, coord_count: np.ndarray) -> _Paths:
+    """The paths of the polygon and line features among ``indices``, in the order of their coordinates.
+
+    Paths are sorted by feature and, within a feature, follow ``shapely.get_coordinates`` (part by part,
+    exterior ring first): the coordinates of these features, concatenated, are those of their paths. Most
+    features are one path (a polygon without holes, a line, a multi-geometry of one such part): only the
+    others are taken apart. ``coord_count`` is the number of coordinates of each geometry.
+    """
+    kinds = type_ids[indices]
+    keep = np.isin(kinds, (_POLY, _MPOLY, _LINE, _MLINE))
+    indices, kinds = indices[keep], kinds[keep]
+    polygonal = (kinds == _POLY) | (kinds == _MPOLY)
+    part = geoms[indices]
+    one = np.ones(len(indices), bool)
+    multi = np.flatnonzero((kinds == _MPOLY) | (kinds == _MLINE))
+    if len(multi):
+        one[multi] = shapely.get_num_geometries(part[multi]) == 1
+        multi = multi[one[multi]]
+        part[multi] = shapely.get_geometry(part[multi], 0)
+    one &= shapely.get_num_interior_rings(part) == 0  # 0 for lines
+
+    polys, lines = indices[~one & polygonal], indices[~one & ~polygonal]
+    parts, part_of = shapely.get_parts(geoms[polys], return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    lparts, lpart_of = shapely.get_parts(geoms[lines], return_index=True)
+    feature = np.concatenate([indices[one], polys[part_of[ring_of]], lines[lpart_of]])
+    size = np.concatenate([coord_count[indices[one]], shapely.get_num_coordinates(rings),
+                           shapely.get_num_coordinates(lparts)])
+    is_ring = np.concatenate([polygonal[one], np.ones(len(rings), bool), np.zeros(len(lparts), bool)])
+    order = np.argsort(feature, kind="stable")
+    return _Paths(feature[order].astype(np.intp), size[order].astype(np.intp), is_ring[order])
+
+
+class _Layout(NamedTuple):
+    """Paths as consecutive coordinates, a ring ending with a copy of its first vertex (GEOS keeps rings
+    closed), and the segment from each coordinate to the next (from a path's last coordinate: none)."""
+
+    xy: np.ndarray  # input coordinates
+    m: np.ndarray  # the same in metres
+    size: np.ndarray  # coordinates per path
+    is_ring: np.ndarray
+    end: np.ndarray  # one past each path's last coordinate
+    dx: np.ndarray  # segment vectors in metres, one per coordinate but the very last
+    dy: np.ndarray
+    rough: np.ndarray  # their lengths to within a few ulps (exact ones: np.hypot, as the checks use)
+
+    @classmethod
+    def of(cls, xy: np.ndarray, m: np.ndarray, size: np.ndarray, is_ring: np.ndarray) -> _Layout:
+        dx, dy = np.diff(m[:, 0]), np.diff(m[:, 1])
+        return cls(xy, m, size, is_ring, np.cumsum(size), dx, dy, _rough_length(dx, dy))
+
+    def path_of(self, positions: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.end, positions, side="right")
+
+
+def _rough_length(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """``np.hypot(dx, dy)`` to within a few ulps, ten times faster: the root of the squared length, except where
+    squaring under- or overflows. Used to pick candidates, with a margin; the checks use np.hypot."""
+    q = dx * dx + dy * dy
+    length = np.sqrt(q)
+    odd = np.flatnonzero(~((q > 1e-290) & (q < 1e290)))
+    length[odd] = np.hypot(dx[odd], dy[odd])
+    return length
+
+
+_MARGIN = 1e-9  # relative: candidates picked with rough lengths and cosines include every true hit
+
+
+def _vertex_findings(geoms: np.ndarray, indices: np.ndarray, type_ids: np.ndarray, coords: np.ndarray,
+                     coord_feature: np.ndarray, geographic: bool, tol: Tolerances) -> list[Finding]:
+    """Too few vertices, repeated vertices and spikes, over all rings/lines of the features ``indices`` at once.
+
+    ``coords``/``coord_feature`` are ``shapely.get_coordinates(geoms, return_index=True)``. A ring is a cyclic
+    sequence of vertices (its closing coordinate is none of them); a vertex repeats when the next one is
+    closer than the tolerance (the last vertex of a line has no next one).
+    """
+    paths = _paths(geoms, indices, type_ids, np.bincount(coord_feature, minlength=len(geoms)))
+    if len(paths.feature) == 0:
         return []
-    xy, pid = shapely.get_coordinates(paths, return_index=True)
-    counts = np.bincount(pid, minlength=len(paths))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    # drop the closing vertex of each ring: rings become cyclic sequences
-    keep = np.ones(len(xy), bool)
-    closing = (starts + counts - 1)[is_ring & (counts > 0)]
-    keep[closing] = False
-    xy, pid = xy[keep], pid[keep]
-    counts = np.bincount(pid, minlength=len(paths))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    m = _to_metres(xy, geographic)
-    pos = np.arange(len(xy)) - starts[pid]
-    # next vertex: cyclic for rings, none past the end of a line
-    nxt = np.arange(len(xy)) + 1
-    last = pos == counts[pid] - 1
-    nxt[last] = starts[pid[last]]
-    has_next = ~last | is_ring[pid]
-    d = m[nxt] - m
-    seg = np.hypot(d[:, 0], d[:, 1])
-    repeated = has_next & (seg < tol.repeated_vertex_m) & (counts[pid] > 1)
-    rep_count = np.bincount(pid[repeated], minlength=len(paths))
-    distinct = counts - rep_count
-    out: list[Finding] = []
-    # too few distinct vertices
-    minimum = np.where(is_ring, 3, 2)
+    selected = np.zeros(len(geoms), bool)
+    selected[paths.feature] = True
+    xy = coords if selected.all() else coords[selected[coord_feature]]
+    lay = _Layout.of(xy, _to_metres(xy, geographic), paths.size, paths.is_ring)
+    count = paths.size - (paths.is_ring & (paths.size > 0))
+    short = np.flatnonzero(lay.rough < tol.repeated_vertex_m * (1 + _MARGIN))
+    short = short[np.hypot(lay.dx[short], lay.dy[short]) < tol.repeated_vertex_m]
+    short_path = lay.path_of(short)
+    repeated = short[(short < lay.end[short_path] - 1) & (count[short_path] > 1)]
+    rep_path = lay.path_of(repeated)
+    rep_in_path = np.bincount(rep_path, minlength=len(count))
+    distinct = count - rep_in_path
+    minimum = np.where(paths.is_ring, 3, 2)
     few = distinct < minimum
-    reported_few = set()
-    for p in np.flatnonzero(few):
-        fi = int(feature[p])
-        if fi in reported_few:
-            continue
-        reported_few.add(fi)
+    out: list[Finding] = []
+    # too few distinct vertices: reported for the first such path of a feature, instead of the other findings
+    few_features, first_few = np.unique(paths.feature[few], return_index=True)
+    for fi, p in zip(few_features, np.flatnonzero(few)[first_few], strict=True):
         out.append(_f("geom.too_few_vertices", fi, geoms[fi], {"distinct": int(distinct[p]),
                                                                 "minimum": int(minimum[p])}))
+    reported_few = np.zeros(len(geoms), bool)
+    reported_few[few_features] = True
     # repeated vertices, one finding per feature located at the first repetition
-    rep_feature = np.bincount(feature[pid[repeated]], minlength=len(geoms)) if repeated.any() else None
-    if rep_feature is not None:
-        first_at = {}
-        for v in np.flatnonzero(repeated):
-            first_at.setdefault(int(feature[pid[v]]), v)
-        for fi, v in first_at.items():
-            if fi in reported_few:
-                continue
-            out.append(_f("geom.repeated_vertex", fi, shapely.points(xy[v]), {"count": int(rep_feature[fi])}))
-    # spikes: on the sequence without repeated vertices
-    ok_path = ~few
-    sel = ~repeated & ok_path[pid]
-    xy2, pid2, m2 = xy[sel], pid[sel], m[sel]
-    counts2 = np.bincount(pid2, minlength=len(paths))
-    starts2 = np.concatenate([[0], np.cumsum(counts2)[:-1]])
-    pos2 = np.arange(len(xy2)) - starts2[pid2]
-    first2, last2 = pos2 == 0, pos2 == counts2[pid2] - 1
-    nxt2 = np.arange(len(xy2)) + 1
-    prv2 = np.arange(len(xy2)) - 1
-    nxt2[last2] = starts2[pid2[last2]]
-    prv2[first2] = (starts2 + counts2 - 1)[pid2[first2]]
-    interior = is_ring[pid2] | (~first2 & ~last2)
-    if len(xy2):
-        a = m2[prv2] - m2
-        b = m2[nxt2] - m2
-        na, nb = np.hypot(a[:, 0], a[:, 1]), np.hypot(b[:, 0], b[:, 1])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cos = np.clip((a * b).sum(axis=1) / (na * nb), -1.0, 1.0)
-        angle = np.degrees(np.arccos(cos))
-        spike = interior & (na > 0) & (nb > 0) & (angle < tol.spike_angle_deg)
-        seen = set()
-        for v in np.flatnonzero(spike):
-            fi = int(feature[pid2[v]])
-            if fi in seen or fi in reported_few:
-                continue
-            seen.add(fi)
-            out.append(_f("geom.spike", fi, shapely.points(xy2[v]), {"angle_deg": round(float(angle[v]), 3)}))
+    rep_feature = paths.feature[rep_path]
+    rep_count = np.bincount(rep_feature, minlength=len(geoms))
+    for fi, v in zip(*_first_per_feature(repeated, rep_feature), strict=True):
+        if not reported_few[fi]:
+            out.append(_f("geom.repeated_vertex", fi, shapely.points(xy[v]), {"count": int(rep_count[fi])}))
+    # spikes, on the vertex sequences without the repeated vertices
+    clean, dirty = ~few & (rep_in_path == 0), ~few & (rep_in_path > 0)
+    found = [_spikes(lay, clean, tol)]
+    if dirty.any():
+        found.append(_spikes(_without(lay, repeated, dirty), dirty, tol))
+    path, where, angle = (np.concatenate(a) for a in zip(*found, strict=True))
+    order = np.argsort(path, kind="stable")  # a path's spikes stay in the order of its vertices
+    for fi, k in zip(*_first_per_feature(order, paths.feature[path[order]]), strict=True):
+        if not reported_few[fi]:
+            out.append(_f("geom.spike", fi, shapely.points(where[k]), {"angle_deg": round(float(angle[k]), 3)}))
     return out
 
 
-def _validity_findings(geoms: np.ndarray, usable: np.ndarray) -> list[Finding]:
-    idx = np.flatnonzero(usable)
-    if len(idx) == 0:
-        return []
-    valid = shapely.is_valid(geoms[idx])
-    bad = idx[~valid]
+def _first_per_feature(items: np.ndarray, feature_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first of ``items`` of each feature (``feature_of`` each item, non-decreasing): (features, items)."""
+    features, first = np.unique(feature_of, return_index=True)
+    return features, items[first]
+
+
+def _without(lay: _Layout, repeated: np.ndarray, keep: np.ndarray) -> _Layout:
+    """The paths ``keep`` of ``lay`` without their ``repeated`` vertices (a ring closed again on its first
+    remaining vertex); the other paths empty."""
+    kept = np.repeat(keep, lay.size)
+    kept[repeated] = False
+    src = np.flatnonzero(kept)
+    size = np.bincount(lay.path_of(src), minlength=len(lay.size))
+    end = np.cumsum(size)
+    rings = keep & lay.is_ring
+    src[end[rings] - 1] = src[(end - size)[rings]]
+    return _Layout.of(lay.xy[src], lay.m[src], size, lay.is_ring)
+
+
+def _spikes(lay: _Layout, eligible: np.ndarray, tol: Tolerances) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices of the ``eligible`` paths whose interior angle is below the tolerance: (path, xy, angle) of
+    each, in coordinate order. Rings are cyclic; the ends of a line have no angle."""
+    dx, dy, rough = lay.dx, lay.dy, lay.rough
+    start = lay.end - lay.size
+    rings = np.flatnonzero(eligible & lay.is_ring & (lay.size > 0))
+    # candidates by a rough cosine: at coordinate v (1 .. n-2) the segments v-1 and v meet; at the first
+    # vertex of a ring, the segment from its last vertex (the ring's last segment) and segment v
+    lowest = math.cos(math.radians(min(tol.spike_angle_deg, 180.0))) - _MARGIN
+    at = np.flatnonzero(~(_rough_cos(dx, dy, rough, slice(None, -1), slice(1, None)) <= lowest)) + 1
+    p = lay.path_of(at)
+    at = at[eligible[p] & (at > start[p]) & (at < lay.end[p] - 1)]
+    last, first = lay.end[rings] - 2, start[rings]
+    turn = ~(_rough_cos(dx, dy, rough, last, first) <= lowest)
+    at, before = np.concatenate([at, first[turn]]), np.concatenate([at - 1, last[turn]])
+    # the exact angle of the candidates (the formula the check has always used)
+    a = -np.column_stack([dx[before], dy[before]])
+    b = np.column_stack([dx[at], dy[at]])
+    na, nb = np.hypot(a[:, 0], a[:, 1]), np.hypot(b[:, 0], b[:, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        angle = np.degrees(np.arccos(np.clip((a * b).sum(axis=1) / (na * nb), -1.0, 1.0)))
+    hit = np.flatnonzero((na > 0) & (nb > 0) & (angle < tol.spike_angle_deg))
+    hit = hit[np.argsort(at[hit], kind="stable")]
+    return lay.path_of(at[hit]), lay.xy[at[hit]], angle[hit]
+
+
+def _rough_cos(dx: np.ndarray, dy: np.ndarray, rough: np.ndarray, before, after) -> np.ndarray:
+    """Cosine of the angle between the reversed segments ``before`` and the segments ``after`` (NaN, ±inf
+    where a rough length is 0)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return -(dx[before] * dx[after] + dy[before] * dy[after]) / (rough[before] * rough[after])
+
+
+def _validity_findings(geoms: np.ndarray, bad: np.ndarray) -> list[Finding]:
+    """Invalid geometries (rows ``bad``), located where GEOS says why when it does."""
     if len(bad) == 0:
         return []
     reasons = shapely.is_valid_reason(geoms[bad])
@@ -305,8 +388,8 @@ def _validity_findings(geoms: np.ndarray, usable: np.ndarray) -> list[Finding]:
     return out
 
 
-def _sliver_findings(geoms, usable, geographic, tol: Tolerances) -> list[Finding]:
-    idx = np.flatnonzero(usable & shapely.is_valid(geoms))
+def _sliver_findings(geoms: np.ndarray, idx: np.ndarray, geographic: bool, tol: Tolerances) -> list[Finding]:
+    """Valid polygons (rows ``idx``) whose mean width 2A/P is below the tolerance."""
     if len(idx) == 0:
         return []
     metric = _metric_geoms(geoms[idx], geographic)
@@ -320,22 +403,24 @@ def _sliver_findings(geoms, usable, geographic, tol: Tolerances) -> list[Finding
             for j in np.flatnonzero(bad)]
 
 
-def _outlier_findings(geoms, usable, attrs, geographic, tol: Tolerances) -> list[Finding]:
-    """Features far from the median centre of their commune (or of the whole dataset without communes)."""
-    idx = np.flatnonzero(usable)
+def _outlier_findings(geoms: np.ndarray, idx: np.ndarray, b: np.ndarray, columns: _Columns, geographic: bool,
+                      tol: Tolerances) -> list[Finding]:
+    """Features (rows ``idx`` with bounds ``b``) far from the median centre of their commune (or of the whole
+    dataset without communes)."""
     if len(idx) < tol.outlier_min_group:
         return []
-    b = shapely.bounds(geoms[idx])  # box centre: defined for invalid geometries too (centroids are not)
+    # box centres: defined for invalid geometries too (centroids are not)
     centre = np.column_stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2])
-    ok = np.isfinite(centre).all(axis=1)
+    ok = np.isfinite(centre[:, 0]) & np.isfinite(centre[:, 1])
     idx, centre = idx[ok], centre[ok]
-    if "commune_code" in attrs:
-        groups = np.array([str(v) if v is not None else "" for v in attrs["commune_code"]], dtype=object)[idx]
+    if "commune_code" in columns:
+        labels, group_of = columns.groups("commune_code")
+        group_of = group_of[idx]
     else:
-        groups = np.full(len(idx), "", dtype=object)
+        labels, group_of = [""], np.zeros(len(idx), np.intp)
+    order = np.argsort(group_of, kind="stable")
     out = []
-    for group in np.unique(groups):
-        members = np.flatnonzero(groups == group)
+    for members in np.split(order, np.flatnonzero(np.diff(group_of[order])) + 1):
         if len(members) < tol.outlier_min_group:
             continue
         c = centre[members]
@@ -347,6 +432,7 @@ def _outlier_findings(geoms, usable, attrs, geographic, tol: Tolerances) -> list
         dxy = (c - med) * scale
         d = np.hypot(dxy[:, 0], dxy[:, 1])
         threshold = max(tol.outlier_factor * float(np.median(d)), tol.outlier_min_m)
+        group = labels[group_of[members[0]]]
         label = f"xã/commune {group}" if group else "tập dữ liệu/dataset"
         for j in np.flatnonzero(d > threshold):
             fi = idx[members[j]]
@@ -460,32 +546,110 @@ def split_land_use_codes(value: Any) -> list[str]:
     return [str(c).strip().upper() for c in items if str(c).strip()]
 
 
-def _memo_flags(values: Sequence[Any], fn) -> np.ndarray:
-    """``fn(value)`` for every value, evaluated once per distinct value (attribute columns repeat a lot)."""
+class _Codes(NamedTuple):
+    """A column as its distinct values (the first occurrence of each) and, per row, the index of its value."""
+
+    values: list[Any]
+    index: np.ndarray
+
+
+class _Index(dict):
+    """Dictionary encoding at the speed of dict lookups: each new key gets the next code."""
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self)
+        return code
+
+
+_PLAIN = (str, int, bool, type(None))  # equal values of one of these exact types are the same value
+
+
+def _factorize(values: Sequence[Any]) -> _Codes:
+    """Distinct values and row codes; rows share a code only if every check here judges their values alike.
+
+    Numbers of a numeric array, strings (``str``, ``numpy.str_``) with None, and lists (or tuples) of strings
+    with None are grouped by equality; other values only with equal values of the same plain type (``1``,
+    ``1.0`` and ``True`` stay apart), or not at all.
+    """
     if isinstance(values, np.ndarray) and values.dtype.kind in "iufb":
         uniq, inverse = np.unique(values, return_inverse=True)
-        return np.array([bool(fn(v.item())) for v in uniq], dtype=bool)[inverse] if len(uniq) else \
-            np.zeros(0, bool)
-    arr = values if isinstance(values, np.ndarray) else np.fromiter(values, dtype=object, count=len(values))
-    if arr.dtype == object and len(arr):
-        try:  # all of one orderable kind (strings): sort once, judge each distinct value once
-            uniq, inverse = np.unique(arr, return_inverse=True)
-            return np.array([bool(fn(v)) for v in uniq], dtype=bool)[inverse.reshape(-1)]
-        except TypeError:
-            pass
-    cache: dict[Any, bool] = {}
-    out = np.empty(len(values), dtype=bool)
+        return _Codes(uniq.tolist(), inverse.reshape(-1))
+    index = _Index()
+    try:
+        codes = np.fromiter(map(index.__getitem__, values), np.intp, len(values))
+    except TypeError:  # unhashable values: lists
+        return _sequence_codes(values) or _exact_codes(values)
+    if all(isinstance(v, str) or v is None for v in index):  # then so are the values equal to them
+        return _Codes(list(index), codes)
+    return _exact_codes(values)
+
+
+def _sequence_codes(values: Sequence[Any]) -> _Codes | None:
+    """Codes for a column of lists (or of tuples) of strings, and None; None for any other column."""
+    kinds = set(map(type, values))
+    nulls = type(None) in kinds
+    if kinds - {type(None)} not in ({list}, {tuple}):
+        return None
+    index = _Index()
+    try:
+        keys = [v if v is None else tuple(v) for v in values] if nulls else map(tuple, values)
+        codes = np.fromiter(map(index.__getitem__, keys), np.intp, len(values))
+    except TypeError:  # unhashable items
+        return None
+    if not all(key is None or all(type(c) is str for c in key) for key in index):
+        return None
+    _, first = np.unique(codes, return_index=True)
+    return _Codes([values[i] for i in first], codes)
+
+
+def _exact_codes(values: Sequence[Any]) -> _Codes:
+    """Codes for a column of mixed kinds: equal values of the same plain type share one; others have their own."""
+    index: dict[Any, int] = {}
+    distinct: list[Any] = []
+    codes = np.empty(len(values), np.intp)
     for i, v in enumerate(values):
-        key = tuple(v) if isinstance(v, list | np.ndarray) else v
-        try:
-            hit = cache.get(key)
-        except TypeError:  # unhashable: no memo
-            out[i] = bool(fn(v))
-            continue
-        if hit is None:
-            hit = cache[key] = bool(fn(v))
-        out[i] = hit
-    return out
+        code = codes[i] = index.setdefault((type(v), v) if type(v) in _PLAIN else i, len(distinct))
+        if code == len(distinct):
+            distinct.append(v)
+    return _Codes(distinct, codes)
+
+
+class _Columns:
+    """The attribute columns of one call, each factorised once and judged once per distinct value."""
+
+    def __init__(self, attrs: Mapping[str, Sequence[Any]]) -> None:
+        self.attrs = attrs
+        self._codes: dict[str, _Codes] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.attrs
+
+    def codes(self, name: str) -> _Codes:
+        if name not in self._codes:
+            self._codes[name] = _factorize(self.attrs[name])
+        return self._codes[name]
+
+    def flags(self, name: str, fn: Callable[[Any], Any]) -> np.ndarray:
+        """``bool(fn(value))`` for every row of the column."""
+        codes = self.codes(name)
+        return np.array([bool(fn(v)) for v in codes.values], dtype=bool)[codes.index]
+
+    def blank(self, name: str) -> np.ndarray:
+        """Rows without a value: NaN in a numeric column, else :func:`_is_blank`."""
+        values = self.attrs[name]
+        numeric = _numeric(values) if not (isinstance(values, np.ndarray) and values.dtype == object) else None
+        if numeric is not None:
+            return np.isnan(numeric)
+        return self.flags(name, _is_blank)
+
+    def groups(self, name: str) -> tuple[list[str], np.ndarray]:
+        """The column as group labels ``str(value)`` (None -> ''): (labels, label index of each row)."""
+        codes = self.codes(name)
+        if all(isinstance(v, str) or v is None for v in codes.values):
+            labels = _factorize(["" if v is None else str(v) for v in codes.values])
+            return labels.values, labels.index[codes.index]
+        labels = _factorize(["" if v is None else str(v) for v in self.attrs[name]])
+        return labels.values, labels.index
 
 
 def _whole(a: np.ndarray) -> np.ndarray:
@@ -517,23 +681,16 @@ def _numeric(values: Sequence[Any]) -> np.ndarray | None:
     return None
 
 
-def _blank_flags(values: Sequence[Any]) -> np.ndarray:
-    numeric = _numeric(values) if not (isinstance(values, np.ndarray) and values.dtype == object) else None
-    if numeric is not None:
-        return np.isnan(numeric)
-    return _memo_flags(values, _is_blank)
-
-
-def _attribute_findings(target, geoms, attrs, land_use_codes, province_codes) -> list[Finding]:
+def _attribute_findings(target: Target, geoms: np.ndarray, columns: _Columns, land_use_codes, province_codes
+                        ) -> list[Finding]:
     """Required fields, value domains and land-use codes; each rule evaluated once per distinct value."""
+    attrs = columns.attrs
     out: list[Finding] = []
-    blank: dict[str, np.ndarray] = {}
     for name in target.required_fields:
         if name not in attrs:
             out.append(_f("attr.required_missing", None, None, {"field": name}))
             continue
-        blank[name] = _blank_flags(attrs[name])
-        for i in np.flatnonzero(blank[name]):
+        for i in np.flatnonzero(columns.blank(name)):
             out.append(_f("attr.required_missing", i, geoms[i], {"field": name}))
     rules = dict(_RULES)
     if "province_code" in attrs:
@@ -555,14 +712,14 @@ def _attribute_findings(target, geoms, attrs, land_use_codes, province_codes) ->
             with np.errstate(invalid="ignore"):
                 bad = ~np.isnan(numeric) & ~_NUMERIC_RULES[name](numeric)
         else:
-            bad = ~_memo_flags(values, lambda v, ok=ok: _is_blank(v) or ok(v))
+            bad = ~columns.flags(name, lambda v, ok=ok: _is_blank(v) or ok(v))
         for i in np.flatnonzero(bad):
             out.append(_f("attr.domain", i, geoms[i], {"field": name, "value": _plain(values[i]), "rule_vi": vi,
                                                        "rule_en": en}))
     if "land_use_codes" in attrs and "land_use_codes" in field_names:
         known = set(land_use_codes) if land_use_codes is not None else reference.land_use_codes()
         values = attrs["land_use_codes"]
-        bad = _memo_flags(values, lambda v: any(c not in known for c in split_land_use_codes(v)))
+        bad = columns.flags("land_use_codes", lambda v: any(c not in known for c in split_land_use_codes(v)))
         for i in np.flatnonzero(bad):
             unknown = [c for c in split_land_use_codes(values[i]) if c not in known]
             out.append(_f("attr.land_use_code_unknown", i, geoms[i], {"codes": unknown}))
