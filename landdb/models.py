@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Computed, Date, ForeignKey, Integer, Numeric, Text
+from sqlalchemy import BigInteger, Computed, Date, FetchedValue, ForeignKey, Integer, Numeric, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -84,10 +84,10 @@ class Parcel(Base):
     valid_to: Mapped[datetime | None] = mapped_column(TZ)
     batch_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("meta.load_batch.id"))
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4756, spatial_index=False), nullable=False)
-    geom_wgs84 = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), WGS84_COPY)
-    computed_area: Mapped[Decimal | None] = mapped_column(
-        Numeric(14, 2), Computed("round(ST_Area(ST_Transform(geom, area_srid))::numeric, 2)", persisted=True)
-    )
+    # stored copies set by the loader, else derived by trigger landdb.parcel_derive (migration 0041)
+    geom_wgs84 = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), FetchedValue(),
+                               nullable=False)
+    computed_area: Mapped[Decimal] = mapped_column(Numeric(14, 2), FetchedValue(), nullable=False)
 
 
 class ParcelHistory(Base):

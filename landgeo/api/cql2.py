@@ -56,9 +56,10 @@ def geometry_literal(geojson: dict | str, crs: ApiCrs, collection: Collection, p
                                                                                                        sql.Composable]:
     """(geometry column, literal expression) to compare a client geometry given in ``crs`` with the collection.
 
-    WGS 84-family literals (CRS84, 4326, 3857) meet the WGS 84 serving copy; VN-2000 literals (4756, TM-3) meet
-    the canonical VN-2000 geometry, by projection only. Collections stored in WGS 84 get VN-2000 literals through
-    the official datum operation (``meta.vn2000_to_wgs84``).
+    Collections with a canonical VN-2000 geometry compare there (its GiST index is the one spatial index):
+    VN-2000 literals (4756, TM-3) by projection only, WGS 84-family literals (CRS84, 4326, 3857) through the
+    official datum operation (``meta.wgs84_to_vn2000``), once per query. Collections stored in WGS 84 compare
+    with WGS 84 literals directly and get VN-2000 literals through ``meta.vn2000_to_wgs84``.
     """
     params.append(geojson if isinstance(geojson, str) else json.dumps(geojson))
     lit = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON(%s), {})").format(sql.Literal(crs.srid))
@@ -67,6 +68,8 @@ def geometry_literal(geojson: dict | str, crs: ApiCrs, collection: Collection, p
     if crs.family == "wgs84":
         if crs.srid != 4326:
             lit = sql.SQL("ST_Transform({}, 4326)").format(lit)
+        if collection.vn2000_column:
+            return sql.Identifier(collection.vn2000_column), sql.SQL("meta.wgs84_to_vn2000({}, 4756)").format(lit)
         return sql.Identifier(collection.wgs84_column), lit
     if crs.srid != 4756:
         lit = sql.SQL("ST_Transform({}, 4756)").format(lit)

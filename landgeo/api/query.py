@@ -357,10 +357,11 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
 def bbox_sql(bbox: tuple[float, ...], crs: ApiCrs, c: Collection, params: list) -> sql.Composable:
     """``bbox`` (in ``crs`` axis order) intersects the feature.
 
-    A WGS 84-family box is an axis-aligned rectangle in longitude/latitude (Web Mercator is axis-aligned too), so
-    it is a plain envelope against the serving copy; a VN-2000 box (TM-3 metres) is densified, then projected.
+    A box is densified, then brought to the collection's canonical geometry (see :func:`geometry_literal`); a
+    collection stored in WGS 84 compares a WGS 84-family box (an axis-aligned rectangle in longitude/latitude;
+    Web Mercator is axis-aligned too) as a plain envelope.
     """
-    if crs.family == "wgs84":
+    if crs.family == "wgs84" and not c.vn2000_column:
         x1, y1, x2, y2 = (bbox[1], bbox[0], bbox[3], bbox[2]) if crs.lat_first else bbox
         params += [x1, y1, x2, y2]
         env = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {})").format(sql.Literal(crs.srid))
