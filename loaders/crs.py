@@ -19,6 +19,7 @@ import shapely
 from landgeo.errors import UserError
 
 CANONICAL_SRID = 4756
+WGS84_SRID = 4326
 
 
 @dataclass
@@ -56,6 +57,23 @@ class CrsPlan:
             return np.column_stack([x, y])
 
         return shapely.transform(geoms, fn)
+
+    def vertices(self, xy: np.ndarray, wgs84: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Source vertices ``xy`` (N × 2) in VN-2000 geographic and, when ``wgs84``, in WGS 84 by the official
+        EPSG:6960 operation — the stored geometry and its serving copy, from one pass over the coordinates."""
+        from landgeo.crs import transform
+
+        if self.srid == CANONICAL_SRID:
+            canonical = xy
+        else:
+            x, y = transform(self.source, CANONICAL_SRID, xy[:, 0], xy[:, 1])
+            canonical = np.column_stack([x, y])
+        if not wgs84:
+            return canonical, None
+        if self.srid == WGS84_SRID:
+            return canonical, xy
+        x, y = transform(CANONICAL_SRID, WGS84_SRID, canonical[:, 0], canonical[:, 1])
+        return canonical, np.column_stack([x, y])
 
     def from_canonical(self, geoms: np.ndarray) -> np.ndarray:
         """Back from VN-2000 geographic to the source CRS (for the rejects report)."""

@@ -25,7 +25,8 @@ from landgeo.catalog import Target
 from landgeo.errors import UserError
 from loaders.stage import StagingTable
 
-# Columns filled by the database or derived here, never copied from staging.
+# Filled by the database (identity), or derived by the loader and copied below (parcels' WGS 84 copy and area;
+# generated columns of the other tables are left out by is_generated).
 _GENERATED = {"id", "geom_wgs84", "computed_area"}
 # What "the scope of the file" is for --mode replace, per target.
 REPLACE_SCOPE = {"parcels": "commune_code", "map-sheets": "commune_code", "admin-units": "code"}
@@ -127,6 +128,9 @@ class Merger:
         if "attributes" in columns:
             insert_cols.append("attributes")
             select_items.append(sql.SQL("coalesce(s.attributes::jsonb, '{}'::jsonb)"))
+        if st.derived:
+            insert_cols += ["geom_wgs84", "computed_area"]
+            select_items += [sql.SQL("s.geom_wgs84"), sql.SQL("round(s.computed_area::numeric, 2)")]
         insert_cols += ["batch_id", "geom"]
         select_items += [sql.Literal(batch_id), sql.SQL("ST_Multi(s.geom)")
                          if target.geometry_type.startswith("Multi") else sql.SQL("s.geom")]

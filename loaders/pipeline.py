@@ -15,8 +15,9 @@ import json
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +26,12 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
+from psycopg import sql
 
 from landgeo.catalog import get_target
 from landgeo.db.connect import connect
 from landgeo.errors import UserError
+from loaders import bulk, ewkb
 from loaders import encoding as enc
 from loaders.crs import CANONICAL_SRID, CrsPlan, check_coordinates, source_crs
 from loaders.map import FieldMapping, build_mapping, convert
@@ -44,6 +47,9 @@ ON_INVALID = ("repair", "reject")
 REJECTING_SET_CHECKS = ("attr.parcel_number_duplicate",)
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
+# Batches checked, transformed and encoded at once: shapely, PROJ, numpy and Arrow release the GIL, so two
+# threads keep a core busy beside the database's.
+WORKERS = 2
 
 
 @dataclass
@@ -61,7 +67,7 @@ class LoadOptions:
     encoding: str | None = None
     province: str | None = None
     batch_size: int = 65536
-    set_checks: str = "all"  # all | keys (duplicates only) — what runs on the staging table
+    set_checks: str = "keys"  # keys (natural-key duplicates) | all (every set-based check of landgeo.validation)
     database_url: str | None = None
 
     def identity(self, mapping: FieldMapping) -> dict:
@@ -322,65 +328,125 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, '{}'::jsonb, 'committed', %s) RETURNING id",
             (target.id, str(source.path.resolve()), sha, source.format, source.layer, plan.source.code,
              f"EPSG:{CANONICAL_SRID}", options.mode, json.dumps(identity), started_at)).fetchone()[0]
-        staging = StagingTable(conn, target, extra={"area_srid": "integer"} if target.id == "parcels" else None)
-        staging.create()
-        merger = Merger(conn, staging, target, options.mode, batch_id, plan.srid)
+        parcels = target.id == "parcels"
+        fresh = None
+        if bulk.fits(target, set(mapping.sources) | set(mapping.constants), options.province):
+            partition = bulk.empty_partition(conn, options.province)
+            if partition:
+                fresh = bulk.FreshPartition(conn, options.province, partition, batch_id)
+                fresh.create()
+                now = conn.execute("SELECT now()").fetchone()[0]
+                result.notes.append(f"first load of province {options.province}: parcels built as a new "
+                                    f"landdb.{partition} and attached in place of the empty one")
+        if fresh is None:
+            staging = StagingTable(conn, target, extra={"area_srid": "integer"} if parcels else None,
+                                   derived=parcels)
+            staging.create()
+            merger = Merger(conn, staging, target, options.mode, batch_id, plan.srid)
+
+            def encode(src_index, kept, geometry, attributes):
+                return staging.encode(src_index, kept, geometry, attributes)
+        else:
+            def encode(src_index, kept, geometry, attributes):
+                return fresh.encode(kept, geometry, source_srid=plan.srid, batch_id=batch_id, now=now)
         incremental = options.mode in ("append", "replace")
+        copied: list[np.ndarray] = []  # file index of every row sent, in COPY order
         counts: Counter = Counter()
         warnings: Counter = Counter()
         timings: dict[str, float] = {}
         zone_cache: dict[str, int | None] = {}
         total = source.feature_count
         db = _DatabaseThread()
+        workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="landgeo-load")
+        pending: deque = deque()  # (batch start, batch count, future), in file order
+
+        def settle() -> None:
+            """Account for the oldest processed batch and hand its rows to the database thread."""
+            lo, count, future = pending.popleft()
+            outcome = future.result()
+            counts["read"] += outcome.read
+            counts["repaired"] += outcome.repaired
+            warnings.update(outcome.warnings)
+            for reject in outcome.rejected:
+                rejects.add(*reject)
+            copied.append(outcome.sent)
+
+            def task(data=outcome.data, rows=len(outcome.sent), lo=lo, hi=lo + count) -> None:
+                t = time.monotonic()
+                (fresh or staging).write(data, rows)
+                timings["copy"] = timings.get("copy", 0.0) + time.monotonic() - t
+                if fresh is None and incremental and rows:
+                    t = time.monotonic()
+                    merger.merge_range(lo, hi)
+                    timings["merge"] = timings.get("merge", 0.0) + time.monotonic() - t
+
+            db.submit(task)
+            progress("read", lo + count, total)
+
         t0 = time.monotonic()
         try:
             for batch in source.batches(options.batch_size):
                 if batch.start == 0:
                     text.decide(batch)
                     result.notes.append(text.note)
-                data, rows = _load_batch(batch, target, mapping, plan, text, options, staging, rejects, counts,
-                                         warnings, provinces_of, zone_cache, where)
-                lo, hi = batch.start, batch.start + batch.count
-
-                def task(data=data, rows=rows, lo=lo, hi=hi) -> None:
-                    t = time.monotonic()
-                    staging.write(data, rows)
-                    timings["copy"] = timings.get("copy", 0.0) + time.monotonic() - t
-                    if incremental and rows:
-                        t = time.monotonic()
-                        merger.merge_range(lo, hi)
-                        timings["merge"] = timings.get("merge", 0.0) + time.monotonic() - t
-
-                db.submit(task)
-                progress("read", hi, total)
+                pending.append((batch.start, batch.count, workers.submit(
+                    _load_batch, batch, target, mapping, plan, text, options, encode, provinces_of, zone_cache,
+                    where)))
+                if batch.start == 0 or len(pending) > WORKERS:
+                    settle()  # the first batch alone: its CRS check decides whether the file is read at all
+            while pending:
+                settle()
             db.finish()
         except BaseException:
+            for _lo, _count, future in pending:
+                future.cancel()
+            workers.shutdown(wait=True, cancel_futures=True)
             db.abandon()
             raise
+        workers.shutdown()
         timings["stream"] = time.monotonic() - t0
         timings["database_busy_while_streaming"] = db.busy
         result.notes.extend(plan.notes)
         result.notes.extend(source.notes)
         progress("checks", 0, None)
         t0 = time.monotonic()
-        findings_by_code = _set_stage(conn, staging, target, options, plan, rejects, counts, merger)
-        timings["set_checks"] = time.monotonic() - t0
-        progress("merge", 0, None)
-        t0 = time.monotonic()
-        if staging.rows - counts["rejected_in_set"] <= 0:
-            raise UserError(f"{where}: all {counts['read']} features were rejected; nothing loaded"
-                            + (f" (see {options.rejects})" if options.rejects else " (use --rejects FILE to see why)"))
-        if not incremental:
-            merger.upsert()
-        counts.update(merger.counts)
-        expected = staging.rows - counts["rejected_in_set"]
-        if incremental and merger.counts["inserted"] != expected:
-            raise UserError(f"{where}: {expected - merger.counts['inserted']} features clash with other features of "
-                            "the file or with current versions in the database; nothing loaded")
+        if fresh is not None:
+            if fresh.rows == 0:
+                _all_rejected(where, counts, options)
+            findings_by_code = _fresh_stage(fresh, conn, target, options, plan, rejects, counts,
+                                            np.concatenate(copied), timings)
+            timings["set_checks"] = time.monotonic() - t0
+            progress("merge", 0, None)
+            t0 = time.monotonic()
+            if fresh.rows <= 0:
+                _all_rejected(where, counts, options)
+            t = time.monotonic()
+            fresh.attach()
+            timings.update(fresh.timings)
+            timings["attach"] = time.monotonic() - t
+            counts.update({"inserted": fresh.rows, "updated": 0, "unchanged": 0, "closed": 0})
+        else:
+            findings_by_code = _set_stage(conn, staging, target, options, plan, rejects, counts, merger)
+            timings["set_checks"] = time.monotonic() - t0
+            progress("merge", 0, None)
+            t0 = time.monotonic()
+            if staging.rows - counts["rejected_in_set"] <= 0:
+                _all_rejected(where, counts, options)
+            if not incremental:
+                merger.upsert()
+            counts.update(merger.counts)
+            expected = staging.rows - counts["rejected_in_set"]
+            if incremental and merger.counts["inserted"] != expected:
+                raise UserError(f"{where}: {expected - merger.counts['inserted']} features clash with other features "
+                                "of the file or with current versions in the database; nothing loaded")
+            staging.drop()
         _store_findings(conn, target, batch_id, findings_by_code.pop("_findings", []))
+        if options.set_checks == "keys" and target.id == "parcels":
+            result.notes.append(f"checked at load: each feature, and parcel numbers for duplicates; overlaps, gaps, "
+                                f"containment and areas: landgeo validate parcels --batch {batch_id} "
+                                "(or load with --set-checks all)")
         counts["rejected"] = rejects.count
         counts.pop("rejected_in_set", None)
-        staging.drop()
         timings["finish"] = time.monotonic() - t0
         report = rejects.close()
         summary = dict(counts)
@@ -415,11 +481,22 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
     return result
 
 
+@dataclass
+class _Outcome:
+    """What one batch gave: COPY data, the file index of each row in it, and what to count and report."""
+
+    data: bytes | memoryview
+    sent: np.ndarray
+    read: int
+    repaired: int = 0
+    warnings: Counter = field(default_factory=Counter)
+    rejected: list[tuple] = field(default_factory=list)  # arguments of RejectsWriter.add
+
+
 def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text: _Text, options: LoadOptions,
-                staging: StagingTable, rejects: RejectsWriter, counts: Counter, warnings: Counter,
-                provinces_of: dict[str, str], zone_cache: dict, where: str) -> tuple[list, int]:
+                encode: Callable, provinces_of: dict[str, str], zone_cache: dict, where: str) -> _Outcome:
+    """Convert, check, transform and encode one batch. Touches no shared state (runs on the worker threads)."""
     n = batch.count
-    counts["read"] += n
     converted = convert(mapping, batch.columns, n, text)
     cols = converted.columns
     extra: dict[int, Reject] = {}
@@ -438,23 +515,75 @@ def _load_batch(batch: Batch, target, mapping: FieldMapping, plan: CrsPlan, text
              for name, arr in cols.items()}
     verdict = check_batch(target, geoms, attrs, crs=plan.source.to_pyproj() if hasattr(plan.source, "to_pyproj")
                           else plan.srid, on_invalid=options.on_invalid, start=batch.start, extra=extra)
-    counts["repaired"] += verdict.repaired
-    warnings.update(verdict.warnings)
+    out = _Outcome(b"", np.empty(0, dtype=np.int64), n, verdict.repaired, verdict.warnings)
     keep = np.ones(n, dtype=bool)
     for i, reason in sorted(verdict.rejected.items()):
         keep[i] = False
-        rejects.add(reason.index, reason.code, reason.message, geoms[i],
-                    {k: _value(v, i) for k, v in cols.items()})
+        out.rejected.append((reason.index, reason.code, reason.message, geoms[i],
+                             {k: _value(v, i) for k, v in cols.items()}))
     if not keep.any():
-        return [], 0
+        return out
     idx = np.flatnonzero(keep)
     kept = {k: v.take(pa.array(idx)) for k, v in cols.items()}
-    geo = plan.to_canonical(verdict.geoms[idx])
-    if target.id == "parcels":
+    accepted = verdict.geoms[idx]
+    parts = ewkb.decompose(accepted, target.geometry_type)
+    parcels = target.id == "parcels"
+    canonical, wgs84 = _vertices(plan, parts, parcels)
+    geometry = {"geom": ewkb.encode(parts, CANONICAL_SRID, canonical)}
+    if parcels:
         kept["area_srid"] = _area_srids(plan, kept.get("province_code"), zone_cache)
-    data = staging.prepare_batch(idx + batch.start, kept, geo, converted.attributes.take(pa.array(idx))
-                                 if converted.attributes is not None else None)
-    return data, len(idx)
+        kept["computed_area"] = _legal_area(plan, accepted, kept["area_srid"], canonical)
+        geometry["geom_wgs84"] = ewkb.encode(parts, 4326, wgs84)
+    out.data = encode(idx + batch.start, kept, geometry, converted.attributes.take(pa.array(idx))
+                      if converted.attributes is not None else None)
+    out.sent = idx + batch.start
+    return out
+
+
+def _vertices(plan: CrsPlan, parts: ewkb.Parts, wgs84: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """:meth:`CrsPlan.vertices` of a batch, transforming each ring's closing vertex once (it repeats the first:
+    a fifth of a cadastral parcel's vertices)."""
+    if parts.geometry_type != "MultiPolygon" or not len(parts.coords):
+        return plan.vertices(parts.coords, wgs84=wgs84)
+    ring_offsets = parts.offsets[-1]
+    first, last = ring_offsets[:-1], ring_offsets[1:] - 1
+    keep = np.ones(len(parts.coords), dtype=bool)
+    keep[last] = False
+    out = [None, None]
+    for k, arr in enumerate(plan.vertices(parts.coords[keep], wgs84=wgs84)):
+        if arr is not None:
+            full = np.empty_like(parts.coords)
+            full[keep] = arr
+            full[last] = full[first]
+            out[k] = full
+    return out[0], out[1]
+
+
+def _legal_area(plan: CrsPlan, geoms: np.ndarray, area_srids: pa.Array, canonical: np.ndarray) -> pa.Array:
+    """Area in the TM-3 plane of each parcel's ``area_srid``, m² rounded to 2 decimals (what trigger
+    landdb.parcel_derive would store): from the source coordinates when the file is in that plane, else from
+    the VN-2000 coordinates projected into it."""
+    srids = area_srids.to_numpy(zero_copy_only=False)
+    if plan.tm3_srid and (srids == plan.tm3_srid).all():
+        return pa.array(np.round(shapely.area(geoms), 2))
+    from landgeo.crs import transform
+
+    planar = shapely.set_coordinates(shapely.transform(geoms, lambda xy: xy), canonical)
+    area = np.full(len(geoms), np.nan)
+    for srid in np.unique(srids[~np.isnan(srids.astype(float))]).astype(int):
+        rows = np.flatnonzero(srids == srid)
+
+        def to_plane(xy: np.ndarray, srid: int = int(srid)) -> np.ndarray:
+            x, y = transform(CANONICAL_SRID, srid, xy[:, 0], xy[:, 1])
+            return np.column_stack([x, y])
+
+        area[rows] = shapely.area(shapely.transform(planar[rows], to_plane))
+    return pa.array(np.round(area, 2), mask=np.isnan(area))
+
+
+def _all_rejected(where: str, counts: Counter, options: LoadOptions) -> None:
+    raise UserError(f"{where}: all {counts['read']} features were rejected; nothing loaded"
+                    + (f" (see {options.rejects})" if options.rejects else " (use --rejects FILE to see why)"))
 
 
 def _value(arr: pa.Array, i: int):
@@ -530,6 +659,55 @@ def _set_stage(conn, staging: StagingTable, target, options: LoadOptions, plan: 
     by_code = Counter(f.code for f in findings)
     out = dict(by_code)
     out["_findings"] = findings
+    return out
+
+
+def _fresh_stage(fresh: bulk.FreshPartition, conn, target, options: LoadOptions, plan: CrsPlan,
+                 rejects: RejectsWriter, counts: Counter, copied: np.ndarray, timings: dict) -> dict:
+    """Set-based checks on a province's new partition, and its indexes. With ``keys`` the unique index of current
+    versions is the check (only when it cannot be built are the duplicates looked for); with ``all`` every
+    set-based check of :mod:`landgeo.validation` runs once the other indexes exist. Rejected rows leave the table
+    for the rejects report; findings name the feature of the file (``copied``: file index of each COPied row)."""
+    from landgeo.validation import check_table
+
+    table = f"landdb.{fresh.name}"
+    findings: list = []
+    t = time.monotonic()
+    unique = False
+    if options.set_checks == "all":
+        fresh.build_others()
+        conn.execute(sql.SQL("ANALYZE {}").format(fresh.ident))
+        findings = check_table(conn, target, table, id_column="id")
+    else:
+        unique = fresh.build_unique()
+        if not unique:
+            conn.execute(sql.SQL("ANALYZE {}").format(fresh.ident))
+            findings = check_table(conn, target, table, id_column="id", checks=list(REJECTING_SET_CHECKS))
+    ids = fresh.ids() if findings else np.empty(0, dtype=np.int64)
+    rejecting: dict[int, object] = {}  # table id -> finding
+    for f in findings:
+        if f.feature_id is None:
+            continue
+        fid = int(f.feature_id)  # the row's id in the new table; the finding names the feature of the file
+        f.feature_index, f.feature_id = int(copied[np.searchsorted(ids, fid)]), None
+        if f.code in REJECTING_SET_CHECKS:
+            rejecting.setdefault(fid, f)
+    if rejecting:
+        rows = fresh.take(sorted(rejecting), [f.name for f in target.fields])
+        geoms = plan.from_canonical(shapely.from_wkb(np.array([r[1] for r in rows], dtype=object)))
+        for (fid, _wkb, attrs), geom in zip(rows, geoms, strict=True):
+            f = rejecting[fid]
+            rejects.add(f.feature_index, f.code, f.message_en, geom, attrs)
+        counts["rejected_in_set"] = len(rows)
+    if not unique and not fresh.build_unique():
+        raise UserError(f"landdb.{fresh.partition}: parcel numbers still repeat after the duplicate check; "
+                        "nothing loaded")
+    if options.set_checks != "all":
+        fresh.build_others()
+    timings["indexes"] = time.monotonic() - t
+    kept = [f for f in findings if f.code not in REJECTING_SET_CHECKS]
+    out = dict(Counter(f.code for f in kept))
+    out["_findings"] = kept
     return out
 
 

@@ -4,8 +4,8 @@ This module runs no check of its own: it calls :func:`landgeo.validation.check_f
 the source CRS) and acts on the findings: an ``error`` rejects the feature (one reason per feature in the
 rejects report), except invalid geometry with ``--on-invalid repair``, which is repaired with
 ``shapely.make_valid`` (structure method) and kept if the repair leaves a geometry of the target's type.
-Warnings are counted and reported, never rejected. Accepted geometries are promoted to the target's
-multi-type (Polygon → MultiPolygon ...).
+Warnings are counted and reported, never rejected. Accepted geometries keep their type here; the EWKB
+writer (:mod:`loaders.ewkb`) promotes single parts to the target's multi-type.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Reject:
 
 @dataclass
 class BatchVerdict:
-    geoms: np.ndarray  # accepted geometries (repaired / promoted), None where rejected
+    geoms: np.ndarray  # accepted geometries (repaired where asked), None where rejected
     rejected: dict[int, Reject]  # batch row -> reason
     repaired: int = 0
     warnings: Counter = field(default_factory=Counter)
@@ -76,7 +76,7 @@ def check_batch(target: Target, geoms: np.ndarray, attrs: dict, *, crs, on_inval
             repaired += 1
     if rejected:
         geoms[list(rejected)] = None
-    return BatchVerdict(promote(geoms, target.geometry_type), rejected, repaired, warnings)
+    return BatchVerdict(geoms, rejected, repaired, warnings)
 
 
 def _repair(geom, geometry_type: str):
@@ -92,26 +92,3 @@ def _repair(geom, geometry_type: str):
         return None
     out = {3: shapely.multipolygons, 1: shapely.multilinestrings, 0: shapely.multipoints}[wanted](parts)
     return out if shapely.is_valid(out) else None
-
-
-def promote(geoms: np.ndarray, geometry_type: str) -> np.ndarray:
-    """Single geometries to the target's multi type (vectorised); a Point target takes one-point MultiPoints."""
-    if geometry_type == "Point":
-        ids = shapely.get_type_id(geoms)
-        multi = ids == 4
-        if multi.any():
-            geoms = geoms.copy()
-            geoms[multi] = shapely.get_geometry(geoms[multi], 0)
-        return geoms
-    single = _SINGLE_OF.get(geometry_type)
-    if single is None:
-        return geoms
-    ids = shapely.get_type_id(geoms)
-    mask = ids == single
-    if not mask.any():
-        return geoms
-    geoms = geoms.copy()
-    idx = np.flatnonzero(mask)
-    build = {3: shapely.multipolygons, 1: shapely.multilinestrings, 0: shapely.multipoints}[single]
-    geoms[idx] = build(geoms[idx], indices=np.arange(len(idx)))
-    return geoms

@@ -70,7 +70,9 @@ def load_command(
     rejects: Path = typer.Option(None, "--rejects", help="Write rejected features to FILE.gpkg or FILE.geojson"),
     encoding: str = typer.Option(None, "--encoding", help="Text encoding of a DBF: utf-8, tcvn3, vni, cp1258"),
     province: str = typer.Option(None, "--province", help="Province code for features that have none"),
-    set_checks: str = typer.Option("all", "--set-checks", help="Set-based checks on the staging table: all | keys"),
+    set_checks: str = typer.Option(
+        "keys", "--set-checks", help="Set-based checks at load: keys (natural-key duplicates, rejected) | all (also "
+        "overlaps, gaps, containment, areas, recorded as findings; `landgeo validate --batch N` runs them later)"),
     batch_size: int = typer.Option(65536, "--batch-size", help="Features per batch (memory vs. speed)"),
     list_targets: bool = typer.Option(False, "--list-targets", help="List targets and their fields, then exit"),
 ) -> None:

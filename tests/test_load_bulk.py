@@ -1,0 +1,174 @@
+"""A province's first load builds its partition as a new table and swaps it in (loaders/bulk.py); the loader
+derives the WGS 84 copy and the computed area itself (migration 0041). Both must give exactly what the
+incremental path and the database's own derivation give."""
+
+from __future__ import annotations
+
+import numpy as np
+import psycopg
+import pyogrio
+import pytest
+import shapely
+from vectorfiles import X0, Y0, grid, write
+
+from landgeo.errors import UserError
+from loaders.pipeline import LoadOptions, load
+
+
+def fields(n: int, commune: str = "00001", numbers=None, area: float = 500.0) -> dict:
+    return {
+        "MaXa": np.array([commune] * n, dtype=object),
+        "SoTo": np.array([2] * n, dtype=np.int32),
+        "SoThua": np.array(numbers or list(range(1, n + 1)), dtype=np.int32),
+        "MucDich": np.array(["ONT+CLN"] * n, dtype=object),
+        "DienTich": np.full(n, area),
+        "DiaChi": np.array(["Thôn Đông"] * n, dtype=object),
+    }
+
+
+def partition_shape(conn, name: str = "parcel_p01") -> dict:
+    """What makes a partition a partition: its indexes, constraints, triggers, grants and bound."""
+    oid = conn.execute("SELECT %s::regclass::oid", (f"landdb.{name}",)).fetchone()[0]
+    return {
+        "indexes": conn.execute("SELECT relname, regexp_replace(pg_get_indexdef(indexrelid), ' ON \\S+', ' ON') "
+                                "FROM pg_index JOIN pg_class c ON c.oid = indexrelid WHERE indrelid = %s "
+                                "ORDER BY 1", (oid,)).fetchall(),
+        "attached_indexes": conn.execute("SELECT count(*) FROM pg_inherits i JOIN pg_index x ON x.indexrelid = "
+                                         "i.inhrelid WHERE x.indrelid = %s", (oid,)).fetchone()[0],
+        "constraints": conn.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE "
+                                    "conrelid = %s ORDER BY 1", (oid,)).fetchall(),
+        "triggers": conn.execute("SELECT regexp_replace(tgname, '_c_[0-9]+$', ''), tgfoid::regproc FROM pg_trigger "
+                                 "WHERE tgrelid = %s ORDER BY 1, 2", (oid,)).fetchall(),
+        "grants": conn.execute("SELECT grantee, privilege_type FROM information_schema.role_table_grants "
+                               "WHERE table_schema = 'landdb' AND table_name = %s ORDER BY 1, 2", (name,)).fetchall(),
+        "bound": conn.execute("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = %s",
+                              (oid,)).fetchone()[0],
+        "columns": conn.execute("SELECT attname, atttypid, attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM "
+                                "pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = "
+                                "a.attnum WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                                (oid,)).fetchall(),
+    }
+
+
+def test_first_load_swaps_in_a_partition_identical_to_the_empty_one(tmp_path, fresh_db):
+    with psycopg.connect(fresh_db) as conn:
+        before = partition_shape(conn)
+    src = write(tmp_path / "first.gpkg", grid(6), fields(6))
+    result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+    assert result.counts["inserted"] == 6
+    assert any("first load of province 01" in n for n in result.notes)
+    with psycopg.connect(fresh_db) as conn:
+        after = partition_shape(conn)
+        assert after == before
+        assert before["attached_indexes"] == len(before["indexes"])  # every index belongs to the parent's
+        leftovers = conn.execute("SELECT relname FROM pg_class WHERE relname LIKE 'parcel_p01_load%'").fetchall()
+        assert leftovers == []
+        rows = conn.execute("SELECT id, parcel_number, batch_id, valid_from = (SELECT started_at FROM "
+                            "meta.load_batch WHERE id = batch_id) FROM landdb.parcel ORDER BY id").fetchall()
+    assert [r[1] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert all(r[2] == result.batch_id for r in rows)
+    # the next load of the province goes through the parent (identity ids after the first load's)
+    src2 = write(tmp_path / "second.gpkg", grid(2, y0=Y0 + 200), fields(2, commune="00002"))
+    second = load(src2, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+    assert not any("first load" in n for n in second.notes)
+    with psycopg.connect(fresh_db) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM landdb.parcel ORDER BY id").fetchall()]
+        assert len(ids) == 8 and ids[6] > ids[5]
+        assert partition_shape(conn) == before
+    # the API's role reads the new partition through the parent
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("SET ROLE landgeo_reader")
+        assert conn.execute("SELECT count(*) FROM landdb.parcel WHERE province_code = '01'").fetchone()[0] == 8
+
+
+@pytest.mark.parametrize("province", ["01", None])
+def test_derived_copies_equal_the_databases_own(province, tmp_path, fresh_db):
+    """geom_wgs84 and computed_area written by the loader (bulk with --province, incremental without) are what
+    trigger landdb.parcel_derive computes with meta.vn2000_to_wgs84 and ST_Area in the TM-3 plane."""
+    with psycopg.connect(fresh_db) as conn:  # commune 00001 -> province 01, for the load without --province
+        conn.execute("INSERT INTO landdb.admin_unit (code, name, level, parent_code, valid_from) VALUES "
+                     "('00001', 'Xã Một', 'commune', '01', '2025-07-01')")
+    rng = np.random.default_rng(7)
+    geoms = [shapely.Polygon(np.column_stack([X0 + 37.1 * i + rng.random(7) * 30, Y0 + rng.random(7) * 30]))
+             .convex_hull for i in range(40)]
+    src = write(tmp_path / "odd.gpkg", geoms, fields(40))
+    load(src, LoadOptions(target="parcels", province=province, database_url=fresh_db))
+    with psycopg.connect(fresh_db) as conn:
+        worst = conn.execute(
+            "SELECT max(ST_HausdorffDistance(geom_wgs84, meta.vn2000_to_wgs84(geom))), "
+            "max(abs(computed_area - round(ST_Area(ST_Transform(geom, area_srid))::numeric, 2))), count(*) "
+            "FROM landdb.parcel").fetchone()
+    assert worst[2] == 40
+    assert worst[0] < 1e-10  # degrees (≈ 10 µm)
+    assert worst[1] <= 0.01
+
+
+def test_trigger_derives_both_copies_for_other_writers(fresh_db):
+    with psycopg.connect(fresh_db) as conn:
+        fid, area, same = conn.execute(
+            "INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes, "
+            "source_srid, area_srid, geom) VALUES ('01', '00001', 1, 1, '{ONT}', 5897, 5897, ST_Multi(ST_Transform("
+            "ST_MakeEnvelope(%s, %s, %s, %s, 5897), 4756))) "
+            "RETURNING id, computed_area, ST_Equals(geom_wgs84, meta.vn2000_to_wgs84(geom))",
+            (X0, Y0, X0 + 20, Y0 + 25)).fetchone()
+        assert float(area) == 500.0 and same
+        # a new geometry, or a stale copy written by hand, is derived again
+        area, same = conn.execute(
+            "UPDATE landdb.parcel SET geom = ST_Multi(ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 5897), 4756)) "
+            "WHERE id = %s RETURNING computed_area, ST_Equals(geom_wgs84, meta.vn2000_to_wgs84(geom))",
+            (X0, Y0, X0 + 40, Y0 + 25, fid)).fetchone()
+        assert float(area) == 1000.0 and same
+        area, same = conn.execute(
+            "UPDATE landdb.parcel SET computed_area = 1, geom_wgs84 = ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)) "
+            "WHERE id = %s RETURNING computed_area, ST_Equals(geom_wgs84, meta.vn2000_to_wgs84(geom))",
+            (fid,)).fetchone()
+        assert float(area) == 1000.0 and same
+
+
+def test_first_load_with_duplicates_rejects_every_copy(tmp_path, fresh_db):
+    src = write(tmp_path / "dup.gpkg", grid(5), fields(5, numbers=[1, 2, 2, 3, 2]))
+    report = tmp_path / "dup.geojson"
+    result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db, rejects=report))
+    assert result.counts["inserted"] == 2 and result.rejects_by_code == {"attr.parcel_number_duplicate": 3}
+    _meta, table = pyogrio.read_arrow(report)
+    assert sorted(table.column("feature").to_pylist()) == [2, 3, 5]  # 1-based feature numbers of the file
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT array_agg(parcel_number ORDER BY parcel_number) FROM landdb.parcel"
+                            ).fetchone()[0] == [1, 3]
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'parcel_p01'").fetchone()[0] >= 6
+
+
+@pytest.mark.parametrize("province", ["01", None])
+def test_all_set_checks_name_the_features_of_the_file(province, tmp_path, fresh_db):
+    """The same findings, naming the same features of the file, whether the province's partition is built
+    (--province, empty) or the file is merged through staging (province from the admin units)."""
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("INSERT INTO landdb.admin_unit (code, name, level, parent_code, valid_from) VALUES "
+                     "('00001', 'Xã Một', 'commune', '01', '2025-07-01')")
+    geoms = list(grid(4))
+    geoms[2] = shapely.box(X0 + 30, Y0, X0 + 60, Y0 + 25)  # overlaps feature 2 by 10 m × 25 m; 750 m², 500 declared
+    src = write(tmp_path / "overlap.gpkg", geoms, fields(4))
+    result = load(src, LoadOptions(target="parcels", province=province, database_url=fresh_db, set_checks="all"))
+    assert result.counts["inserted"] == 4
+    assert result.findings_by_code == {"topo.overlap": 1, "attr.area_mismatch": 1}
+    with psycopg.connect(fresh_db) as conn:
+        found = conn.execute("SELECT check_code, (details->>'source_feature')::int FROM meta.validation_finding "
+                             "WHERE batch_id = %s ORDER BY 1", (result.batch_id,)).fetchall()
+    assert found[0] == ("attr.area_mismatch", 3)
+    assert found[1][0] == "topo.overlap" and found[1][1] in (2, 3)
+
+
+def test_failed_first_load_leaves_the_empty_partition(tmp_path, fresh_db):
+    flds = fields(3)
+    flds["DienTich"] = np.array([500.0, 1e15, 500.0])  # overflows numeric(14, 2) in the database
+    src = write(tmp_path / "overflow.gpkg", grid(3), flds)
+    with psycopg.connect(fresh_db) as conn:
+        before = partition_shape(conn)
+        oid = conn.execute("SELECT 'landdb.parcel_p01'::regclass::oid").fetchone()[0]
+    with pytest.raises(UserError, match="the database refused the load, nothing was written"):
+        load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+    with psycopg.connect(fresh_db) as conn:
+        assert partition_shape(conn) == before
+        assert conn.execute("SELECT 'landdb.parcel_p01'::regclass::oid").fetchone()[0] == oid
+        assert conn.execute("SELECT count(*) FROM meta.load_batch").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcel_p01_load%'").fetchone()[0] == 0
