@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
@@ -357,19 +358,38 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
 def bbox_sql(bbox: tuple[float, ...], crs: ApiCrs, c: Collection, params: list) -> sql.Composable:
     """``bbox`` (in ``crs`` axis order) intersects the feature.
 
-    A box is densified, then brought to the collection's canonical geometry (see :func:`geometry_literal`); a
-    collection stored in WGS 84 compares a WGS 84-family box (an axis-aligned rectangle in longitude/latitude;
-    Web Mercator is axis-aligned too) as a plain envelope.
+    A WGS 84-family box (CRS84, 4326, 3857: an axis-aligned rectangle in longitude/latitude, or in Web Mercator) is
+    tested against the WGS 84 serving copy; the spatial index is on the canonical VN-2000 ``geom``, so the box's
+    cover in VN-2000 (its densified outline through the official operation, computed here once, 1 cm margin)
+    selects the candidates. Both are plain envelopes: nothing is transformed per row, in custom or generic plans.
+    A VN-2000 box (TM-3 metres, 4756) is densified, then projected, and compared with ``geom``.
     """
-    if crs.family == "wgs84" and not c.vn2000_column:
+    if crs.family == "wgs84":
         x1, y1, x2, y2 = (bbox[1], bbox[0], bbox[3], bbox[2]) if crs.lat_first else bbox
-        params += [x1, y1, x2, y2]
         env = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {})").format(sql.Literal(crs.srid))
         if crs.srid != 4326:
             env = sql.SQL("ST_Transform({}, 4326)").format(env)
-        return sql.SQL("ST_Intersects({}, {})").format(sql.Identifier(c.wgs84_column), env)
+        exact = sql.SQL("ST_Intersects({}, {})").format(sql.Identifier(c.wgs84_column), env)
+        if not c.vn2000_column:
+            params += [x1, y1, x2, y2]
+            return exact
+        params += [*vn2000_cover(x1, y1, x2, y2, crs.srid), x1, y1, x2, y2]
+        return sql.SQL("({} && ST_MakeEnvelope(%s, %s, %s, %s, 4756) AND {})").format(
+            sql.Identifier(c.vn2000_column), exact)
     column, literal = geometry_literal(envelope_geojson(*bbox), crs, c, params)
     return sql.SQL("ST_Intersects({}, {})").format(column, literal)
+
+
+def vn2000_cover(x1: float, y1: float, x2: float, y2: float, srid: int, margin: float = 1e-7) -> list[float]:
+    """Envelope in VN-2000 geographic (4756) covering the box (x1, y1, x2, y2) of a WGS 84-family CRS: its
+    outline densified (the box's edges bend once moved to another datum), through the official operation,
+    widened by ``margin`` degrees (≈ 1 cm)."""
+    from landgeo.crs import transform
+
+    ring = np.array(envelope_geojson(x1, y1, x2, y2, densify=16)["coordinates"][0])
+    x, y = transform(srid, 4756, ring[:, 0], ring[:, 1])
+    return [float(np.nanmin(x)) - margin, float(np.nanmin(y)) - margin, float(np.nanmax(x)) + margin,
+            float(np.nanmax(y)) + margin]
 
 
 def _crs_or_400(uri: str, c: Collection) -> ApiCrs:
