@@ -113,7 +113,6 @@ class _Text:
         self.name: str | None = None  # decided on the first batch
         self.note = ""
         self._decode = None
-        self._cache: dict[str, str] = {}
 
     def decide(self, batch: Batch) -> None:
         strings = []
@@ -184,27 +183,25 @@ class _Text:
         return None
 
     def __call__(self, arr: pa.Array) -> pa.Array:
+        """The column as Unicode NFC. Work is done once per distinct value (codes, place names and land-use
+        classes repeat through a file: a 65 536-row batch of them normalises in 1 ms instead of 12)."""
+        if arr.null_count == len(arr) or pc.all(pc.string_is_ascii(arr)).as_py() is not False:
+            return arr  # ASCII is NFC, and reads the same in every encoding offered
+        encoded = arr.dictionary_encode()
+        values = encoded.dictionary
         if self._decode is None:
-            if arr.null_count == len(arr):
-                return arr
-            return pc.utf8_normalize(arr, "NFC")
-        cache = self._cache
+            return pc.utf8_normalize(values, "NFC").take(encoded.indices)
         out = []
-        for s in arr.to_pylist():
-            if s is None or s.isascii():
+        for s in values.to_pylist():
+            if s.isascii():
                 out.append(s)
                 continue
-            got = cache.get(s)
-            if got is None:
-                try:
-                    got = self._decode(s)
-                except UnicodeDecodeError as exc:
-                    raise UserError(f"{self.source.path.name}: text {s.encode('latin1', 'replace')!r} is not valid "
-                                    f"{enc.LABELS.get(self.name, self.name)}; pass the right --encoding") from exc
-                if len(cache) < 200_000:
-                    cache[s] = got
-            out.append(got)
-        return pa.array(out, pa.string())
+            try:
+                out.append(self._decode(s))
+            except UnicodeDecodeError as exc:
+                raise UserError(f"{self.source.path.name}: text {s.encode('latin1', 'replace')!r} is not valid "
+                                f"{enc.LABELS.get(self.name, self.name)}; pass the right --encoding") from exc
+        return pa.array(out, pa.string()).take(encoded.indices)
 
 
 class _DatabaseThread:
