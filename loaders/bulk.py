@@ -74,10 +74,7 @@ class FreshPartition:
             t=self.ident, bound=sql.Identifier(f"{self.name}_bound"), p=sql.Literal(self.province)))
         self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN id SET DEFAULT nextval({}::regclass)").format(
             self.ident, sql.Literal(seq)))
-        pk, indexes = self._index_statements()
-        self.conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-            self.ident, sql.Identifier(f"{self.name}_pkey"), sql.SQL(pk)))
-        for _name, definition in indexes:
+        for _name, definition in self._index_statements()[1]:
             if _kind(definition) == "early":
                 self.conn.execute(definition)
 
@@ -141,8 +138,13 @@ class FreshPartition:
         return pk, out
 
     def build_others(self) -> None:
-        """The partition's other non-unique indexes, each built once over the whole table."""
-        for name, definition in self._index_statements()[1]:
+        """The primary key and the partition's other non-unique indexes, each built once over the whole table."""
+        pk, indexes = self._index_statements()
+        t = time.monotonic()
+        self.conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+            self.ident, sql.Identifier(f"{self.name}_pkey"), sql.SQL(pk)))
+        self.timings["index primary key"] = time.monotonic() - t
+        for name, definition in indexes:
             if _kind(definition) == "late":
                 t = time.monotonic()
                 self.conn.execute(definition)
