@@ -58,6 +58,12 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
     return wall, max(after, before) // 1024, (proc.stdout + proc.stderr).strip()[-600:]
 
 
+def checkpoint(url: str) -> None:
+    """Flush what the previous run left dirty, so that neither peer pays for the other's writes."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", nargs="?", type=int, default=1_000_000)
@@ -65,8 +71,10 @@ def main() -> None:
     ap.add_argument("--incremental", action="store_true", help="province 01 already holds a parcel")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    ap.add_argument("--batch-size", type=int, default=None, help="passed to landgeo load")
     ap.add_argument("--data-dir", default=tempfile.gettempdir())
     args = ap.parse_args()
+    args.extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
 
     data = Path(args.data_dir) / f"landgeo-bench-{args.n}.gpkg"
     if not data.exists():
@@ -77,6 +85,7 @@ def main() -> None:
         print(f"machine: {os.cpu_count()} cores, shared with other work while this runs (numbers taken under load)")
         ogr_times, lg_times, rss = [], [], 0
         for r in range(args.repeat):
+            checkpoint(url)
             wall, _, _ = timed(["ogr2ogr", "-f", "PostgreSQL", f"PG:{pg_conninfo(url)}", str(data),
                                 "-nln", f"bench_ogr2ogr_{r}", "-lco", "GEOMETRY_NAME=geom", "-overwrite",
                                 "--config", "PG_USE_COPY", "YES"])
@@ -92,9 +101,10 @@ def main() -> None:
                         "land_use_codes, source_srid, area_srid, geom) VALUES ('01', '99999', 1, 1, '{ONT}', 5897, "
                         "5897, ST_Multi(ST_Transform(ST_MakeEnvelope(500000, 2300000, 500020, 2300025, 5897), 4756)))")
                     conn.execute("VACUUM ANALYZE landdb.parcel_p01")
+            checkpoint(url)
             env = {**os.environ, "LANDGEO_DATABASE_URL": url}
             wall, peak, out = timed([sys.executable, "-m", "landgeo", "load", str(data), "--into", "parcels",
-                                     "--province", "01", "--set-checks", args.set_checks], env=env)
+                                     "--province", "01", "--set-checks", args.set_checks, *args.extra], env=env)
             lg_times.append(wall)
             rss = max(rss, peak)
             print(f"landgeo load : {wall:7.1f} s, peak RSS {peak} MiB")

@@ -66,7 +66,7 @@ class LoadOptions:
     rejects: str | Path | None = None
     encoding: str | None = None
     province: str | None = None
-    batch_size: int = 65536
+    batch_size: int = 32768
     set_checks: str = "keys"  # keys (natural-key duplicates) | all (every set-based check of landgeo.validation)
     database_url: str | None = None
 
@@ -280,22 +280,29 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
     if options.mode == "upsert" and not target.natural_key:
         raise UserError(f"--mode upsert needs a natural key; {target.id} has none (use append or replace)")
     source = open_source(src, options.layer)
+    progress("checksum", 0, None)
+    checksum = ThreadPoolExecutor(1, thread_name_prefix="landgeo-sha256")  # hashlib releases the GIL
+    sha_future = checksum.submit(source.sha256)
+    checksum.shutdown(wait=False)
     where = f"{source.path.name}" + (f" (layer {source.layer})" if source.layer and source.format == "GeoPackage"
                                      else "")
     mapping = build_mapping(target, source.fields, options.mapping)
     plan = source_crs(source.declared_crs, source.prj_text, options.crs, where)
     text = _Text(source, options.encoding)
-    progress("checksum", 0, None)
-    sha = source.sha256()
     identity = options.identity(mapping)
+    rejects = RejectsWriter(options.rejects, plan.source.code, [f.name for f in target.fields])
+    conn = connect(options.database_url)
+    try:
+        sha = sha_future.result()
+    except BaseException:
+        conn.close()
+        raise
     result = LoadResult("committed", None, Counter(), sha, crs_in=plan.source.code)
     result.notes.append("fields: " + "; ".join(mapping.describe()))
     if mapping.unused:
         kept = "kept in attributes" if target.schema == "geobase" else "not loaded"
         result.notes.append(f"source fields not used ({kept}): {', '.join(mapping.unused)}")
-    rejects = RejectsWriter(options.rejects, plan.source.code, [f.name for f in target.fields])
 
-    conn = connect(options.database_url)
     try:
         # one load per target at a time (held to COMMIT), taken before the no-op check so that two runs of the
         # same file cannot both decide to load it
@@ -389,8 +396,8 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
                 pending.append((batch.start, batch.count, workers.submit(
                     _load_batch, batch, target, mapping, plan, text, options, encode, provinces_of, zone_cache,
                     where)))
-                if batch.start == 0 or len(pending) > WORKERS:
-                    settle()  # the first batch alone: its CRS check decides whether the file is read at all
+                if len(pending) > WORKERS:
+                    settle()
             while pending:
                 settle()
             db.finish()

@@ -172,3 +172,36 @@ def test_failed_first_load_leaves_the_empty_partition(tmp_path, fresh_db):
         assert conn.execute("SELECT 'landdb.parcel_p01'::regclass::oid").fetchone()[0] == oid
         assert conn.execute("SELECT count(*) FROM meta.load_batch").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcel_p01_load%'").fetchone()[0] == 0
+
+
+def test_vertices_transform_each_distinct_point_once_with_the_same_result():
+    """The loader transforms each distinct vertex of a batch once (loaders.pipeline._vertices): the coordinates it
+    writes are exactly those of transforming every coordinate."""
+    from loaders import ewkb
+    from loaders.crs import source_crs
+    from loaders.pipeline import _vertices
+
+    plan = source_crs("EPSG:5897", None, None, "test")
+    holed = shapely.Polygon([(X0, Y0), (X0 + 5, Y0), (X0, Y0 + 7)],
+                            holes=[[(X0 + 1, Y0 + 1), (X0 + 2, Y0 + 1), (X0 + 1, Y0 + 2)]])
+    geoms = np.concatenate([grid(300), [holed]])
+    parts = ewkb.decompose(geoms, "MultiPolygon")
+    canonical, wgs84 = _vertices(plan, parts, True)
+    every_canonical, every_wgs84 = plan.vertices(parts.coords, wgs84=True)
+    assert len(np.unique(parts.coords, axis=0)) < len(parts.coords) / 2  # shared corners: the point of it
+    assert np.array_equal(canonical, every_canonical) and np.array_equal(wgs84, every_wgs84)
+
+
+def test_python_values_equal_arrows_own_conversion():
+    import pyarrow as pa
+
+    from loaders.pipeline import _python_values
+
+    lists = pa.array([["ONT", "CLN"], None, [], [""], ["LUC"], ["ONT", "CLN"], [None, "X"], ["A\x1fB"]],
+                     pa.list_(pa.string()))
+    texts = pa.array(["Thôn Đông", None, "", "Thôn Đông", "x"])
+    for arr in (lists, lists.slice(0, 6), texts, pa.array([], pa.string()), pa.array([None, None], pa.string())):
+        assert list(_python_values(arr)) == arr.to_pylist()
+    values = _python_values(texts)
+    assert values[0] is values[3]  # one Python object per distinct value
+    assert np.isnan(_python_values(pa.array([1.5, None]))[1])

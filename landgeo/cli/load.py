@@ -73,7 +73,7 @@ def load_command(
     set_checks: str = typer.Option(
         "keys", "--set-checks", help="Set-based checks at load: keys (natural-key duplicates, rejected) | all (also "
         "overlaps, gaps, containment, areas, recorded as findings; `landgeo validate --batch N` runs them later)"),
-    batch_size: int = typer.Option(65536, "--batch-size", help="Features per batch (memory vs. speed)"),
+    batch_size: int = typer.Option(32768, "--batch-size", help="Features per batch (memory vs. speed)"),
     list_targets: bool = typer.Option(False, "--list-targets", help="List targets and their fields, then exit"),
 ) -> None:
     """Load a vector file into a land or base-geography table: checked, transformed to VN-2000, all or nothing."""
