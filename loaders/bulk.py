@@ -31,10 +31,12 @@ from loaders import copybin
 from loaders.stage import copy_bytes, temporal
 
 PARENT = ("landdb", "parcel")
-# Columns the loader sends (``id`` comes from the parent's identity sequence by default).
-COPY_COLUMNS = ("province_code", "commune_code", "sheet_number", "parcel_number", "land_use_codes",
-                "declared_area", "address", "source_srid", "area_srid", "valid_from", "valid_to", "batch_id",
-                "geom", "geom_wgs84", "computed_area")
+# Columns the loader sends. The others come from defaults the new table has while it is filled: ``id`` from the
+# parent's identity sequence, the load's constants (province, source CRS, batch), ``valid_from`` = now() and
+# ``valid_to`` NULL unless the file dates its parcels — one field less to parse per row for each.
+COPY_COLUMNS = ("commune_code", "sheet_number", "parcel_number", "land_use_codes", "declared_area", "address",
+                "area_srid", "geom", "geom_wgs84", "computed_area")
+DATES = ("valid_from", "valid_to")
 
 
 def empty_partition(conn: Connection, province: str) -> str | None:
@@ -53,11 +55,15 @@ def empty_partition(conn: Connection, province: str) -> str | None:
 class FreshPartition:
     """``landdb.<partition>_load<batch>``: the province's parcels, COPied, indexed, checked, then attached."""
 
-    def __init__(self, conn: Connection, province: str, partition: str, batch_id: int) -> None:
+    def __init__(self, conn: Connection, province: str, partition: str, batch_id: int, source_srid: int,
+                 dated: bool) -> None:
         if not re.fullmatch(r"[0-9]{2}", province):
             raise UserError(f"--province {province!r}: a two-digit province code expected")
         self.conn = conn
         self.province = province
+        self.batch_id = batch_id
+        self.constants = {"province_code": province, "source_srid": int(source_srid), "batch_id": int(batch_id)}
+        self.columns = COPY_COLUMNS + (DATES if dated else ())
         self.partition = partition
         self.name = f"{partition}_load{batch_id}"
         self.ident = sql.Identifier(PARENT[0], self.name)
@@ -74,38 +80,34 @@ class FreshPartition:
             t=self.ident, bound=sql.Identifier(f"{self.name}_bound"), p=sql.Literal(self.province)))
         self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN id SET DEFAULT nextval({}::regclass)").format(
             self.ident, sql.Literal(seq)))
+        for column, value in self.constants.items():
+            self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                self.ident, sql.Identifier(column), sql.Literal(value)))
         for _name, definition in self._index_statements()[1]:
             if _kind(definition) == "early":
                 self.conn.execute(definition)
 
-    def encode(self, columns: dict[str, pa.Array], geometry: dict[str, pa.Array], *, source_srid: int,
-               batch_id: int, now: dt.datetime) -> bytes:
-        """One batch of accepted rows as binary COPY tuples in :data:`COPY_COLUMNS` order (``valid_from``
-        defaults to the transaction's start, as the merge of an incremental load does)."""
+    def encode(self, columns: dict[str, pa.Array], geometry: dict[str, pa.Array], *, now: dt.datetime) -> bytes:
+        """One batch of accepted rows as binary COPY tuples of :attr:`columns` (a dated file's missing
+        ``valid_from`` is the transaction's start, as the merge of an incremental load makes it)."""
         n = len(geometry["geom"])
-        stamp = pa.scalar(now, pa.timestamp("us", tz="UTC"))
-        valid_from = pc.fill_null(temporal(columns["valid_from"], "datetime"), stamp) if "valid_from" in columns \
-            else pa.repeat(stamp, n)
-        valid_to = temporal(columns["valid_to"], "datetime") if "valid_to" in columns \
-            else pa.nulls(n, pa.timestamp("us", tz="UTC"))
-        none = pa.nulls(n, pa.string())
         values = [
-            ("text", pa.repeat(pa.scalar(self.province, pa.string()), n)),
             ("text", columns["commune_code"]),
             ("int4", columns["sheet_number"]),
             ("int4", columns["parcel_number"]),
             ("text[]", columns["land_use_codes"]),
             ("numeric(14,2)", columns.get("declared_area", pa.nulls(n, pa.float64()))),
-            ("text", columns.get("address", none)),
-            ("int4", np.full(n, source_srid, dtype=np.int32)),
+            ("text", columns.get("address", pa.nulls(n, pa.string()))),
             ("int4", columns["area_srid"]),
-            ("timestamptz", valid_from),
-            ("timestamptz", valid_to),
-            ("int8", np.full(n, batch_id, dtype=np.int64)),
             ("geometry", geometry["geom"]),
             ("geometry", geometry["geom_wgs84"]),
             ("numeric(14,2)", columns["computed_area"]),
         ]
+        if DATES[0] in self.columns:
+            stamp = pa.scalar(now, pa.timestamp("us", tz="UTC"))
+            for name in DATES:
+                arr = temporal(columns[name], "datetime") if name in columns else pa.nulls(n, stamp.type)
+                values.append(("timestamptz", pc.fill_null(arr, stamp) if name == "valid_from" else arr))
         return copybin.encode_rows(values)
 
     def write(self, data: bytes, rows: int) -> None:
@@ -113,7 +115,7 @@ class FreshPartition:
         if not rows:
             return
         copy_bytes(self.conn, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
-            self.ident, sql.SQL(", ").join(sql.Identifier(c) for c in COPY_COLUMNS)), data)
+            self.ident, sql.SQL(", ").join(sql.Identifier(c) for c in self.columns)), data)
         self.rows += rows
 
     # -- indexes -----------------------------------------------------------------------------------------
@@ -194,7 +196,9 @@ class FreshPartition:
             raise UserError(f"landdb.{self.partition} received parcels while this load ran; nothing loaded "
                             "(load again: it will add to them)")
         conn.execute(sql.SQL("DROP TABLE {}").format(old))
-        conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN id DROP DEFAULT").format(self.ident))
+        for column in ("id", *self.constants):
+            conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(
+                self.ident, sql.Identifier(column)))
         conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(self.ident, sql.Identifier(self.partition)))
         self.ident = old
         for k, (name, _definition) in enumerate(indexes):

@@ -31,6 +31,7 @@ from psycopg import sql
 from landgeo.catalog import get_target
 from landgeo.db.connect import connect
 from landgeo.errors import UserError
+from landgeo.validation.features import Factorized
 from loaders import bulk, ewkb
 from loaders import encoding as enc
 from loaders.crs import CANONICAL_SRID, CrsPlan, check_coordinates, source_crs
@@ -337,7 +338,9 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
         if bulk.fits(target, set(mapping.sources) | set(mapping.constants), options.province):
             partition = bulk.empty_partition(conn, options.province)
             if partition:
-                fresh = bulk.FreshPartition(conn, options.province, partition, batch_id)
+                mapped = set(mapping.sources) | set(mapping.constants)
+                fresh = bulk.FreshPartition(conn, options.province, partition, batch_id, plan.srid,
+                                            dated=bool(mapped & set(bulk.DATES)))
                 fresh.create()
                 now = conn.execute("SELECT now()").fetchone()[0]
                 result.notes.append(f"first load of province {options.province}: parcels built as a new "
@@ -352,7 +355,7 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
                 return staging.encode(src_index, kept, geometry, attributes)
         else:
             def encode(src_index, kept, geometry, attributes):
-                return fresh.encode(kept, geometry, source_srid=plan.srid, batch_id=batch_id, now=now)
+                return fresh.encode(kept, geometry, now=now)
         incremental = options.mode in ("append", "replace")
         copied: list[np.ndarray] = []  # file index of every row sent, in COPY order
         counts: Counter = Counter()
@@ -586,35 +589,30 @@ def _all_rejected(where: str, counts: Counter, options: LoadOptions) -> None:
 
 
 def _python_values(arr: pa.Array) -> np.ndarray | list:
-    """A column as the checks take it: numbers as a numpy array, text and lists of text as an object array
-    whose rows share one Python object per distinct value (built from Arrow's dictionary encoding, not one
-    object per row)."""
+    """A column as the checks take it: numbers as a numpy array; text and lists of text as a
+    :class:`~landgeo.validation.features.Factorized` object array from Arrow's dictionary encoding (one Python
+    object per distinct value, and the checks judge each distinct value once)."""
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_list(arr.type)):
         return arr.to_numpy(zero_copy_only=False)
+    empty = None
     if pa.types.is_list(arr.type):
         items = pc.list_flatten(arr)
         if not pa.types.is_string(items.type) or items.null_count or pc.any(pc.match_substring(items, "\x1f")
                                                                            ).as_py():
             return arr.to_pylist()
-        joined = pc.binary_join(arr, "\x1f")  # list<string> -> one string per row (NULL stays NULL)
-        encoded = joined.dictionary_encode()
-        distinct = [s.split("\x1f") for s in encoded.dictionary.to_pylist()]
+        encoded = pc.binary_join(arr, "\x1f").dictionary_encode()  # list<string> -> one string a row
+        distinct: list = [s.split("\x1f") for s in encoded.dictionary.to_pylist()]
         empty = pc.fill_null(pc.list_value_length(arr), 1).to_numpy(zero_copy_only=False) == 0
     else:
         encoded = arr.dictionary_encode()
         distinct = encoded.dictionary.to_pylist()
-        empty = None
-    table = np.empty(len(distinct) + 1, dtype=object)
-    table[:-1] = distinct
-    table[-1] = None
-    index = pc.fill_null(encoded.indices, len(distinct)).to_numpy()
-    values = table[index]
-    if empty is None:
-        return values
-    out = list(values)
-    for i in np.flatnonzero(empty):  # [] joins to '' as [''] does
-        out[i] = []
-    return out
+    codes = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False).astype(np.intp)
+    if encoded.indices.null_count:
+        distinct.append(None)
+    if empty is not None and empty.any():  # [] joins to '' as [''] does: [] gets a value of its own
+        distinct.append([])
+        codes[empty] = len(distinct) - 1
+    return Factorized.of(distinct, codes)
 
 
 def _value(arr: pa.Array, i: int):

@@ -205,3 +205,21 @@ def test_python_values_equal_arrows_own_conversion():
     values = _python_values(texts)
     assert values[0] is values[3]  # one Python object per distinct value
     assert np.isnan(_python_values(pa.array([1.5, None]))[1])
+
+
+def test_first_load_of_a_dated_file_keeps_its_dates(tmp_path, fresh_db):
+    flds = fields(3)
+    flds["ThoiDiemBatDau"] = np.array(["2019-05-02", None, "2021-01-15"], dtype=object)  # Vietnam time
+    src = write(tmp_path / "dated.gpkg", grid(3), flds)
+    result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+    assert any("first load of province 01" in n for n in result.notes)
+    with psycopg.connect(fresh_db) as conn:
+        rows = conn.execute(
+            "SELECT (p.valid_from AT TIME ZONE 'Asia/Ho_Chi_Minh')::date::text, "
+            "p.valid_from BETWEEN b.started_at AND b.finished_at, "
+            "p.valid_to, p.source_srid, p.province_code FROM landdb.parcel p "
+            "JOIN meta.load_batch b ON b.id = p.batch_id ORDER BY p.parcel_number").fetchall()
+    assert [rows[0][0], rows[2][0]] == ["2019-05-02", "2021-01-15"]
+    assert rows[1][1], "an undated parcel of a dated file starts with the load"
+    assert all(r[2] is None for r in rows)
+    assert {(r[3], r[4]) for r in rows} == {(5897, "01")}

@@ -564,6 +564,28 @@ class _Index(dict):
 _PLAIN = (str, int, bool, type(None))  # equal values of one of these exact types are the same value
 
 
+class Factorized(np.ndarray):
+    """An object column that already knows its distinct values — e.g. from Arrow's dictionary encoding in the
+    loader: ``distinct`` (one Python object each) and ``codes`` (per row, the index of its value). The checks use
+    them instead of hashing every row. Equal values must share a code; otherwise it is a plain object array."""
+
+    distinct: list[Any] | None
+    codes: np.ndarray | None
+
+    @classmethod
+    def of(cls, distinct: Sequence[Any], codes: np.ndarray) -> Factorized:
+        table = np.empty(len(distinct), dtype=object)
+        for i, value in enumerate(distinct):  # one by one: lists must stay lists, not become a 2-D array
+            table[i] = value
+        codes = np.asarray(codes, dtype=np.intp)
+        out = table[codes].view(cls)
+        out.distinct, out.codes = list(distinct), codes
+        return out
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.distinct = self.codes = None  # a slice or a copy is a plain column again
+
+
 def _factorize(values: Sequence[Any]) -> _Codes:
     """Distinct values and row codes; rows share a code only if every check here judges their values alike.
 
@@ -571,6 +593,8 @@ def _factorize(values: Sequence[Any]) -> _Codes:
     with None are grouped by equality; other values only with equal values of the same plain type (``1``,
     ``1.0`` and ``True`` stay apart), or not at all.
     """
+    if isinstance(values, Factorized) and values.codes is not None and len(values.codes) == len(values):
+        return _Codes(values.distinct, values.codes)
     if isinstance(values, np.ndarray) and values.dtype.kind in "iufb":
         uniq, inverse = np.unique(values, return_inverse=True)
         return _Codes(uniq.tolist(), inverse.reshape(-1))
