@@ -3,9 +3,9 @@ province's partition of ``landdb.parcel``.
 
 A province's cadastral database arrives once in bulk (millions of thửa đất) and afterwards as register updates.
 Inserting the bulk through the partitioned table maintains every index row by row, GiST and GIN included.
-Here the rows are COPied into a new table created in the load's transaction that has only the indexes a COPY
-appends to (primary key on the id, BRIN); the others are built once over the whole of it (a sorted GiST
-build, B-trees from one sort); the unique key's index doubles as the duplicate check; and at the end the
+Here the rows are COPied into a new table created in the load's transaction that has only its BRIN index;
+the primary key and the other indexes are built once over the whole of it (a sorted GiST build, B-trees from
+one sort, in parallel); the unique key's index doubles as the duplicate check; and at the end the
 empty partition is detached and dropped and the new table attached in its place — inside the same
 transaction as everything else, so a failed or interrupted load leaves the old empty partition as it was.
 
@@ -214,8 +214,7 @@ class FreshPartition:
 
 
 def _kind(definition: str) -> str:
-    """When an index of the new table is made: ``early`` (BRIN, and the primary key made in :meth:`create`:
-    the COPY appends to them in id order while the file is read, when the loader's Python side is the slower),
+    """When an index of the new table is made: ``early`` (BRIN: kept up by the COPY for next to nothing),
     ``unique`` (after the COPY: building it is the duplicate check), ``late`` (the others, each built once over
     the whole table: a sorted GiST build, B-trees from one sort — measured about 3× cheaper than keeping them up
     row by row)."""

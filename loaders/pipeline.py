@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import queue
 import threading
 import time
@@ -48,9 +49,10 @@ ON_INVALID = ("repair", "reject")
 REJECTING_SET_CHECKS = ("attr.parcel_number_duplicate",)
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
-# Batches checked, transformed and encoded at once: shapely, PROJ, numpy and Arrow release the GIL, so two
-# threads keep a core busy beside the database's.
-WORKERS = 2
+# Batches checked, transformed and encoded at once (shapely, PROJ, numpy and Arrow release the GIL): one core
+# is left to PostgreSQL, whose COPY is the slower side of a load once the Python side is vectorised (on the 2-core
+# bench machine one worker and two gave the same times; one uses less memory).
+WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 @dataclass
