@@ -37,6 +37,7 @@ PARENT = ("landdb", "parcel")
 COPY_COLUMNS = ("commune_code", "sheet_number", "parcel_number", "land_use_codes", "declared_area", "address",
                 "area_srid", "geom", "geom_wgs84", "computed_area")
 DATES = ("valid_from", "valid_to")
+SWAP_LOCK_TIMEOUT = 30.0  # seconds the swap waits for readers of landdb.parcel to finish
 
 
 def empty_partition(conn: Connection, province: str) -> str | None:
@@ -191,7 +192,16 @@ class FreshPartition:
         bound = conn.execute(
             "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = %s::regclass",
             (f"{PARENT[0]}.{self.partition}",)).fetchone()[0]
-        conn.execute(sql.SQL("ALTER TABLE landdb.parcel DETACH PARTITION {}").format(old))
+        # The swap locks landdb.parcel against readers until COMMIT (a fraction of a second). Behind a long query
+        # it would queue every API request after it, so it waits a bounded time, then gives up cleanly.
+        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{int(SWAP_LOCK_TIMEOUT * 1000)}ms")))
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("ALTER TABLE landdb.parcel DETACH PARTITION {}").format(old))
+        except psycopg.errors.LockNotAvailable as exc:
+            raise UserError(f"landdb.parcel stayed busy for {SWAP_LOCK_TIMEOUT:g} s (a long query or transaction "
+                            "holds it); nothing loaded — load again when it has finished") from exc
+        conn.execute("SET LOCAL lock_timeout = 0")
         if conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(old)).fetchone()[0]:
             raise UserError(f"landdb.{self.partition} received parcels while this load ran; nothing loaded "
                             "(load again: it will add to them)")

@@ -223,3 +223,22 @@ def test_first_load_of_a_dated_file_keeps_its_dates(tmp_path, fresh_db):
     assert rows[1][1], "an undated parcel of a dated file starts with the load"
     assert all(r[2] is None for r in rows)
     assert {(r[3], r[4]) for r in rows} == {(5897, "01")}
+
+
+def test_swap_behind_a_long_transaction_gives_up_cleanly(tmp_path, fresh_db, monkeypatch):
+    """The swap needs landdb.parcel to itself for a moment; behind a transaction that keeps reading it, the load
+    waits a bounded time, then fails with one line and changes nothing."""
+    from loaders import bulk
+
+    monkeypatch.setattr(bulk, "SWAP_LOCK_TIMEOUT", 0.5)
+    src = write(tmp_path / "blocked.gpkg", grid(3), fields(3))
+    with psycopg.connect(fresh_db) as reader:
+        reader.execute("SELECT count(*) FROM landdb.parcel").fetchone()  # holds its lock until the transaction ends
+        with pytest.raises(UserError, match="stayed busy for 0.5 s"):
+            load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+        reader.rollback()
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT count(*) FROM meta.load_batch").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcel_p01_load%'").fetchone()[0] == 0
+    result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+    assert result.counts["inserted"] == 3
