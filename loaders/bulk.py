@@ -31,12 +31,14 @@ from loaders import copybin
 from loaders.stage import copy_bytes, temporal
 
 PARENT = ("landdb", "parcel")
-# Columns the loader sends. The others come from defaults the new table has while it is filled: ``id`` from the
-# parent's identity sequence, the load's constants (province, source CRS, batch), ``valid_from`` = now() and
-# ``valid_to`` NULL unless the file dates its parcels — one field less to parse per row for each.
-COPY_COLUMNS = ("commune_code", "sheet_number", "parcel_number", "land_use_codes", "declared_area", "address",
-                "area_srid", "geom", "geom_wgs84", "computed_area")
-DATES = ("valid_from", "valid_to")
+# Columns the loader sends, with their COPY types. The others come from defaults the new table has while it is
+# filled: ``id`` from the parent's identity sequence, the load's constants (province, source CRS, batch),
+# ``valid_from`` = now() and ``valid_to`` NULL unless the file dates its parcels — one field less to parse per row
+# for each.
+COPY_COLUMNS = {"commune_code": "text", "sheet_number": "int4", "parcel_number": "int4", "land_use_codes": "text[]",
+                "declared_area": "numeric(14,2)", "address": "text", "area_srid": "int4", "geom": "geometry",
+                "geom_wgs84": "geometry", "computed_area": "numeric(14,2)"}
+DATES = {"valid_from": "timestamptz", "valid_to": "timestamptz"}
 SWAP_LOCK_TIMEOUT = 30.0  # seconds the swap waits for readers of landdb.parcel to finish
 
 
@@ -62,9 +64,8 @@ class FreshPartition:
             raise UserError(f"--province {province!r}: a two-digit province code expected")
         self.conn = conn
         self.province = province
-        self.batch_id = batch_id
         self.constants = {"province_code": province, "source_srid": int(source_srid), "batch_id": int(batch_id)}
-        self.columns = COPY_COLUMNS + (DATES if dated else ())
+        self.columns = {**COPY_COLUMNS, **(DATES if dated else {})}  # name -> COPY type, in COPY order
         self.partition = partition
         self.name = f"{partition}_load{batch_id}"
         self.ident = sql.Identifier(PARENT[0], self.name)
@@ -84,32 +85,23 @@ class FreshPartition:
         for column, value in self.constants.items():
             self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
                 self.ident, sql.Identifier(column), sql.Literal(value)))
-        for _name, definition in self._index_statements()[1]:
+        self.primary_key, self.indexes = self._index_statements()
+        for _name, definition in self.indexes:
             if _kind(definition) == "early":
                 self.conn.execute(definition)
 
     def encode(self, columns: dict[str, pa.Array], geometry: dict[str, pa.Array], *, now: dt.datetime) -> bytes:
-        """One batch of accepted rows as binary COPY tuples of :attr:`columns` (a dated file's missing
-        ``valid_from`` is the transaction's start, as the merge of an incremental load makes it)."""
+        """One batch of accepted rows as binary COPY tuples of :attr:`columns` (a column the file lacks is NULL;
+        a dated file's missing ``valid_from`` is the transaction's start, as the merge of an incremental load
+        makes it)."""
         n = len(geometry["geom"])
-        values = [
-            ("text", columns["commune_code"]),
-            ("int4", columns["sheet_number"]),
-            ("int4", columns["parcel_number"]),
-            ("text[]", columns["land_use_codes"]),
-            ("numeric(14,2)", columns.get("declared_area", pa.nulls(n, pa.float64()))),
-            ("text", columns.get("address", pa.nulls(n, pa.string()))),
-            ("int4", columns["area_srid"]),
-            ("geometry", geometry["geom"]),
-            ("geometry", geometry["geom_wgs84"]),
-            ("numeric(14,2)", columns["computed_area"]),
-        ]
-        if DATES[0] in self.columns:
-            stamp = pa.scalar(now, pa.timestamp("us", tz="UTC"))
-            for name in DATES:
-                arr = temporal(columns[name], "datetime") if name in columns else pa.nulls(n, stamp.type)
-                values.append(("timestamptz", pc.fill_null(arr, stamp) if name == "valid_from" else arr))
-        return copybin.encode_rows(values)
+        given = {**columns, **geometry}
+        stamp = pa.scalar(now, pa.timestamp("us", tz="UTC"))
+        for name in DATES.keys() & self.columns.keys():
+            given[name] = temporal(given[name], "datetime") if name in given else pa.nulls(n, stamp.type)
+        if "valid_from" in self.columns:
+            given["valid_from"] = pc.fill_null(given["valid_from"], stamp)
+        return copybin.encode_rows([(typ, given.get(name, pa.nulls(n))) for name, typ in self.columns.items()])
 
     def write(self, data: bytes, rows: int) -> None:
         """Binary COPY of one encoded batch (runs on the load's database thread)."""
@@ -142,12 +134,11 @@ class FreshPartition:
 
     def build_others(self) -> None:
         """The primary key and the partition's other non-unique indexes, each built once over the whole table."""
-        pk, indexes = self._index_statements()
         t = time.monotonic()
         self.conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-            self.ident, sql.Identifier(f"{self.name}_pkey"), sql.SQL(pk)))
+            self.ident, sql.Identifier(f"{self.name}_pkey"), sql.SQL(self.primary_key)))
         self.timings["index primary key"] = time.monotonic() - t
-        for name, definition in indexes:
+        for name, definition in self.indexes:
             if _kind(definition) == "late":
                 t = time.monotonic()
                 self.conn.execute(definition)
@@ -158,7 +149,7 @@ class FreshPartition:
         the table breaks it. It is the duplicate check of a clean file: nothing else to look at."""
         try:
             with self.conn.transaction():
-                for name, definition in self._index_statements()[1]:
+                for name, definition in self.indexes:
                     if _kind(definition) == "unique":
                         t = time.monotonic()
                         self.conn.execute(definition)
@@ -188,7 +179,6 @@ class FreshPartition:
         grants = conn.execute(
             "SELECT grantee, privilege_type FROM information_schema.role_table_grants WHERE table_schema = %s "
             "AND table_name = %s AND grantee <> current_user", (PARENT[0], self.partition)).fetchall()
-        indexes = self._index_statements()[1]
         bound = conn.execute(
             "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = %s::regclass",
             (f"{PARENT[0]}.{self.partition}",)).fetchone()[0]
@@ -211,7 +201,7 @@ class FreshPartition:
                 self.ident, sql.Identifier(column)))
         conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(self.ident, sql.Identifier(self.partition)))
         self.ident = old
-        for k, (name, _definition) in enumerate(indexes):
+        for k, (name, _definition) in enumerate(self.indexes):
             conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(
                 sql.Identifier(PARENT[0], f"{self.name}_i{k}"), sql.Identifier(name)))
         conn.execute(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(

@@ -44,20 +44,6 @@ class CrsPlan:
         """The source's SRID when it is a VN-2000 TM-3 CRS (where the legal area is measured)."""
         return self.srid if self.source.is_tm3 else None
 
-    def to_canonical(self, geoms: np.ndarray) -> np.ndarray:
-        """Geometries (shapely array, source CRS) in VN-2000 geographic, vectorised over all coordinates."""
-        if self.srid == CANONICAL_SRID:
-            return geoms
-        from landgeo.crs import transform
-
-        src = self.source
-
-        def fn(coords: np.ndarray) -> np.ndarray:
-            x, y = transform(src, CANONICAL_SRID, coords[:, 0], coords[:, 1])
-            return np.column_stack([x, y])
-
-        return shapely.transform(geoms, fn)
-
     def vertices(self, xy: np.ndarray, wgs84: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Source vertices ``xy`` (N × 2) in VN-2000 geographic and, when ``wgs84``, in WGS 84 by the official
         EPSG:6960 operation — the stored geometry and its serving copy, from one pass over the coordinates."""

@@ -337,12 +337,12 @@ def load(src: str | Path, options: LoadOptions, progress: Progress = _quiet) -> 
              f"EPSG:{CANONICAL_SRID}", options.mode, json.dumps(identity), started_at)).fetchone()[0]
         parcels = target.id == "parcels"
         fresh = None
-        if bulk.fits(target, set(mapping.sources) | set(mapping.constants), options.province):
+        mapped = set(mapping.sources) | set(mapping.constants)
+        if bulk.fits(target, mapped, options.province):
             partition = bulk.empty_partition(conn, options.province)
             if partition:
-                mapped = set(mapping.sources) | set(mapping.constants)
                 fresh = bulk.FreshPartition(conn, options.province, partition, batch_id, plan.srid,
-                                            dated=bool(mapped & set(bulk.DATES)))
+                                            dated=bool(mapped & bulk.DATES.keys()))
                 fresh.create()
                 now = conn.execute("SELECT now()").fetchone()[0]
                 result.notes.append(f"first load of province {options.province}: parcels built as a new "
@@ -572,7 +572,7 @@ def _legal_area(plan: CrsPlan, geoms: np.ndarray, area_srids: pa.Array, canonica
         return pa.array(np.round(shapely.area(geoms), 2))
     from landgeo.crs import transform
 
-    planar = shapely.set_coordinates(shapely.transform(geoms, lambda xy: xy), canonical)
+    planar = shapely.set_coordinates(geoms.copy(), canonical)  # new geometries; the caller's stay as they are
     area = np.full(len(geoms), np.nan)
     for srid in np.unique(srids[~np.isnan(srids.astype(float))]).astype(int):
         rows = np.flatnonzero(srids == srid)
@@ -682,13 +682,23 @@ def _set_stage(conn, staging: StagingTable, target, options: LoadOptions, plan: 
     merger.take_back()
     rows = take_rejects(conn, staging)
     counts["rejected_in_set"] = len(rows)
-    if rows:
-        geoms = shapely.from_wkb(np.array([r[3] for r in rows], dtype=object), on_invalid="ignore")
-        back = plan.from_canonical(geoms)
-        for (index, code, message, _wkb, attrs), geom in zip(rows, back, strict=True):
-            rejects.add(index, code, message, geom, attrs)
-    by_code = Counter(f.code for f in findings)
-    out = dict(by_code)
+    _report_rejects(rows, plan, rejects)
+    return _by_code(findings)
+
+
+def _report_rejects(rows: list[tuple], plan: CrsPlan, rejects: RejectsWriter) -> None:
+    """Rows rejected by a set-based check — (file index, code, message, WKB in 4756, attributes) — into the
+    rejects report, in the source CRS."""
+    if not rows:
+        return
+    geoms = plan.from_canonical(shapely.from_wkb(np.array([r[3] for r in rows], dtype=object), on_invalid="ignore"))
+    for (index, code, message, _wkb, attrs), geom in zip(rows, geoms, strict=True):
+        rejects.add(index, code, message, geom, attrs)
+
+
+def _by_code(findings: list) -> dict:
+    """The findings to record, counted by check code (``_findings``: the findings themselves)."""
+    out: dict = dict(Counter(f.code for f in findings))
     out["_findings"] = findings
     return out
 
@@ -723,11 +733,10 @@ def _fresh_stage(fresh: bulk.FreshPartition, conn, target, options: LoadOptions,
         if f.code in REJECTING_SET_CHECKS:
             rejecting.setdefault(fid, f)
     if rejecting:
-        rows = fresh.take(sorted(rejecting), [f.name for f in target.fields])
-        geoms = plan.from_canonical(shapely.from_wkb(np.array([r[1] for r in rows], dtype=object)))
-        for (fid, _wkb, attrs), geom in zip(rows, geoms, strict=True):
-            f = rejecting[fid]
-            rejects.add(f.feature_index, f.code, f.message_en, geom, attrs)
+        taken = fresh.take(sorted(rejecting), [f.name for f in target.fields])
+        rows = [(rejecting[fid].feature_index, rejecting[fid].code, rejecting[fid].message_en, wkb, attrs)
+                for fid, wkb, attrs in taken]
+        _report_rejects(rows, plan, rejects)
         counts["rejected_in_set"] = len(rows)
     if not unique and not fresh.build_unique():
         raise UserError(f"landdb.{fresh.partition}: parcel numbers still repeat after the duplicate check; "
@@ -735,10 +744,7 @@ def _fresh_stage(fresh: bulk.FreshPartition, conn, target, options: LoadOptions,
     if options.set_checks != "all":
         fresh.build_others()
     timings["indexes"] = sum(v for k, v in fresh.timings.items() if k.startswith("index "))
-    kept = [f for f in findings if f.code not in REJECTING_SET_CHECKS]
-    out = dict(Counter(f.code for f in kept))
-    out["_findings"] = kept
-    return out
+    return _by_code([f for f in findings if f.code not in REJECTING_SET_CHECKS])
 
 
 def _store_findings(conn, target, batch_id: int, findings: list) -> None:

@@ -21,7 +21,7 @@ import pyogrio
 import pytest
 import shapely
 import shapely.affinity
-from vectorfiles import X0, Y0, grid, write
+from vectorfiles import X0, Y0, cadastral_fields, grid, write
 
 from landgeo.db.scratch import create_database, drop_database
 from landgeo.errors import UserError
@@ -48,16 +48,6 @@ def snapshot(url: str) -> dict:
         }
 
 
-def fields(n: int, codes=None, numbers=None, area=500.0) -> dict:
-    return {
-        "MaXa": np.array(["00001"] * n, dtype=object),
-        "SoTo": np.array([3] * n, dtype=np.int32),
-        "SoThua": np.array(numbers or list(range(1, n + 1)), dtype=np.int32),
-        "MucDich": np.array(codes or ["ONT"] * n, dtype=object),
-        "DienTich": np.full(n, area),
-    }
-
-
 def refused(src, url: str, match: str, **options) -> str:
     """Load must fail with a one-line UserError containing ``match``, leaving the database unchanged."""
     before = snapshot(url)
@@ -77,14 +67,14 @@ def loaded(src, url: str, **options):
 
 
 def test_truncated_shp(tmp_path, module_db):
-    shp = write(tmp_path / "t.shp", grid(5), fields(5))
+    shp = write(tmp_path / "t.shp", grid(5), cadastral_fields(5))
     data = shp.read_bytes()
     shp.write_bytes(data[:-40])
     refused(shp, module_db, "t.shp is truncated")
 
 
 def test_truncated_dbf(tmp_path, module_db):
-    shp = write(tmp_path / "t.shp", grid(5), fields(5))
+    shp = write(tmp_path / "t.shp", grid(5), cadastral_fields(5))
     dbf = shp.with_suffix(".dbf")
     dbf.write_bytes(dbf.read_bytes()[:-30])
     refused(shp, module_db, "t.dbf is truncated")
@@ -92,7 +82,7 @@ def test_truncated_dbf(tmp_path, module_db):
 
 @pytest.mark.parametrize("part", [".dbf", ".shx"])
 def test_shp_without_part(part, tmp_path, module_db):
-    shp = write(tmp_path / "p.shp", grid(2), fields(2))
+    shp = write(tmp_path / "p.shp", grid(2), cadastral_fields(2))
     shp.with_suffix(part).unlink()
     msg = refused(shp, module_db, f"the {part}")
     assert "missing" in msg
@@ -110,7 +100,7 @@ def test_not_a_gis_file(tmp_path, module_db, run_cli):
     refused(pdf, module_db, "is not a GIS file")
     fake = tmp_path / "thua.shp"
     fake.write_bytes(b"hello, this is not a shapefile" * 10)
-    write(tmp_path / "ok.shp", grid(1), fields(1))
+    write(tmp_path / "ok.shp", grid(1), cadastral_fields(1))
     for ext in (".shx", ".dbf"):
         (tmp_path / f"thua{ext}").write_bytes((tmp_path / f"ok{ext}").read_bytes())
     refused(fake, module_db, "not a Shapefile .shp")
@@ -121,7 +111,7 @@ def test_not_a_gis_file(tmp_path, module_db, run_cli):
 
 def test_mixed_geometry_types(tmp_path, module_db):
     geoms = list(grid(3)) + [shapely.Point(X0, Y0 + 100), shapely.LineString([(X0, Y0 + 200), (X0 + 9, Y0 + 209)])]
-    src = write(tmp_path / "mixed.gpkg", geoms, fields(5), geometry_type="Unknown")
+    src = write(tmp_path / "mixed.gpkg", geoms, cadastral_fields(5), geometry_type="Unknown")
     report = tmp_path / "rejects.gpkg"
     result = loaded(src, module_db, rejects=report)
     assert result.counts["inserted"] == 3 and result.rejects_by_code == {"geom.wrong_type": 2}
@@ -133,11 +123,11 @@ def test_mixed_geometry_types(tmp_path, module_db):
 def test_self_intersecting_polygon_reject_or_repair(tmp_path, module_db):
     bowtie = shapely.Polygon([(X0, Y0 + 500), (X0 + 20, Y0 + 525), (X0 + 20, Y0 + 500), (X0, Y0 + 525)])
     geoms = [*grid(2, y0=Y0 + 400), bowtie]
-    src = write(tmp_path / "bowtie.gpkg", geoms, {**fields(3), "MaXa": np.array(["00007"] * 3, dtype=object)})
+    src = write(tmp_path / "bowtie.gpkg", geoms, {**cadastral_fields(3), "MaXa": np.array(["00007"] * 3, dtype=object)})
     result = loaded(src, module_db, on_invalid="reject")
     assert result.counts["inserted"] == 2 and result.rejects_by_code == {"geom.invalid": 1}
     src2 = write(tmp_path / "bowtie2.gpkg", [*grid(2, y0=Y0 + 600), shapely.affinity.translate(bowtie, 0, 200)],
-                 {**fields(3), "MaXa": np.array(["00002"] * 3, dtype=object)})
+                 {**cadastral_fields(3), "MaXa": np.array(["00002"] * 3, dtype=object)})
     result = loaded(src2, module_db, on_invalid="repair")
     assert result.counts["inserted"] == 3 and result.counts["repaired"] == 1 and not result.rejects_by_code
     with psycopg.connect(module_db) as conn:
@@ -151,22 +141,22 @@ def test_nan_and_inf_coordinates(tmp_path, module_db):
     nan = shapely.polygons([[X0, Y0 + 900], [X0 + 20, np.nan], [X0 + 20, Y0 + 925], [X0, Y0 + 900]])
     inf = shapely.polygons([[X0, Y0 + 950], [np.inf, Y0 + 950], [X0 + 20, Y0 + 975], [X0, Y0 + 950]])
     src = write(tmp_path / "nan.gpkg", [*grid(1, y0=Y0 + 800), nan, inf],
-                {**fields(3), "MaXa": np.array(["00003"] * 3, dtype=object)})
+                {**cadastral_fields(3), "MaXa": np.array(["00003"] * 3, dtype=object)})
     result = loaded(src, module_db, rejects=tmp_path / "r.gpkg")
     assert result.counts["inserted"] == 1 and result.rejects_by_code == {"geom.nonfinite": 2}
 
 
 def test_wrong_crs_units_and_meridian(tmp_path, module_db):
-    src = write(tmp_path / "deg.gpkg", grid(3), fields(3), crs="EPSG:4756")  # metres declared as degrees
+    src = write(tmp_path / "deg.gpkg", grid(3), cadastral_fields(3), crs="EPSG:4756")  # metres declared as degrees
     msg = refused(src, module_db, "coordinates do not fit EPSG:4756")
     assert "--force-crs" in msg
-    src = write(tmp_path / "cb.gpkg", grid(3), fields(3), crs="EPSG:9210")  # Cao Bằng's meridian, Hà Nội data
+    src = write(tmp_path / "cb.gpkg", grid(3), cadastral_fields(3), crs="EPSG:9210")  # Cao Bằng's meridian, Hà Nội data
     refused(src, module_db, "try --crs EPSG:5897")
 
 
 def test_wrong_text_encoding(tmp_path, module_db):
     tcvn3 = b"Th\xabn \xa7\xabng".decode("latin1")  # "Thôn Đông" in TCVN3
-    flds = {**fields(2), "DiaChi": np.array([tcvn3, tcvn3], dtype=object)}
+    flds = {**cadastral_fields(2), "DiaChi": np.array([tcvn3, tcvn3], dtype=object)}
     shp = write(tmp_path / "enc.shp", grid(2), flds, encoding="latin1")
     shp.with_suffix(".cpg").write_text("UTF-8")
     msg = refused(shp, module_db, "not valid UTF-8 (.cpg)")
@@ -176,14 +166,14 @@ def test_wrong_text_encoding(tmp_path, module_db):
 
 
 def test_unknown_land_use_code(tmp_path, module_db):
-    src = write(tmp_path / "code.gpkg", grid(3, y0=Y0 + 1200), {**fields(3, codes=["ONT", "QQQ", "LUC+ZZZ"]),
+    src = write(tmp_path / "code.gpkg", grid(3, y0=Y0 + 1200), {**cadastral_fields(3, codes=["ONT", "QQQ", "LUC+ZZZ"]),
                                                                 "MaXa": np.array(["00004"] * 3, dtype=object)})
     result = loaded(src, module_db)
     assert result.counts["inserted"] == 1 and result.rejects_by_code == {"attr.land_use_code_unknown": 2}
 
 
 def test_duplicate_parcel_numbers_in_the_file(tmp_path, module_db):
-    src = write(tmp_path / "dup.gpkg", grid(4, y0=Y0 + 1400), {**fields(4, numbers=[1, 2, 2, 3]),
+    src = write(tmp_path / "dup.gpkg", grid(4, y0=Y0 + 1400), {**cadastral_fields(4, numbers=[1, 2, 2, 3]),
                                                                "MaXa": np.array(["00005"] * 4, dtype=object)})
     report = tmp_path / "dup.geojson"
     result = loaded(src, module_db, rejects=report)
@@ -194,13 +184,13 @@ def test_duplicate_parcel_numbers_in_the_file(tmp_path, module_db):
 
 
 def test_all_rejected_is_refused(tmp_path, module_db):
-    src = write(tmp_path / "allbad.gpkg", grid(2), fields(2, codes=["QQQ", "QQQ"]))
+    src = write(tmp_path / "allbad.gpkg", grid(2), cadastral_fields(2, codes=["QQQ", "QQQ"]))
     refused(src, module_db, "all 2 features were rejected")
 
 
 def test_bad_row_found_by_the_database_rolls_back(tmp_path, module_db):
     # 1e15 m² passes the per-feature checks (a non-negative number) but overflows numeric(14, 2) at the merge
-    flds = {**fields(3), "MaXa": np.array(["00006"] * 3, dtype=object)}
+    flds = {**cadastral_fields(3), "MaXa": np.array(["00006"] * 3, dtype=object)}
     flds["DienTich"] = np.array([500.0, 1e15, 500.0])
     src = write(tmp_path / "overflow.gpkg", grid(3, y0=Y0 + 1600), flds)
     refused(src, module_db, "the database refused the load, nothing was written")

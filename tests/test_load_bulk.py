@@ -9,21 +9,14 @@ import psycopg
 import pyogrio
 import pytest
 import shapely
-from vectorfiles import X0, Y0, grid, write
+from vectorfiles import X0, Y0, cadastral_fields, grid, write
 
 from landgeo.errors import UserError
 from loaders.pipeline import LoadOptions, load
 
 
-def fields(n: int, commune: str = "00001", numbers=None, area: float = 500.0) -> dict:
-    return {
-        "MaXa": np.array([commune] * n, dtype=object),
-        "SoTo": np.array([2] * n, dtype=np.int32),
-        "SoThua": np.array(numbers or list(range(1, n + 1)), dtype=np.int32),
-        "MucDich": np.array(["ONT+CLN"] * n, dtype=object),
-        "DienTich": np.full(n, area),
-        "DiaChi": np.array(["Thôn Đông"] * n, dtype=object),
-    }
+def fields(n: int, **kw) -> dict:
+    return cadastral_fields(n, address="Thôn Đông", **kw)  # with a Vietnamese address: text goes through NFC
 
 
 def partition_shape(conn, name: str = "parcel_p01") -> dict:

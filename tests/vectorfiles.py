@@ -23,3 +23,20 @@ def write(path: Path, geoms, fields: dict, crs: str | None = TM3, geometry_type:
     raw.write(str(path), shapely.to_wkb(np.asarray(geoms, dtype=object)), list(fields.values()), list(fields),
               crs=crs, geometry_type=geometry_type, encoding=encoding, **kw)
     return path
+
+
+def cadastral_fields(n: int, commune: str = "00001", codes=None, numbers=None, area: float = 500.0,
+                     address: str | None = None) -> dict:
+    """Attributes of ``n`` parcels under the short Vietnamese field names (MaXa, SoTo, SoThua, MucDich, DienTich;
+    DiaChi when ``address`` is given): sheet 3, parcel numbers 1…n unless ``numbers``, land use ONT unless
+    ``codes``."""
+    out = {
+        "MaXa": np.array([commune] * n, dtype=object),
+        "SoTo": np.array([3] * n, dtype=np.int32),
+        "SoThua": np.array(numbers or list(range(1, n + 1)), dtype=np.int32),
+        "MucDich": np.array(codes or ["ONT"] * n, dtype=object),
+        "DienTich": np.full(n, area),
+    }
+    if address is not None:
+        out["DiaChi"] = np.array([address] * n, dtype=object)
+    return out
