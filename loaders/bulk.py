@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 from psycopg import Connection, sql
 
 from landgeo.catalog import Target
+from landgeo.db import copybin
 from landgeo.errors import UserError
-from loaders import copybin
 from loaders.stage import copy_bytes, temporal
 
 PARENT = ("landdb", "parcel")

@@ -30,18 +30,19 @@ import shapely
 from psycopg import sql
 
 from landgeo.catalog import get_target
+from landgeo.db import ewkb
 from landgeo.db.connect import connect
 from landgeo.errors import UserError
 from landgeo.validation.features import Factorized
-from loaders import bulk, ewkb
+from loaders import bulk
 from loaders import encoding as enc
-from loaders.crs import CANONICAL_SRID, CrsPlan, check_coordinates, source_crs
+from loaders.checks import Reject, check_batch
 from loaders.map import FieldMapping, build_mapping, convert
 from loaders.merge import Merger, set_checks, take_rejects
 from loaders.read import Batch, Source, open_source
 from loaders.report import RejectsWriter
+from loaders.source_crs import CANONICAL_SRID, CrsPlan, check_coordinates, source_crs
 from loaders.stage import StagingTable
-from loaders.validate import Reject, check_batch
 
 MODES = ("append", "replace", "upsert")
 ON_INVALID = ("repair", "reject")

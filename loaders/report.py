@@ -2,7 +2,7 @@
 
 The rejects file is a GeoPackage or a GeoJSON (chosen by the extension of ``--rejects``) that QGIS opens as a
 layer: one feature per rejected source feature, in the source CRS, with ``feature`` (1-based number in the
-source), ``check_code`` (stable code of :mod:`landgeo.validation.registry` or ``load.*``), ``reason`` (one
+source), ``check_code`` (stable code of :mod:`landgeo.validation.check_codes` or ``load.*``), ``reason`` (one
 line, English) and the source's mapped attributes as text. Features whose geometry could not be read are
 written without geometry. Rejects are written in chunks so memory stays bounded whatever their number.
 """

@@ -3,8 +3,8 @@
 The table is created inside the load's transaction, so a load that fails, is interrupted or whose client
 dies leaves no trace of it; a successful load drops it before committing.
 
-Rows go in by binary COPY, each batch encoded column by column by :mod:`loaders.copybin` (no Python loop per
-row), geometry as binary EWKB built by :mod:`loaders.ewkb`. Binary because the database is the busy side of a
+Rows go in by binary COPY, each batch encoded column by column by :mod:`landgeo.db.copybin` (no Python loop per
+row), geometry as binary EWKB built by :mod:`landgeo.db.ewkb`. Binary because the database is the busy side of a
 load: ``bench/bench_copy.py`` on 200 000 parcels measured binary 0.83 s against CSV with hex EWKB 1.62 s
 (PostgreSQL does not parse hex or text numbers).
 """
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from psycopg import Connection, sql
 
 from landgeo.catalog import Target
-from loaders import copybin
+from landgeo.db import copybin
 
 SQL_TYPES = {"text": "text", "integer": "bigint", "number": "double precision", "date": "date",
              "datetime": "timestamptz", "text[]": "text[]", "json": "jsonb"}

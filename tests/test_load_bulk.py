@@ -170,9 +170,9 @@ def test_failed_first_load_leaves_the_empty_partition(tmp_path, fresh_db):
 def test_vertices_transform_each_distinct_point_once_with_the_same_result():
     """The loader transforms each distinct vertex of a batch once (loaders.pipeline._vertices): the coordinates it
     writes are exactly those of transforming every coordinate."""
-    from loaders import ewkb
-    from loaders.crs import source_crs
+    from landgeo.db import ewkb
     from loaders.pipeline import _vertices
+    from loaders.source_crs import source_crs
 
     plan = source_crs("EPSG:5897", None, None, "test")
     holed = shapely.Polygon([(X0, Y0), (X0 + 5, Y0), (X0, Y0 + 7)],

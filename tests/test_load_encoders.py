@@ -1,4 +1,4 @@
-"""Vectorised encoders of the loader: EWKB (``loaders.ewkb``) and binary COPY tuples (``loaders.copybin``).
+"""Vectorised encoders of the loader: EWKB (``landgeo.db.ewkb``) and binary COPY tuples (``landgeo.db.copybin``).
 
 EWKB is checked byte for byte against shapely; COPY data against psycopg's own ``write_row`` and by a round
 trip through a real PostgreSQL/PostGIS table (no mocks).
@@ -21,8 +21,8 @@ from psycopg.adapt import Dumper
 from psycopg.copy import Copy, FileWriter
 from psycopg.pq import Format
 
-from loaders.copybin import HEADER, TRAILER, encode_rows
-from loaders.ewkb import decompose, encode, ewkb
+from landgeo.db.copybin import HEADER, TRAILER, encode_rows
+from landgeo.db.ewkb import decompose, encode, ewkb
 
 UTC = dt.UTC
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,7 +184,7 @@ ROWS = [
 
 
 def arrays_of(rows) -> list[pa.Array]:
-    """The rows as pyarrow arrays of the COPY's types (geometry as EWKB from loaders.ewkb)."""
+    """The rows as pyarrow arrays of the COPY's types (geometry as EWKB from landgeo.db.ewkb)."""
     cols = list(zip(*rows, strict=True))
     geoms = np.array([None if w is None else W(w) for w in cols[7]], dtype=object)
     return [

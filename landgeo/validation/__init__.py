@@ -7,11 +7,11 @@
 - :func:`run_validation` — both over a scope of stored data; findings into ``meta.validation_finding``.
 """
 
-from landgeo.validation.config import DEFAULT, Tolerances, area_tolerance
+from landgeo.validation.check_codes import CHECKS, Check, Finding
 from landgeo.validation.features import check_features, split_land_use_codes
-from landgeo.validation.registry import CHECKS, Check, Finding
 from landgeo.validation.runner import run_summary, run_validation
 from landgeo.validation.table import check_table
+from landgeo.validation.tolerances import DEFAULT, Tolerances, area_tolerance
 
 __all__ = [
     "CHECKS", "DEFAULT", "Check", "Finding", "Tolerances", "area_tolerance", "check_features", "check_table",

@@ -18,8 +18,8 @@ import shapely
 
 from landgeo.catalog import Target
 from landgeo.validation import reference
-from landgeo.validation.config import DEFAULT, Tolerances
-from landgeo.validation.registry import CHECKS, Finding
+from landgeo.validation.check_codes import CHECKS, Finding
+from landgeo.validation.tolerances import DEFAULT, Tolerances
 
 # shapely type ids
 _POINT, _LINE, _RING, _POLY, _MPOINT, _MLINE, _MPOLY, _GC = range(8)

@@ -17,10 +17,10 @@ from psycopg import sql
 from landgeo.catalog import Target, get_target, targets
 from landgeo.errors import UserError
 from landgeo.validation import reference
-from landgeo.validation.config import DEFAULT, Tolerances
+from landgeo.validation.check_codes import Finding
 from landgeo.validation.features import _detection_findings, check_features
-from landgeo.validation.registry import Finding
 from landgeo.validation.table import check_table
+from landgeo.validation.tolerances import DEFAULT, Tolerances
 
 CHUNK = 20_000
 DETECTION_SAMPLE = 20_000

@@ -20,8 +20,8 @@ from psycopg.pq import TransactionStatus
 
 from landgeo.catalog import Target
 from landgeo.errors import UserError
-from landgeo.validation.config import DEFAULT, Tolerances
-from landgeo.validation.registry import CHECKS, Finding
+from landgeo.validation.check_codes import CHECKS, Finding
+from landgeo.validation.tolerances import DEFAULT, Tolerances
 
 ID_COLUMNS = ("id", "feature_index", "row_index", "fid", "ogc_fid")
 NETWORK_TARGETS = ("roads", "hydro-lines", "railways")

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from landgeo.crs.srids import VN2000_GEOGRAPHIC, WGS84
 from landgeo.errors import UserError
 
-CANONICAL_SRID = 4756
-WGS84_SRID = 4326
+CANONICAL_SRID = VN2000_GEOGRAPHIC
+WGS84_SRID = WGS84
 
 
 @dataclass

@@ -44,7 +44,7 @@ _PG_EPOCH_US = _PG_EPOCH_DAYS * 86_400 * 1_000_000
 TEXT_OID = 25
 
 # ---------------------------------------------------------------------------------------------------------
-# pyarrow binary helpers (also used by loaders.ewkb)
+# pyarrow binary helpers (also used by landgeo.db.ewkb)
 
 
 def binary_array(data: np.ndarray | pa.Buffer, offsets: np.ndarray) -> pa.Array:
@@ -227,7 +227,7 @@ def _timestamp(arr: pa.Array, name: str) -> _Field:
 
 def _no_nulls(arr: pa.Array) -> pa.Array:
     """The binary view of a string/binary array with NULLs as empty values (zero copy when the NULL slots
-    are already empty, as pyarrow and ``loaders.ewkb`` make them)."""
+    are already empty, as pyarrow and ``landgeo.db.ewkb`` make them)."""
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         arr = arr.view(pa.large_binary() if pa.types.is_large_string(arr.type) else pa.binary())
     if not arr.null_count:

@@ -5,7 +5,7 @@ the source CRS) and acts on the findings: an ``error`` rejects the feature (one 
 rejects report), except invalid geometry with ``--on-invalid repair``, which is repaired with
 ``shapely.make_valid`` (structure method) and kept if the repair leaves a geometry of the target's type.
 Warnings are counted and reported, never rejected. Accepted geometries keep their type here; the EWKB
-writer (:mod:`loaders.ewkb`) promotes single parts to the target's multi-type.
+writer (:mod:`landgeo.db.ewkb`) promotes single parts to the target's multi-type.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from loaders.copybin import (
+from landgeo.db.copybin import (
     binary_array,
     concat_rows,
     cumulative,
