@@ -206,7 +206,7 @@ def main() -> None:
         counts: dict[str, int] = {}
         plans: dict[str, list[str]] = {}
         t_all = time.monotonic()
-        for codes, _fn in _SET_CHECKS["parcels"]:
+        for codes, _fn in _SET_CHECKS["parcel-cover"]:
             if not set(codes) & set(TOPOLOGY_CHECKS):
                 continue
             t = time.monotonic()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from landgeo.catalog import Field, Target
+from landgeo.target import Field, Target
 
 _COMMON = (
     Field("feature_code", "text", "Mã đối tượng — feature code (QCVN 42:2020)", required=True,
@@ -16,7 +16,8 @@ _COMMON = (
 
 
 def _theme(
-    id: str, table: str, title: str, geometry_type: str, extra: tuple[Field, ...] = (), package: str = ""
+    id: str, table: str, title: str, geometry_type: str, extra: tuple[Field, ...] = (), package: str = "",
+    topology: str | None = None,
 ) -> Target:
     return Target(
         id=id,
@@ -27,6 +28,7 @@ def _theme(
         geometry_type=geometry_type,
         fields=(*_COMMON[:2], *extra, *_COMMON[2:]),
         keywords=("nền địa lý", "base geography", package),
+        topology=topology,
     )
 
 
@@ -38,22 +40,23 @@ THEMES = (
             Field("grade", "text", "Cấp hạng — grade", aliases=("caphang",)), _ELEV), "Cơ sở đo đạc"),
     _theme("boundaries", "boundary", "Đường địa giới hành chính — administrative boundary lines",
            "MultiLineString",
-           (Field("level", "text", "Cấp — national | province | district | commune", aliases=("cap",)),
+           (Field("level", "text", "Cấp — national | province | district | commune", aliases=("cap",),
+                  choices=("national", "province", "district", "commune")),
             Field("left_code", "text", "Mã ĐVHC bên trái"), Field("right_code", "text", "Mã ĐVHC bên phải")),
-           "Biên giới quốc gia, địa giới hành chính"),
+           "Biên giới quốc gia, địa giới hành chính", "boundary-lines"),
     _theme("hydro-lines", "hydro_line", "Thủy hệ dạng đường — rivers, streams, canals (lines)", "MultiLineString",
            (Field("kind", "text", "Loại — kind", aliases=("loai",)),
-            Field("width_m", "number", "Chiều rộng (m)", aliases=("chieurong",))), "Thủy hệ"),
+            Field("width_m", "number", "Chiều rộng (m)", aliases=("chieurong",))), "Thủy hệ", "network"),
     _theme("hydro-areas", "hydro_area", "Thủy hệ dạng vùng — rivers, lakes, ponds (areas)", "MultiPolygon",
            (Field("kind", "text", "Loại — kind", aliases=("loai",)),), "Thủy hệ"),
     _theme("roads", "road", "Đường bộ — roads", "MultiLineString",
            (Field("road_class", "text", "Cấp đường — road class", aliases=("capduong", "loaiduong")),
             Field("surface", "text", "Mặt đường — surface", aliases=("matduong",)),
-            Field("width_m", "number", "Chiều rộng (m)", aliases=("chieurong",))), "Giao thông"),
+            Field("width_m", "number", "Chiều rộng (m)", aliases=("chieurong",))), "Giao thông", "network"),
     _theme("bridges", "bridge", "Cầu — bridges", "MultiLineString",
            (Field("load_tonnes", "number", "Tải trọng (tấn)", aliases=("taitrong",)),), "Giao thông"),
     _theme("railways", "railway", "Đường sắt — railways", "MultiLineString",
-           (Field("gauge_mm", "integer", "Khổ đường (mm)", aliases=("khoduong",)),), "Giao thông"),
+           (Field("gauge_mm", "integer", "Khổ đường (mm)", aliases=("khoduong",)),), "Giao thông", "network"),
     _theme("buildings", "building", "Nhà — buildings", "MultiPolygon",
            (Field("floors", "integer", "Số tầng — floors", aliases=("sotang",)),), "Dân cư"),
     _theme("built-up-areas", "built_up_area", "Khu dân cư — built-up areas", "MultiPolygon", (), "Dân cư"),

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from landgeo.catalog import Field, Target
+from landgeo.target import Field, Target
+
+# Fields two targets share, written once (a source alias added here is known to both).
+COMMUNE_CODE = Field("commune_code", "text", "Mã xã — commune code", required=True, aliases=("maxa", "ma_xa"))
+SHEET_NUMBER = Field(
+    "sheet_number", "integer", "Số hiệu tờ bản đồ — map sheet number", required=True,
+    aliases=("sohieutobando", "soto", "shbando", "sohieutoba", "so_to", "to_bd"),
+)
 
 PARCELS = Target(
     id="parcels",
@@ -14,13 +21,17 @@ PARCELS = Target(
     geometry_type="MultiPolygon",
     natural_key=("commune_code", "sheet_number", "parcel_number"),
     keywords=("thửa đất", "parcel", "cadastre", "địa chính"),
+    partition_key="province_code",
+    replace_scope="commune_code",
+    province_from_commune=True,
+    computed_columns=("geom_wgs84", "area_srid", "computed_area"),
+    unique_current_key=True,
+    history_table="parcel_history",
+    topology="parcel-cover",
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code (2025 list)", required=True),
-        Field("commune_code", "text", "Mã xã — commune code", required=True, aliases=("maxa", "ma_xa")),
-        Field(
-            "sheet_number", "integer", "Số hiệu tờ bản đồ — map sheet number", required=True,
-            aliases=("sohieutobando", "soto", "shbando", "sohieutoba", "so_to", "to_bd"),
-        ),
+        COMMUNE_CODE,
+        SHEET_NUMBER,
         Field(
             "parcel_number", "integer", "Số thứ tự thửa — parcel number within the sheet", required=True,
             aliases=("sothututhua", "sothua", "shthua", "sothututhu", "so_thua"),
@@ -48,13 +59,13 @@ MAP_SHEETS = Target(
     geometry_type="MultiPolygon",
     natural_key=("commune_code", "sheet_number"),
     keywords=("tờ bản đồ", "map sheet"),
+    replace_scope="commune_code",
+    province_from_commune=True,
+    unique_current_key=True,
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code", required=True),
-        Field("commune_code", "text", "Mã xã — commune code", required=True, aliases=("maxa", "ma_xa")),
-        Field(
-            "sheet_number", "integer", "Số hiệu tờ bản đồ — map sheet number", required=True,
-            aliases=("sohieutobando", "soto", "shbando", "sohieutoba", "so_to"),
-        ),
+        COMMUNE_CODE,
+        SHEET_NUMBER,
         Field("scale", "integer", "Tỷ lệ — scale denominator (500, 1000, 2000 ...)", required=True,
               aliases=("tyle", "ty_le")),
         Field("valid_from", "datetime", "Thời điểm bắt đầu", aliases=("thoidiembatdau",)),
@@ -71,10 +82,15 @@ ADMIN_UNITS = Target(
     geometry_type="MultiPolygon",
     natural_key=("level", "code", "valid_from"),
     keywords=("đơn vị hành chính", "administrative unit"),
+    replace_scope="code",
+    topology="admin-cover",
+    is_admin_unit=True,
     fields=(
-        Field("code", "text", "Mã đơn vị hành chính — admin code", required=True, aliases=("ma", "madvhc")),
+        Field("code", "text", "Mã đơn vị hành chính — admin code", required=True, aliases=("ma", "madvhc"),
+              pattern=r"\d{2,5}", rule=("mã ĐVHC gồm 2-5 chữ số", "an admin code has 2-5 digits")),
         Field("name", "text", "Tên — name", required=True, aliases=("ten", "tendvhc")),
-        Field("level", "text", "Cấp — province | district | commune", required=True, aliases=("cap",)),
+        Field("level", "text", "Cấp — province | district | commune", required=True, aliases=("cap",),
+              choices=("province", "district", "commune")),
         Field("parent_code", "text", "Mã đơn vị cấp trên — parent code", aliases=("macaptren",)),
         Field("valid_from", "date", "Hiệu lực từ — valid from"),
         Field("valid_to", "date", "Hiệu lực đến — valid to"),

@@ -226,6 +226,8 @@ def _kind(definition: str) -> str:
 
 
 def fits(target: Target, mapping_sources: set[str], province: str | None) -> bool:
-    """Whether the load can build the province's partition: parcels, ``--province`` given, and no
-    province_code coming from the file or a mapping constant (every row is then that province's)."""
-    return target.id == "parcels" and province is not None and "province_code" not in mapping_sources
+    """Whether the load can build the province's partition: a table partitioned by province (parcels),
+    ``--province`` given, and no province_code coming from the file or a mapping constant (every row is then
+    that province's)."""
+    return (target.partition_key == "province_code" and province is not None
+            and "province_code" not in mapping_sources)

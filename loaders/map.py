@@ -31,8 +31,6 @@ import yaml
 from landgeo.catalog import Target
 from landgeo.errors import UserError
 
-# Target fields the loader fills itself when the source has nothing for them.
-DERIVED = {"parcels": ("province_code",), "map-sheets": ("province_code",)}
 DBF_NAME_LENGTH = 10
 
 
@@ -113,7 +111,7 @@ def build_mapping(target: Target, source_fields: list[str], mapping_file: str | 
             sources[fld.name] = truncated[0]
             how[fld.name] = "truncated alias"
             taken.add(truncated[0])
-    derived = DERIVED.get(target.id, ())
+    derived = ("province_code",) if target.province_from_commune else ()  # filled by the loader when absent
     missing = [f.name for f in target.fields if f.required and f.name not in sources and f.name not in constants
                and f.name not in derived]
     if missing:

@@ -28,8 +28,6 @@ from loaders.stage import StagingTable
 # Filled by the database (identity), or derived by the loader and copied below (parcels' WGS 84 copy and area;
 # generated columns of the other tables are left out by is_generated).
 _GENERATED = {"id", "geom_wgs84", "computed_area"}
-# What "the scope of the file" is for --mode replace, per target.
-REPLACE_SCOPE = {"parcels": "commune_code", "map-sheets": "commune_code", "admin-units": "code"}
 ALREADY_CURRENT = "already in the database as a current version (use --mode upsert or --mode replace)"
 
 
@@ -102,9 +100,9 @@ class Merger:
         self.fields = [f.name for f in target.fields if f.name in columns]
         self.tbl = sql.SQL("{}.{}").format(sql.Identifier(target.schema), sql.Identifier(target.table))
         self.key = _key_cols(target)
-        # the columns a key lookup uses: for parcels the province first, so that the partition is pruned and the
-        # unique index of current versions (province, commune, sheet, parcel) answers each lookup
-        self.lookup = (["province_code"] if target.id == "parcels" else []) + self.key
+        # the columns a key lookup uses: for a partitioned table its partition key first, so that the partition is
+        # pruned and the unique index of current versions (province, commune, sheet, parcel) answers each lookup
+        self.lookup = ([target.partition_key] if target.partition_key else []) + self.key
         self.closed_scopes: set = set()
         self.counts = {"inserted": 0, "updated": 0, "unchanged": 0, "closed": 0}
         dated = columns.get("valid_to") == "date"
@@ -137,7 +135,7 @@ class Merger:
         self.cols_sql = sql.SQL(", ").join(sql.Identifier(c) for c in insert_cols)
         self.sel_sql = sql.SQL(", ").join(select_items)
         # a partial unique index on current versions: second copies of a key are skipped, then rejected
-        self.arbiter = target.id in ("parcels", "map-sheets")
+        self.arbiter = target.unique_current_key
 
     def _range(self, lo: int, hi: int) -> sql.Composable:
         return sql.SQL("s.feature_index >= {} AND s.feature_index < {}").format(sql.Literal(lo), sql.Literal(hi))
@@ -148,7 +146,7 @@ class Merger:
         rng = self._range(lo, hi)
         ours = sql.SQL("t.batch_id IS DISTINCT FROM {}").format(sql.Literal(self.batch_id))
         if self.mode == "replace":
-            scope_col = REPLACE_SCOPE.get(self.target.id, "province_code")
+            scope_col = self.target.replace_scope
             scope = sql.Identifier(scope_col)
             values = {r[0] for r in self.conn.execute(sql.SQL("SELECT DISTINCT s.{} FROM {} s WHERE {}").format(
                 scope, self.st.ident, rng)).fetchall() if r[0] is not None}
@@ -208,13 +206,13 @@ class Merger:
              for c in compare]
             + [sql.SQL("NOT ST_OrderingEquals(t.geom, ST_Multi(s.geom))")
                if self.target.geometry_type.startswith("Multi") else sql.SQL("NOT ST_OrderingEquals(t.geom, s.geom)")])
-        partitioned = self.target.id == "parcels"
-        pk_extra = sql.SQL(", t.province_code") if partitioned else sql.SQL("")
+        part = self.target.partition_key
+        pk_extra = sql.SQL(", t.{}").format(sql.Identifier(part)) if part else sql.SQL("")
         conn.execute(sql.SQL(
             "CREATE TEMP TABLE _upsert ON COMMIT DROP AS SELECT s.feature_index, t.id AS old_id{}, ({}) AS changed "
             "FROM {} s JOIN {} t ON {} AND t.valid_to IS NULL").format(pk_extra, differs, st.ident, tbl, match))
         counts["unchanged"] = conn.execute("SELECT count(*) FROM _upsert WHERE NOT changed").fetchone()[0]
-        same_partition = sql.SQL(" AND t.province_code = u.province_code") if partitioned else sql.SQL("")
+        same_partition = sql.SQL(" AND t.{0} = u.{0}").format(sql.Identifier(part)) if part else sql.SQL("")
         counts["updated"] = conn.execute(sql.SQL(
             "UPDATE {} t SET valid_to = {} FROM _upsert u WHERE u.changed AND t.id = u.old_id{}").format(
             tbl, self.close_to, same_partition)).rowcount
@@ -224,12 +222,13 @@ class Merger:
             "INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT EXISTS "
             "(SELECT 1 FROM _upsert u WHERE u.feature_index = s.feature_index AND NOT u.changed) "
             "RETURNING id, {}) SELECT * FROM i").format(tbl, self.cols_sql, self.sel_sql, st.ident, keys_sql))
-        if self.target.id == "parcels":
+        if self.target.history_table:
             conn.execute(sql.SQL(
-                "INSERT INTO landdb.parcel_history (parent_id, child_id, event, batch_id) "
+                "INSERT INTO {} (parent_id, child_id, event, batch_id) "
                 "SELECT u.old_id, n.id, 'update', %s FROM _upsert u JOIN {} s ON s.feature_index = u.feature_index "
                 "JOIN _inserted n ON {} WHERE u.changed").format(
-                st.ident, sql.SQL(" AND ").join(sql.SQL("n.{0} = s.{0}").format(sql.Identifier(c)) for c in key)),
+                sql.Identifier(self.target.schema, self.target.history_table), st.ident,
+                sql.SQL(" AND ").join(sql.SQL("n.{0} = s.{0}").format(sql.Identifier(c)) for c in key)),
                 (self.batch_id,))
         total = conn.execute("SELECT count(*) FROM _inserted").fetchone()[0]
         counts["inserted"] = total - counts["updated"]

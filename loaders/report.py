@@ -37,12 +37,14 @@ class RejectsWriter:
         self._buffer: list[tuple] = []
         self._tmp: Path | None = None
         self.examples: list[str] = []
+        self.example_of: dict[str, str] = {}  # check code -> its first rejected feature
 
     def add(self, index: int, code: str, reason: str, geometry, attrs: dict) -> None:
         self.count += 1
         self.by_code[code] = self.by_code.get(code, 0) + 1
         if len(self.examples) < 5:
             self.examples.append(f"feature {index + 1}: {reason}")
+        self.example_of.setdefault(code, f"feature {index + 1}: {reason}")
         if self.path is None:
             return
         self._buffer.append((index, code, reason, geometry, attrs))
@@ -117,6 +119,15 @@ def _text(value) -> str | None:
     if isinstance(value, list | tuple):
         return "+".join(str(v) for v in value)
     return str(value)
+
+
+def reasons(rejects: RejectsWriter, top: int = 5) -> list[str]:
+    """The most frequent reject reasons, one line each: code, count and the first feature rejected for it."""
+    ranked = sorted(rejects.by_code.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines = [f"  {code}: {n} (e.g. {rejects.example_of[code]})" for code, n in ranked[:top]]
+    if len(ranked) > top:
+        lines.append(f"  … {sum(n for _c, n in ranked[top:])} more, for {len(ranked) - top} other reasons")
+    return lines
 
 
 def summary_line(counts: dict[str, int]) -> str:

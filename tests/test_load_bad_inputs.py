@@ -184,8 +184,15 @@ def test_duplicate_parcel_numbers_in_the_file(tmp_path, module_db):
 
 
 def test_all_rejected_is_refused(tmp_path, module_db):
+    """The refusal's first line says what; one line per reason follows (tests/test_load_rejected.py)."""
     src = write(tmp_path / "allbad.gpkg", grid(2), cadastral_fields(2, codes=["QQQ", "QQQ"]))
-    refused(src, module_db, "all 2 features were rejected")
+    before = snapshot(module_db)
+    with pytest.raises(UserError) as info:
+        load(src, LoadOptions(target="parcels", province="01", database_url=module_db))
+    first, *reasons = str(info.value).splitlines()
+    assert "all 2 features were rejected" in first
+    assert reasons == ["  attr.land_use_code_unknown: 2 (e.g. feature 1: " + reasons[0].split("feature 1: ")[1]]
+    assert snapshot(module_db) == before
 
 
 def test_bad_row_found_by_the_database_rolls_back(tmp_path, module_db):

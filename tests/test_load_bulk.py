@@ -168,10 +168,10 @@ def test_failed_first_load_leaves_the_empty_partition(tmp_path, fresh_db):
 
 
 def test_vertices_transform_each_distinct_point_once_with_the_same_result():
-    """The loader transforms each distinct vertex of a batch once (loaders.pipeline._vertices): the coordinates it
+    """The loader transforms each distinct vertex of a batch once (loaders.batches.vertices): the coordinates it
     writes are exactly those of transforming every coordinate."""
     from landgeo.db import ewkb
-    from loaders.pipeline import _vertices
+    from loaders.batches import vertices as _vertices
     from loaders.source_crs import source_crs
 
     plan = source_crs("EPSG:5897", None, None, "test")
@@ -188,7 +188,7 @@ def test_vertices_transform_each_distinct_point_once_with_the_same_result():
 def test_python_values_equal_arrows_own_conversion():
     import pyarrow as pa
 
-    from loaders.pipeline import _python_values
+    from loaders.batches import python_values as _python_values
 
     lists = pa.array([["ONT", "CLN"], None, [], [""], ["LUC"], ["ONT", "CLN"], [None, "X"], ["A\x1fB"]],
                      pa.list_(pa.string()))

@@ -17,7 +17,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from landgeo.catalog import get_target
 from landgeo.validation import DEFAULT, check_features, split_land_use_codes
-from landgeo.validation import features as F
+from landgeo.validation import attributes as F
 
 TRICKY = [None, "", "  ", "\t", np.nan, float("nan"), 0, 0.0, -0.0, 1, 1.0, True, False, np.int64(5), np.float64(2.5),
           np.float32(3.0), "12345", 12345, 12345.0, " 12345 ", "4", "01", "99", -3, 2.5, "2.5", "abc", b"12345",
@@ -62,7 +62,7 @@ def test_each_rule_judged_per_distinct_value_equals_judged_per_value():
     rng = np.random.default_rng(7)
     rules = _rules()
     for values in _columns(rng):
-        columns = F._Columns({"c": values})
+        columns = F.Columns({"c": values})
         for name, fn in rules.items():
             expected = np.array([bool(fn(v)) for v in values], dtype=bool)
             np.testing.assert_array_equal(columns.flags("c", fn), expected, err_msg=f"{name} on {values!r}")
@@ -82,13 +82,13 @@ def test_blank_is_nan_in_numeric_columns_and_is_blank_per_value_otherwise(values
         expected = np.isnan(arr.astype(float))
     else:
         expected = np.array([F._is_blank(v) for v in values], dtype=bool)
-    np.testing.assert_array_equal(F._Columns({"c": values}).blank("c"), expected)
+    np.testing.assert_array_equal(F.Columns({"c": values}).blank("c"), expected)
 
 
 def test_equal_values_of_different_types_are_judged_apart():
     values = [12345, 12345.0, "12345", np.str_("12345"), True, 1]
     ok = F._RULES["commune_code"][0]
-    flags = F._Columns({"c": values}).flags("c", ok)
+    flags = F.Columns({"c": values}).flags("c", ok)
     assert flags.tolist() == [True, False, True, True, False, False]
 
 

@@ -111,6 +111,7 @@ def load_command(
         by = ", ".join(f"{k} {v}" for k, v in sorted(result.rejects_by_code.items()))
         where = f" -> {result.rejects_path}" if result.rejects_path else " (use --rejects FILE to write them)"
         print(f"rejected {sum(result.rejects_by_code.values())}: {by}{where}")
+        print("\n".join(result.reject_reasons), end="\n" if result.reject_reasons else "")
     if result.warnings_by_code:
         print("warnings: " + ", ".join(f"{k} {v}" for k, v in sorted(result.warnings_by_code.items())))
     if result.findings_by_code:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from landgeo.crs.detect import Detection, Reference, detect, locate
 from landgeo.crs.flags import Flag
+from landgeo.crs.parse import resolve
 from landgeo.crs.provinces import Province, find_province, province_zone, provinces
-from landgeo.crs.registry import CRS, CRS84, from_epsg, registry, resolve
-from landgeo.crs.transform import OFFICIAL_TOWGS84, transform
+from landgeo.crs.registry import CRS, CRS84, OFFICIAL_TOWGS84, from_epsg, registry
+from landgeo.crs.transform import transform
 from landgeo.crs.wkt import WktMatch, from_wkt, read_prj
 
 __all__ = [

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from landgeo.crs import flags as F
+import landgeo.crs.flags as F
 from landgeo.crs.flags import Flag
+from landgeo.crs.parse import resolve
 from landgeo.crs.provinces import Province, find_province, provinces
-from landgeo.crs.registry import CRS, from_epsg, registry, resolve, tm3_crs_for_meridian
+from landgeo.crs.registry import CRS, from_epsg, registry, tm3_crs_for_meridian
 from landgeo.crs.transform import transform
 from landgeo.errors import UserError
 

@@ -19,7 +19,8 @@ import shapely
 
 from landgeo.crs.detect import Detection, detect
 from landgeo.crs.flags import UNRECOGNISED_WKT, Flag
-from landgeo.crs.registry import CRS, resolve
+from landgeo.crs.parse import resolve
+from landgeo.crs.registry import CRS
 from landgeo.crs.wkt import from_wkt, read_prj
 from landgeo.errors import UserError
 

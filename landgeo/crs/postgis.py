@@ -20,8 +20,7 @@ import sys
 from pathlib import Path
 
 from landgeo.crs.provinces import provinces
-from landgeo.crs.registry import CRS, DEPRECATED, registry
-from landgeo.crs.transform import OFFICIAL_TOWGS84
+from landgeo.crs.registry import CRS, DEPRECATED, OFFICIAL_TOWGS84, registry
 from landgeo.settings import get_settings
 
 HN72_TOWGS84 = (-17.51, -108.32, -62.39, 0.0, 0.0, 0.0, 0.0)  # EPSG:1544, Hanoi 1972 to WGS 84 (1)

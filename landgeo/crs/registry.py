@@ -1,4 +1,4 @@
-"""The coordinate reference systems users meet in Vietnam (hệ tọa độ), and ``resolve`` to name one.
+"""The coordinate reference systems users meet in Vietnam (hệ tọa độ); :mod:`landgeo.crs.parse` names one.
 
 Registry: VN-2000 geographic (EPSG:4756), VN-2000 / UTM 48N, 49N (3405, 3406), every VN-2000 TM-3 CRS
 (k0 = 0.9999: 5896–5899 and the per-meridian 9205–9218; the deprecated 6956–6959 resolve to their
@@ -9,7 +9,6 @@ UTM 32648/32649, Web Mercator 3857). Any other EPSG CRS on one of these three da
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
@@ -27,6 +26,9 @@ CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 # EPSG codes withdrawn because their definition was wrong (false easting and northing swapped), with the
 # code that replaced each; a .prj or a table that still says 6956 means the replacement.
+# The official VN-2000 -> WGS 84 parameters (EPSG:6960) as a PROJ towgs84 (position-vector convention), for SQL
+# and .prj output.
+OFFICIAL_TOWGS84 = (-191.90441429, -39.30318279, -111.45032835, 0.00928836, -0.01975479, 0.00427372, 0.252906278)
 DEPRECATED = {6956: 5896, 6957: 5897, 6958: 5898, 6959: 5899}
 
 _DATUM_BY_PROJ_NAME = {
@@ -171,61 +173,3 @@ def tm3_crs_for_meridian(lon0: float) -> CRS:
         if crs.is_tm3 and crs.lon0 is not None and abs(crs.lon0 - lon0) < 1e-9:
             return crs
     raise UserError(f"no EPSG VN-2000 TM-3 CRS has central meridian {lon0}")
-
-
-_EPSG_PATTERNS = (
-    re.compile(r"^(?:epsg\s*:\s*)?(\d{4,6})$", re.I),
-    re.compile(r"^https?://www\.opengis\.net/def/crs/epsg/[^/]+/(\d+)$", re.I),
-    re.compile(r"^urn:ogc:def:crs:epsg:[^:]*:(\d+)$", re.I),
-    re.compile(r"^\[?epsg:(\d+)\]?$", re.I),
-)
-_CRS84_SPECS = {
-    "crs84", "ogc:crs84", "http://www.opengis.net/def/crs/ogc/1.3/crs84", "https://www.opengis.net/def/crs/ogc/1.3/crs84",
-    "urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "[ogc:crs84]",
-}
-_NAMED = {"wgs84": 4326, "wgs 84": 4326, "vn-2000": 4756, "vn2000": 4756, "hn-72": 4147, "hn72": 4147}
-
-
-def resolve(spec: str | int | CRS) -> CRS:
-    """Name a CRS: 'EPSG:9210', '9210', 9210, an OGC URI or URN, 'CRS84', 'vn2000:<province>' (code or
-    name of a province; '@2004' or '@2025' picks the generation, e.g. 'vn2000:45@2004'), or a WKT text.
-
-    Unknown or unsupported -> ``UserError`` (one line).
-    """
-    if isinstance(spec, CRS):
-        return spec
-    if isinstance(spec, int) and not isinstance(spec, bool):
-        return from_epsg(spec)
-    if not isinstance(spec, str):
-        raise UserError(f"not a CRS: {spec!r}")
-    text = spec.strip()
-    if not text:
-        raise UserError("empty CRS")
-    lower = text.lower()
-    if lower in _CRS84_SPECS:
-        return CRS84
-    if lower in _NAMED:
-        return from_epsg(_NAMED[lower])
-    for pattern in _EPSG_PATTERNS:
-        m = pattern.match(text)
-        if m:
-            return from_epsg(int(m.group(1)))
-    if lower.startswith(("vn2000:", "vn-2000:")):
-        from landgeo.crs.provinces import province_zone
-
-        rest = text.split(":", 1)[1].strip()
-        generation = None
-        if "@" in rest:
-            rest, generation = (part.strip() for part in rest.rsplit("@", 1))
-        return province_zone(rest, generation)
-    if re.match(r"^(PROJCS|GEOGCS|PROJCRS|GEOGCRS|GEODCRS|BOUNDCRS|COMPD_CS)\s*\[", text, re.I):
-        from landgeo.crs.wkt import from_wkt
-
-        match = from_wkt(text)
-        if match.crs is None:
-            reasons = "; ".join(f.message for f in match.flags)
-            raise UserError(f"WKT not recognised as a CRS landgeo supports: {reasons}")
-        return match.crs
-    if lower.startswith("+proj="):
-        raise UserError(f"PROJ strings are not accepted, name the CRS by EPSG code: {text[:60]}")
-    raise UserError(f"unknown CRS {text[:80]!r} (use EPSG:<code>, an OGC URI, CRS84 or vn2000:<province>)")

@@ -17,15 +17,15 @@ import pyproj
 from numpy.typing import ArrayLike
 from pyproj.enums import TransformDirection
 
-from landgeo.crs.registry import CRS, from_epsg, resolve
+from landgeo.crs.parse import resolve
+from landgeo.crs.registry import CRS, from_epsg
+from landgeo.crs.srids import HN72_GEOGRAPHIC, VN2000_GEOGRAPHIC, WGS84
 from landgeo.errors import UserError
 
 OFFICIAL_OPERATION = "urn:ogc:def:coordinateOperation:EPSG::6960"
 HN72_OPERATION = "urn:ogc:def:coordinateOperation:EPSG::1544"
-# The official parameters as a PROJ towgs84 (position-vector convention), for SQL and .prj output.
-OFFICIAL_TOWGS84 = (-191.90441429, -39.30318279, -111.45032835, 0.00928836, -0.01975479, 0.00427372, 0.252906278)
 
-_GEOGRAPHIC = {"VN-2000": 4756, "WGS 84": 4326, "HN-72": 4147}
+_GEOGRAPHIC = {"VN-2000": VN2000_GEOGRAPHIC, "WGS 84": WGS84, "HN-72": HN72_GEOGRAPHIC}
 _local = threading.local()
 
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 
 import pyproj
 
-from landgeo.crs import flags as F
+import landgeo.crs.flags as F
 from landgeo.crs.flags import Flag
-from landgeo.crs.registry import CRS, DEPRECATED, from_epsg, registry
-from landgeo.crs.transform import OFFICIAL_TOWGS84
+from landgeo.crs.registry import CRS, DEPRECATED, OFFICIAL_TOWGS84, from_epsg, registry
 from landgeo.errors import UserError
 
 WRONG_SIGN_TOWGS84 = OFFICIAL_TOWGS84[:3] + tuple(-r for r in OFFICIAL_TOWGS84[3:6]) + OFFICIAL_TOWGS84[6:]

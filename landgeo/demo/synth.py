@@ -17,228 +17,47 @@ so validation has something to show; :attr:`DemoData.planted` says where.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from shapely import LineString, MultiPolygon, Point, Polygon
+from shapely import LineString, MultiPolygon, Polygon
 
-GENERATOR_VERSION = "4"
-DEFAULT_SEED = 20240801
-EPSG_TM3 = 5897  # VN-2000 / TM-3 zone 105° — Hà Nội's cadastral CRS (Circular 973/2001/TT-TCĐC)
-PROVINCE_CODE = "01"
-COMMUNES_VALID_FROM = "2025-07-01"  # the communes of the 2025 reorganisation (no districts any more)
-ORIGIN = (570000.0, 2325000.0)  # south-west corner of the demo area, on the km grid of the sheets
-AREA_SIZE = (3000.0, 2000.0)
-GRID = 0.001  # coordinates rounded to the millimetre, as surveyed coordinates are stored
+from landgeo.demo.base_geography import BaseGeography
+from landgeo.demo.dataset import (
+    AREA_SIZE,
+    COMMUNES,
+    COMMUNES_VALID_FROM,
+    DEFAULT_SEED,
+    EPSG_TM3,
+    GENERATOR_VERSION,
+    GRID,
+    ORIGIN,
+    PROVINCE_CODE,
+    Commune,
+    DemoData,
+    Layer,
+)
+from landgeo.demo.shapes import (
+    connect,
+    merge_slivers,
+    noise,
+    orientation,
+    polygonal,
+    rotated_cells,
+    subdivide,
+    wavy_polygon,
+)
 
-
-@dataclass(frozen=True)
-class Commune:
-    code: str
-    name: str
-
-
-COMMUNES = (Commune("09895", "Đông La"), Commune("09907", "An Thượng"))
-
-
-@dataclass
-class Layer:
-    """A generated layer: geometries (TM-3 metres, local origin already added) and attribute rows."""
-
-    name: str
-    geometry_type: str
-    geoms: list
-    rows: list[dict]
-
-    def __len__(self) -> int:
-        return len(self.geoms)
-
-
-@dataclass
-class DemoData:
-    seed: int
-    parcels: dict[str, Layer]  # commune code -> parcels of that commune
-    map_sheets: Layer
-    admin_units: Layer
-    themes: dict[str, Layer]  # target id -> layer
-    place_names: Layer
-    planted: list[dict] = field(default_factory=list)
-    updates: Layer | None = None  # biến động: a later file for one commune (a split and a change of use)
-    events: list[dict] = field(default_factory=list)
-
-    def checksum(self) -> str:
-        """SHA-256 of every geometry (WKB) and attribute, in a fixed order: same seed, same checksum."""
-        h = hashlib.sha256(f"{GENERATOR_VERSION}:{self.seed}".encode())
-        layers = [*self.parcels.values(), self.map_sheets, self.admin_units, *self.themes.values(), self.place_names,
-                  *([self.updates] if self.updates else [])]
-        for layer in layers:
-            h.update(layer.name.encode())
-            wkb = shapely.to_wkb(np.asarray(layer.geoms, dtype=object), byte_order=1)
-            for blob, row in zip(wkb, layer.rows, strict=True):
-                h.update(blob)
-                h.update(json.dumps(row, sort_keys=True, ensure_ascii=False).encode())
-        h.update(json.dumps([self.planted, self.events], sort_keys=True).encode())
-        return h.hexdigest()
-
-
-# --------------------------------------------------------------------------------------------------- helpers
-
-def _noise(rng: np.random.Generator, n_terms: int = 4):
-    """A smooth random function of one variable (sum of sines), values roughly in [-1, 1]."""
-    freqs = rng.uniform(0.5, 3.0, n_terms) * np.arange(1, n_terms + 1)
-    phases = rng.uniform(0, 2 * math.pi, n_terms)
-    amps = 1.0 / np.arange(1, n_terms + 1)
-    amps = amps / amps.sum()
-
-    def f(t):
-        t = np.asarray(t, dtype=float)[..., None]
-        return (amps * np.sin(freqs * t + phases)).sum(axis=-1)
-
-    return f
-
-
-def _wavy_polygon(rng, center, radii, angle, wobble=0.18, n=72) -> Polygon:
-    f = _noise(rng)
-    t = np.linspace(0, 2 * math.pi, n, endpoint=False)
-    r = 1 + wobble * f(t)
-    x, y = radii[0] * r * np.cos(t), radii[1] * r * np.sin(t)
-    ca, sa = math.cos(angle), math.sin(angle)
-    return Polygon(np.column_stack([center[0] + ca * x - sa * y, center[1] + sa * x + ca * y]))
-
-
-def _rotated_cells(x_edges: np.ndarray, y_edges_per_col: list[np.ndarray], angle: float, origin) -> np.ndarray:
-    """Cells of a local (rotated) grid: columns by ``x_edges``, each column cut by its own row edges."""
-    coords = []
-    for i in range(len(x_edges) - 1):
-        x0, x1 = x_edges[i], x_edges[i + 1]
-        ys = y_edges_per_col[i]
-        for j in range(len(ys) - 1):
-            y0, y1 = ys[j], ys[j + 1]
-            coords.append([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)])
-    arr = np.asarray(coords, dtype=float)
-    ca, sa = math.cos(angle), math.sin(angle)
-    x, y = arr[..., 0], arr[..., 1]
-    rot = np.stack([origin[0] + ca * x - sa * y, origin[1] + sa * x + ca * y], axis=-1)
-    return shapely.polygons(rot)
-
-
-def _orientation(poly) -> tuple[float, float, float]:
-    """Angle of the long side of the minimum rotated rectangle, and its long and short lengths."""
-    rect = shapely.oriented_envelope(poly)
-    c = np.asarray(rect.exterior.coords)[:4]
-    e1, e2 = c[1] - c[0], c[2] - c[1]
-    l1, l2 = float(np.hypot(*e1)), float(np.hypot(*e2))
-    if l1 >= l2:
-        return math.atan2(e1[1], e1[0]), l1, l2
-    return math.atan2(e2[1], e2[0]), l2, l1
-
-
-def _polygonal(geom):
-    """The polygons of a geometry (overlays can return collections with stray lines or points)."""
-    polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
-    return MultiPolygon(polys) if polys else Polygon()
-
-
-def _connect(roads: list[tuple], area, max_gap: float = 80.0) -> list[tuple]:
-    """Split roads into single lines and extend each loose end to the nearest other road within ``max_gap``.
-
-    Lanes clipped at a village edge and field roads clipped at the fields would otherwise stop a few metres
-    short of the road they join; real dead ends (nothing within reach) stay as they are.
-    """
-    items = []
-    for line, *rest in roads:
-        items += [(part, *rest) for part in shapely.get_parts(line) if part.geom_type == "LineString"]
-    lines = np.asarray([it[0] for it in items], dtype=object)
-    tree = shapely.STRtree(lines)
-    out = []
-    for k, (line, *rest) in enumerate(items):
-        coords = list(line.coords)
-        for end in (0, -1):
-            p = Point(coords[end])
-            near = [j for j in tree.query(p.buffer(max_gap)) if j != k]
-            if not near:
-                continue
-            d = shapely.distance(lines[near], p)
-            j = near[int(np.argmin(d))]
-            if 0.01 < d.min() < max_gap:
-                q = shapely.shortest_line(p, lines[j]).coords[-1]
-                inner = coords[1] if end == 0 else coords[-2]
-                ahead = np.subtract(coords[end], inner)
-                step = np.subtract(q, coords[end])
-                if np.dot(ahead, step) < 0.3 * np.linalg.norm(ahead) * np.linalg.norm(step):
-                    continue  # the nearest road is behind or beside this end: not a continuation
-                if end == 0:
-                    coords.insert(0, q)
-                else:
-                    coords.append(q)
-        extended = LineString(coords).intersection(area)
-        if not extended.is_empty:
-            out.append((extended, *rest))
-    return out
-
-
-def _merge_slivers(pieces: list, min_area: float, min_width: float) -> list:
-    """Merge pieces too small or too thin into the neighbour they share the longest edge with."""
-    pieces = list(pieces)
-    while len(pieces) > 1:
-        arr = np.asarray(pieces, dtype=object)
-        area = shapely.area(arr)
-        width = 2 * area / np.maximum(shapely.length(arr), 1e-9)
-        bad = np.flatnonzero((area < min_area) | (width < min_width))
-        if not len(bad):
-            break
-        i = int(bad[np.argmin(area[bad])])
-        others = np.delete(np.arange(len(arr)), i)
-        shared = shapely.length(shapely.intersection(arr[i].boundary, shapely.boundary(arr[others])))
-        if shared.max() <= 0.01:  # isolated: keep it (it is a whole block on its own)
-            if area[i] >= 1.0:
-                break
-            pieces.pop(i)
-            continue
-        j = int(others[np.argmax(shared)])
-        merged = shapely.union(arr[j], arr[i], grid_size=GRID)
-        if merged.geom_type != "Polygon":
-            merged = max(shapely.get_parts(merged), key=lambda g: g.area)
-        pieces[j] = merged
-        pieces.pop(i)
-    return pieces
-
-
-def _subdivide(rng, piece, col_width: tuple[float, float], row_depth: tuple[float, float] | None,
-               rows: int | None = None) -> list:
-    """Cut a block into strips: columns across the long axis, ``rows`` (or rows of ``row_depth``) along it."""
-    angle, long_len, short_len = _orientation(piece)
-    c = piece.centroid
-    ca, sa = math.cos(-angle), math.sin(-angle)
-    coords = shapely.get_coordinates(piece) - (c.x, c.y)
-    local = np.column_stack([ca * coords[:, 0] - sa * coords[:, 1], sa * coords[:, 0] + ca * coords[:, 1]])
-    (xmin, ymin), (xmax, ymax) = local.min(axis=0) - 1, local.max(axis=0) + 1
-    widths = []
-    total = xmax - xmin
-    while sum(widths) < total:
-        widths.append(rng.uniform(*col_width))
-    x_edges = xmin + np.concatenate([[0], np.cumsum(widths)])
-    x_edges[-1] = max(x_edges[-1], xmax)
-    depth = ymax - ymin
-    if rows is None:
-        rows = max(1, int(round(depth / rng.uniform(*row_depth))))
-    y_cols = []
-    for _ in range(len(x_edges) - 1):
-        inner = ymin + depth * (np.arange(1, rows) / rows) + rng.normal(0, 1.2, rows - 1)
-        y_cols.append(np.concatenate([[ymin], inner, [ymax]]))
-    cells = _rotated_cells(x_edges, y_cols, angle, (c.x, c.y))
-    parts = shapely.get_parts(shapely.intersection(piece, cells, grid_size=GRID))
-    parts = [p for p in parts if p.geom_type == "Polygon" and p.area > 0.01]
-    return parts
+__all__ = ["AREA_SIZE", "COMMUNES", "COMMUNES_VALID_FROM", "DEFAULT_SEED", "EPSG_TM3", "GENERATOR_VERSION", "GRID",
+           "ORIGIN", "PROVINCE_CODE", "Commune", "DemoData", "Layer", "generate"]
 
 
 # --------------------------------------------------------------------------------------------- the generator
 
-class _Builder:
+class Builder(BaseGeography):
+    """Builds the demo area step by step: frame, networks, corridors, parcels, sheets, planted errors, layers."""
+
     def __init__(self, seed: int):
         self.seed = seed
         self.rng = np.random.default_rng(seed)
@@ -249,7 +68,7 @@ class _Builder:
     def frame(self) -> None:
         rng = self.rng
         w, h = AREA_SIZE
-        f = _noise(rng, 5)
+        f = noise(rng, 5)
         t = np.linspace(0, 1, 121, endpoint=False)
         per = 2 * ((w - 120) + (h - 120))  # perimeter of the inner rectangle walked below
         s = t * per
@@ -272,7 +91,7 @@ class _Builder:
         outer = Polygon(pts + normals * offs[:, None]).buffer(0)
         outer = outer.buffer(25).buffer(-50).buffer(25).simplify(0.5)  # no spikes or necks at the corners
         ys = np.arange(-80, h + 81, 10.0)
-        fr = _noise(rng, 3)
+        fr = noise(rng, 3)
         xs = 1480 + 90 * fr(ys / 500.0)
         self.river_line = LineString(np.column_stack([xs, ys]))
         self.river_width = 38.0
@@ -287,12 +106,12 @@ class _Builder:
         rng = self.rng
         w, h = AREA_SIZE
         self.villages = [
-            ("Thôn Lai Xá", COMMUNES[0].code, _wavy_polygon(rng, (880, 1120), (330, 190), 0.05)),
-            ("Thôn Đông Lao", COMMUNES[0].code, _wavy_polygon(rng, (640, 420), (230, 150), -0.1)),
-            ("Thôn An Hạ", COMMUNES[1].code, _wavy_polygon(rng, (2080, 1060), (360, 200), 0.08)),
-            ("Thôn Thượng Hội", COMMUNES[1].code, _wavy_polygon(rng, (2520, 1600), (250, 170), 0.2)),
+            ("Thôn Lai Xá", COMMUNES[0].code, wavy_polygon(rng, (880, 1120), (330, 190), 0.05)),
+            ("Thôn Đông Lao", COMMUNES[0].code, wavy_polygon(rng, (640, 420), (230, 150), -0.1)),
+            ("Thôn An Hạ", COMMUNES[1].code, wavy_polygon(rng, (2080, 1060), (360, 200), 0.08)),
+            ("Thôn Thượng Hội", COMMUNES[1].code, wavy_polygon(rng, (2520, 1600), (250, 170), 0.2)),
         ]
-        fr = _noise(rng, 3)
+        fr = noise(rng, 3)
         xs = np.arange(-80, w + 81, 20.0)
         dt422 = LineString(np.column_stack([xs, 1030 + 45 * fr(xs / 600.0)]))
         roads = [  # (line, width m, class, name, surface)
@@ -306,7 +125,7 @@ class _Builder:
         self.railway = (LineString([(330, -80), (380, 900), (470, 2080)]), 12.0)
         lanes = []
         for name, _code, vpoly in self.villages:
-            ang, _, _ = _orientation(vpoly)
+            ang, _, _ = orientation(vpoly)
             c = vpoly.centroid
             ext = 900
             ca, sa = math.cos(ang), math.sin(ang)
@@ -351,7 +170,7 @@ class _Builder:
                        "kênh", "Kênh tiêu Đông La"))
         canals.append((LineString([(1520, 1340), (2100, 1380), (3000, 1330)]).intersection(self.area), 8.0,
                        "kênh", "Kênh tiêu An Thượng"))
-        self.roads = _connect(self.roads + field_roads, self.area)
+        self.roads = connect(self.roads + field_roads, self.area)
         self.canals = canals
         self.village_union = villages_all
 
@@ -368,7 +187,7 @@ class _Builder:
         for line, width, _kind, name in self.canals:
             items.append((line.buffer(width / 2, cap_style="flat", join_style="mitre"), "DTL", name))
         for poly, code, name in items:
-            poly = _polygonal(shapely.set_precision(poly.intersection(self.area).difference(taken), GRID))
+            poly = polygonal(shapely.set_precision(poly.intersection(self.area).difference(taken), GRID))
             if poly.is_empty or poly.area < 1:
                 continue
             taken = shapely.union(taken, poly, grid_size=GRID)
@@ -403,7 +222,7 @@ class _Builder:
                     if piece.geom_type == "Polygon" and piece.area > 0.01:
                         records += self._fields(piece, commune)
             for poly, luc, name in self.corridor_polys:
-                part = _polygonal(shapely.intersection(poly, cpoly, grid_size=GRID))
+                part = polygonal(shapely.intersection(poly, cpoly, grid_size=GRID))
                 if part.is_empty:
                     continue
                 # cut corridors at the sheet grid so each piece sits on one sheet
@@ -479,15 +298,15 @@ class _Builder:
         if special_left and 900 < piece.area < 7000 and rng.random() < 0.35:
             luc = special_left.pop(0)
             return [{"geom": piece, "commune": commune.code, "codes": [luc], "address": address, "special": luc}]
-        angle, long_len, short_len = _orientation(piece)
+        angle, long_len, short_len = orientation(piece)
         if short_len < 16:
             rows = 1
         elif short_len < 70:
             rows = 2
         else:
             rows = 3
-        parts = _subdivide(rng, piece, (5.0, 12.0), None, rows=rows)
-        parts = _merge_slivers(parts, 35.0, 2.5)
+        parts = subdivide(rng, piece, (5.0, 12.0), None, rows=rows)
+        parts = merge_slivers(parts, 35.0, 2.5)
         out = []
         edge = self.corridor_union.buffer(2.0)
         touches = shapely.intersects(np.asarray(parts, dtype=object), edge)
@@ -516,7 +335,7 @@ class _Builder:
         if piece.area < 250:
             parts = [piece]
         else:
-            parts = _merge_slivers(_subdivide(rng, piece, widths, depth), 80.0, 3.0)
+            parts = merge_slivers(subdivide(rng, piece, widths, depth), 80.0, 3.0)
         field_name = self._field_name(c)
         out = []
         for p in parts:
@@ -683,9 +502,9 @@ class _Builder:
         split = int(rng.choice([k for k in free if layer.rows[k]["KyHieuMucD"] == "ONT" and 300 < area[k] < 700]))
         change = int(rng.choice([k for k in free if layer.rows[k]["KyHieuMucD"] == "CLN" and k != split]))
         parent = layer.geoms[split]
-        angle, long_len, short_len = _orientation(parent)
+        angle, long_len, short_len = orientation(parent)
         c = parent.centroid
-        halves = _rotated_cells(np.array([-long_len, long_len]), [np.array([-short_len, 0.0, short_len])], angle,
+        halves = rotated_cells(np.array([-long_len, long_len]), [np.array([-short_len, 0.0, short_len])], angle,
                                 (c.x, c.y))
         parts = [max(shapely.get_parts(shapely.intersection(parent, h)), key=lambda g: g.area) for h in halves]
         row = layer.rows[split]
@@ -705,171 +524,10 @@ class _Builder:
         ]
         return Layer(f"parcel_updates_{row['MaXa']}", "Polygon", geoms, rows), events
 
-    def _themes(self) -> dict[str, Layer]:
-        rng = self.rng
-        themes: dict[str, Layer] = {}
-        a, b = COMMUNES
-        pa, pb = self.communes[a.code], self.communes[b.code]
-        shared = shapely.line_merge(shapely.intersection(pa.boundary, pb.boundary, grid_size=GRID))
-        lines, rows = [shared], [{"madoituong": "AA03", "ten": f"Địa giới xã {a.name} - xã {b.name}",
-                                  "cap": "commune", "left_code": a.code, "right_code": b.code}]
-        for c, poly in ((a, pa), (b, pb)):
-            outer = shapely.difference(poly.boundary, shared.buffer(0.01))
-            lines.append(shapely.line_merge(outer))
-            rows.append({"madoituong": "AA03", "ten": f"Địa giới xã {c.name}", "cap": "commune",
-                         "left_code": c.code, "right_code": None})
-        themes["boundaries"] = Layer("DiaGioiHanhChinh", "MultiLineString", self._lines(lines), rows)
-
-        rlines, rrows = [], []
-        for line, width, klass, name, surface in self.roads:
-            rlines.append(line)
-            rrows.append({"madoituong": {"tỉnh": "GA02", "xã": "GA04", "ngõ": "GA05"}.get(klass, "GA06"),
-                          "ten": name, "loaiduong": klass, "matduong": surface, "chieurong": width})
-        themes["roads"] = Layer("DuongBo", "MultiLineString", self._lines(rlines), rrows)
-
-        road0 = self.roads[0][0]
-        crossing = road0.intersection(self.river_line)
-        crossing = shapely.get_parts(crossing)[0]  # where the provincial road crosses the river
-        bridge = road0.intersection(crossing.buffer(30))
-        themes["bridges"] = Layer("Cau", "MultiLineString", self._lines([bridge]),
-                                  [{"madoituong": "GC01", "ten": "Cầu Lai Xá", "taitrong": 30.0}])
-        rail = self.railway[0].intersection(self.area)
-        themes["railways"] = Layer("DuongSat", "MultiLineString", self._lines([rail]),
-                                   [{"madoituong": "GB01", "ten": "Đường sắt vành đai phía Tây", "khoduong": 1435}])
-
-        hl = [self.river_line.intersection(self.area)] + [c[0] for c in self.canals]
-        hr = [{"madoituong": "LA01", "ten": "Sông Nhuệ", "loai": "sông", "chieurong": self.river_width}]
-        hr += [{"madoituong": "LB02" if kind == "mương" else "LB01", "ten": name, "loai": kind, "chieurong": width}
-               for _line, width, kind, name in self.canals]
-        themes["hydro-lines"] = Layer("ThuyHeDuong", "MultiLineString", self._lines(hl), hr)
-
-        ponds = [r["geom"] for r in self.parcel_records if r["codes"] == ["NTS"] and r["geom"].area > 400]
-        ha = [self.river_poly] + ponds
-        har = [{"madoituong": "LA02", "ten": "Sông Nhuệ", "loai": "sông"}]
-        har += [{"madoituong": "LD01", "ten": None, "loai": "ao"} for _ in ponds]
-        themes["hydro-areas"] = Layer("ThuyHeVung", "MultiPolygon", self._polys(ha), har)
-
-        themes["buildings"] = self._buildings()
-        themes["built-up-areas"] = Layer(
-            "KhuDanCu", "MultiPolygon", self._polys([v for _n, _c, v in self.villages]),
-            [{"madoituong": "DA01", "ten": n} for n, _c, _v in self.villages])
-
-        levels = np.arange(6.5, 9.0, 0.5)
-        clines, crows = [], []
-        land = self.area.difference(self.river_poly)
-        for e in levels:
-            d = -250.0 * math.log((e - 6.0) / 3.0)
-            ring = self.river_line.buffer(d, quad_segs=16).boundary.intersection(land)
-            if not ring.is_empty:
-                clines.append(ring)
-                crows.append({"madoituong": "CA01" if e % 1 else "CA02", "docao": float(e)})
-        themes["contours"] = Layer("DuongBinhDo", "MultiLineString", self._lines(clines), crows)
-
-        gx, gy = np.meshgrid(np.arange(50, AREA_SIZE[0], 140.0), np.arange(50, AREA_SIZE[1], 140.0))
-        pts = shapely.points(gx.ravel() + rng.normal(0, 25, gx.size), gy.ravel() + rng.normal(0, 25, gx.size))
-        keep = shapely.contains(land, pts)
-        pts = pts[keep]
-        d = shapely.distance(self.river_line, pts)
-        elev = np.round(6.0 + 3.0 * np.exp(-d / 250.0) + rng.normal(0, 0.12, len(pts)), 2)
-        themes["spot-heights"] = Layer("DiemDoCao", "Point", list(self._shift(pts)),
-                                       [{"madoituong": "CB01", "docao": float(z)} for z in elev])
-
-        cps = [(420, 300), (1300, 1800), (2600, 600), (2000, 1750)]
-        cp_geoms = [Point(x + rng.normal(0, 3), y + rng.normal(0, 3)) for x, y in cps]
-        cp_rows = []
-        for k, p in enumerate(cp_geoms):
-            z = 6.0 + 3.0 * math.exp(-self.river_line.distance(p) / 250.0)
-            cp_rows.append({"madoituong": "AB04", "ten": f"Điểm địa chính cơ sở {k + 1}",
-                            "sohieudiem": f"10{4420 + 7 * k}", "caphang": "địa chính cơ sở", "docao": round(z, 3)})
-        themes["control-points"] = Layer("DiemKhongChe", "Point", list(self._shift(cp_geoms)), cp_rows)
-
-        themes["land-cover"] = self._land_cover()
-        for layer in themes.values():
-            for row in layer.rows:
-                row.setdefault("tyle", 2000)
-                row.setdefault("matinh", PROVINCE_CODE)
-        return themes
-
-    def _lines(self, geoms) -> list:
-        out = []
-        for g in self._shift(geoms):
-            parts = [p for p in shapely.get_parts(shapely.line_merge(g) if g.geom_type != "LineString" else g)
-                     if p.geom_type == "LineString" and p.length > 0]
-            out.append(shapely.MultiLineString(parts))
-        return out
-
-    def _polys(self, geoms) -> list:
-        return [MultiPolygon([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"])
-                for g in self._shift(geoms)]
-
-    def _buildings(self) -> Layer:
-        rng = self.rng
-        recs = [r for r in self.parcel_records if "ONT" in r["codes"] or "special" in r]
-        geoms = np.asarray([r["geom"] for r in recs], dtype=object)
-        roads = shapely.union_all(np.asarray([p for p, code, _ in self.corridor_polys if code == "DGT"],
-                                             dtype=object), grid_size=0.01)
-        front = roads.buffer(13.0)
-        shapely.prepare(front)
-        inner = shapely.buffer(geoms, -0.8, join_style="mitre")
-        houses = shapely.intersection(inner, front)
-        out, rows = [], []
-        names = {"TSC": "Trụ sở UBND xã", "DGD": "Trường tiểu học", "DYT": "Trạm y tế xã", "TIN": "Đình làng",
-                 "TON": "Chùa", "DVH": "Nhà văn hóa thôn", "DTT": "Nhà thi đấu"}
-        for r, house in zip(recs, houses, strict=True):
-            if "special" in r:
-                c = r["geom"].point_on_surface()
-                house = shapely.intersection(r["geom"].buffer(-3), c.buffer(14, cap_style="square"))
-            if house.is_empty:
-                continue
-            part = max(shapely.get_parts(house), key=lambda g: g.area)
-            if part.geom_type != "Polygon" or not (20 < part.area < 700):
-                continue
-            part = shapely.set_precision(part.simplify(0.3), GRID)
-            if part.is_empty or not part.is_valid:
-                continue
-            out.append(part)
-            floors = 2 if "special" in r else int(rng.choice([1, 2, 2, 3, 3, 4]))
-            rows.append({"madoituong": "DB01" if "special" not in r else "DB02",
-                         "ten": names.get(r.get("special")), "sotang": floors})
-        return Layer("Nha", "MultiPolygon", self._polys(out), rows)
-
-    def _land_cover(self) -> Layer:
-        classes = {"lúa": {"LUC", "LUK", "BHK"}, "cây hằng năm": {"HNK"}, "cây lâu năm": {"CLN"},
-                   "mặt nước": {"NTS", "SON", "DTL"},
-                   "dân cư": {"ONT", "TSC", "DGD", "DYT", "TIN", "TON", "DVH", "DTT"}, "giao thông": {"DGT"}}
-        geoms, rows = [], []
-        for klass, codes in classes.items():
-            members = [g for r, g in zip(self.parcel_records, self.clean_geoms, strict=True)
-                       if r["codes"][0] in codes]
-            if not members:
-                continue
-            u = shapely.coverage_union_all(np.asarray(members, dtype=object))
-            for p in shapely.get_parts(u):
-                if p.geom_type == "Polygon" and p.area > 50:
-                    geoms.append(p)
-                    rows.append({"madoituong": "PA01", "loaiphu": klass})
-        return Layer("PhuBeMat", "MultiPolygon", self._polys(geoms), rows)
-
-    def _place_names(self) -> Layer:
-        pts, rows = [], []
-        for c in COMMUNES:
-            p = self.communes[c.code].point_on_surface()
-            pts.append(p)
-            rows.append({"madoituong": "HA01", "ten": f"Xã {c.name}", "loai": "xã"})
-        for name, _code, v in self.villages:
-            pts.append(v.centroid)
-            rows.append({"madoituong": "HA02", "ten": name, "loai": "thôn"})
-        for name, xy in self.FIELD_NAMES:
-            pts.append(Point(xy))
-            rows.append({"madoituong": "HA03", "ten": f"Xứ đồng {name}", "loai": "xứ đồng"})
-        pts.append(self.river_line.interpolate(0.3, normalized=True))
-        rows.append({"madoituong": "HA04", "ten": "Sông Nhuệ", "loai": "sông"})
-        return Layer("place_names", "Point", list(self._shift(pts)), rows)
-
 
 def generate(seed: int = DEFAULT_SEED) -> DemoData:
     """Build the whole demo data set in memory (TM-3 coordinates, EPSG:5897)."""
-    b = _Builder(seed)
+    b = Builder(seed)
     b.frame()
     b.networks()
     b.corridors()

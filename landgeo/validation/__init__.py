@@ -7,8 +7,9 @@
 - :func:`run_validation` — both over a scope of stored data; findings into ``meta.validation_finding``.
 """
 
+from landgeo.validation.attributes import split_land_use_codes
 from landgeo.validation.check_codes import CHECKS, Check, Finding
-from landgeo.validation.features import check_features, split_land_use_codes
+from landgeo.validation.features import check_features
 from landgeo.validation.runner import run_summary, run_validation
 from landgeo.validation.table import check_table
 from landgeo.validation.tolerances import DEFAULT, Tolerances, area_tolerance

@@ -14,11 +14,12 @@ import numpy as np
 import shapely
 from psycopg import sql
 
+import landgeo.validation.reference as reference
 from landgeo.catalog import Target, get_target, targets
 from landgeo.errors import UserError
-from landgeo.validation import reference
 from landgeo.validation.check_codes import Finding
-from landgeo.validation.features import _detection_findings, check_features
+from landgeo.validation.features import check_features, detection_findings
+from landgeo.validation.store import write_findings
 from landgeo.validation.table import check_table
 from landgeo.validation.tolerances import DEFAULT, Tolerances
 
@@ -77,7 +78,7 @@ def run_validation(
                 f.target = t.id
             say(f"{t.id}: {len(found)} findings")
             findings += found
-        _write(conn, run_id, findings, batch)
+        write_findings(conn, run_id, findings, batch)
         counts = Counter((f.code, f.severity) for f in findings)
         by_check: dict[str, dict[str, int]] = {}
         for (code, severity), n in sorted(counts.items()):
@@ -128,14 +129,14 @@ def _where(conn, t: Target, province, commune, batch) -> sql.Composable | None:
     if batch is not None:
         return sql.SQL("batch_id = {}").format(sql.Literal(int(batch))) if "batch_id" in cols else None
     if province is not None:
-        if t.id == "admin-units":
+        if t.is_admin_unit:
             return sql.SQL("(code = {p} OR parent_code = {p} OR left(code, 2) = {p} AND level <> 'province' "
                            "AND parent_code IS NULL)").format(p=sql.Literal(province))
         return sql.SQL("province_code = {}").format(sql.Literal(province)) if "province_code" in cols else None
     if commune is not None:
         if "commune_code" in cols:
             return sql.SQL("commune_code = {}").format(sql.Literal(commune))
-        if t.id == "admin-units":
+        if t.is_admin_unit:
             return sql.SQL("code = {}").format(sql.Literal(commune))
         has_geom = conn.execute("SELECT EXISTS (SELECT 1 FROM landdb.admin_unit WHERE level = 'commune' AND code = %s "
                                 "AND valid_to IS NULL AND geom IS NOT NULL)", (commune,)).fetchone()[0]
@@ -205,43 +206,10 @@ def _feature_checks(conn, t: Target, where: sql.Composable, tol: Tolerances) -> 
         pts = np.concatenate(arrays) if arrays else np.empty((0, 2))
         if len(pts):
             extent = shapely.box(*pts.min(axis=0), *pts.max(axis=0))  # dataset-level: shown as its extent
-            for f in _detection_findings(pts, 4756, prov):
+            for f in detection_findings(pts, 4756, prov):
                 f.province_code, f.target, f.geometry = prov, t.id, extent
                 out.append(f)
     return out
-
-
-def _write(conn, run_id: int, findings: list[Finding], batch: int | None) -> None:
-    """COPY the findings into a temporary table, then into meta.validation_finding with WGS 84 geometries."""
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _finding_in (check_code text, severity text, target text, "
-                 "feature_id text, province_code text, commune_code text, message_vi text, message_en text, "
-                 "details jsonb, wkb bytea) ON COMMIT DROP")
-    conn.execute("TRUNCATE _finding_in")
-    with conn.cursor().copy("COPY _finding_in FROM STDIN") as copy:
-        for f in findings:
-            wkb = shapely.to_wkb(f.geometry) if f.geometry is not None and not shapely.is_empty(f.geometry) else None
-            copy.write_row((f.code, f.severity, f.target, f.feature_id, f.province_code, f.commune_code,
-                            f.message_vi, f.message_en, json.dumps(_jsonable(f.details), ensure_ascii=False), wkb))
-    conn.execute(
-        """INSERT INTO meta.validation_finding (run_id, batch_id, check_code, severity, target, feature_id,
-                                                province_code, commune_code, message_vi, message_en, details, geom)
-           SELECT %s, %s, check_code, severity, target, feature_id, province_code, commune_code, message_vi,
-                  message_en, details, meta.vn2000_to_wgs84(ST_SetSRID(ST_GeomFromWKB(wkb), 4756))
-           FROM _finding_in""",
-        (run_id, batch),
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
 
 
 def run_summary(conn, run_id: int) -> list[tuple[str, str, int]]:

@@ -24,7 +24,6 @@ from landgeo.validation.check_codes import CHECKS, Finding
 from landgeo.validation.tolerances import DEFAULT, Tolerances
 
 ID_COLUMNS = ("id", "feature_index", "row_index", "fid", "ogc_fid")
-NETWORK_TARGETS = ("roads", "hydro-lines", "railways")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -56,7 +55,7 @@ def check_table(
     wanted = set(checks) if checks is not None else None
     out: list[Finding] = []
     try:
-        for codes, fn in _SET_CHECKS.get(_kind(target), ()):
+        for codes, fn in _SET_CHECKS.get(target.topology or "", ()):
             if wanted is not None and not (set(codes) & wanted):
                 continue
             out += fn(ctx)
@@ -67,18 +66,6 @@ def check_table(
     for f in out:
         f.target = target.id
     return out
-
-
-def _kind(target: Target) -> str:
-    if target.id == "parcels":
-        return "parcels"
-    if target.id == "admin-units":
-        return "admin-units"
-    if target.id in NETWORK_TARGETS:
-        return "network"
-    if target.id == "boundaries":
-        return "boundaries"
-    return "other"
 
 
 class _Context:
@@ -575,7 +562,7 @@ def _boundary_mismatch(ctx: _Context) -> list[Finding]:
 
 
 _SET_CHECKS: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], list[Finding]]], ...]] = {
-    "parcels": (
+    "parcel-cover": (
         (("attr.parcel_number_duplicate",), _parcel_number_duplicates),
         (("topo.overlap", "topo.duplicate", "topo.gap"), _parcel_coverage),
         (("topo.outside_commune", "topo.across_commune"), _parcel_commune),
@@ -584,9 +571,9 @@ _SET_CHECKS: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], list[Fi
         (("attr.land_use_code_not_valid_at_time",), _parcel_codes_at_time),
         (("attr.commune_not_valid_at_time",), _parcel_commune_code_at_time),
     ),
-    "admin-units": ((("topo.admin_overlap",), _admin_overlaps),),
+    "admin-cover": ((("topo.admin_overlap",), _admin_overlaps),),
     "network": ((("net.dangle",), _dangles),),
-    "boundaries": ((("net.boundary_mismatch",), _boundary_mismatch),),
+    "boundary-lines": ((("net.boundary_mismatch",), _boundary_mismatch),),
 }
 
 TOPOLOGY_CHECKS = ("topo.overlap", "topo.duplicate", "topo.gap", "topo.outside_commune", "topo.across_commune",
