@@ -1,6 +1,6 @@
 """Measure the two ways the staging table can be filled, on the same rows, against the same server:
 
-* CSV made by Arrow (vectorised) with geometry as hex EWKB (what ``loaders.stage`` does);
+* CSV made by Arrow (vectorised) with geometry as hex EWKB (what ``loaders.write.stage`` does);
 * psycopg binary COPY (``write_row`` per row, geometry sent as binary EWKB through a registered dumper).
 
     python bench/bench_copy.py [N=200000]

@@ -10,7 +10,7 @@ Both run in the same invocation against the same server, into a fresh migrated d
   landdb.parcel with all its indexes, lineage row, one transaction).
 
 By default province 01 is empty before each landgeo run: its first load, where the loader builds the partition
-and swaps it in (loaders/bulk.py). ``--incremental`` first loads one parcel of another commune into province
+and swaps it in (loaders/write/bulk.py). ``--incremental`` first loads one parcel of another commune into province
 01, so that the file goes through staging and the per-batch merge into the existing partition instead.
 
 Wall time of each, peak memory (max RSS) of the landgeo process, and the ratio landgeo / ogr2ogr are printed.

@@ -8,6 +8,11 @@
 | ``LANDGEO_PG_BINDIR`` | PostgreSQL server binaries | newest ``/usr/lib/postgresql/*/bin`` |
 | ``LANDGEO_PG_USER`` | OS user that runs the embedded cluster when invoked as root | ``postgres`` or ``landgeo`` |
 | ``LANDGEO_API_PORT`` | port of ``landgeo serve`` | 5000 |
+| ``LANDGEO_API_POOL_SIZE`` | database connections per API worker process | 4 |
+| ``LANDGEO_API_STATEMENT_TIMEOUT_MS`` | statement timeout of the API's connections | 30000 |
+| ``LANDGEO_API_NO_ACCESS_LOG`` | set (non-empty): ``landgeo serve`` writes no access log | unset |
+| ``LANDGEO_CRS_MERIDIANS`` | central-meridian overrides ``CODE@GENERATION=LON0,…`` | unset |
+| ``PYGEOAPI_CONFIG``, ``PYGEOAPI_OPENAPI`` | pygeoapi's own: the config and OpenAPI files served | repo's, generated |
 """
 
 from __future__ import annotations
@@ -35,6 +40,14 @@ class Settings:
     pg_port: int
     api_port: int
     external_url: str | None
+    pg_bindir: str | None = None
+    pg_user: str | None = None
+    api_pool_size: int = 4
+    api_statement_timeout_ms: int = 30000
+    api_access_log: bool = True
+    crs_meridians: str = ""
+    pygeoapi_config: str | None = None
+    pygeoapi_openapi: str | None = None
 
     @property
     def schemas_dir(self) -> Path:
@@ -66,4 +79,12 @@ def get_settings() -> Settings:
         pg_port=int(os.environ.get("LANDGEO_PG_PORT", DEFAULT_PG_PORT)),
         api_port=int(os.environ.get("LANDGEO_API_PORT", DEFAULT_API_PORT)),
         external_url=os.environ.get("LANDGEO_DATABASE_URL") or None,
+        pg_bindir=os.environ.get("LANDGEO_PG_BINDIR") or None,
+        pg_user=os.environ.get("LANDGEO_PG_USER") or None,
+        api_pool_size=int(os.environ.get("LANDGEO_API_POOL_SIZE", "4")),
+        api_statement_timeout_ms=int(os.environ.get("LANDGEO_API_STATEMENT_TIMEOUT_MS", "30000")),
+        api_access_log=not os.environ.get("LANDGEO_API_NO_ACCESS_LOG"),
+        crs_meridians=os.environ.get("LANDGEO_CRS_MERIDIANS", "").strip(),
+        pygeoapi_config=os.environ.get("PYGEOAPI_CONFIG") or None,
+        pygeoapi_openapi=os.environ.get("PYGEOAPI_OPENAPI") or None,
     )

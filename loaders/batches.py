@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from landdb.parcel_area import area_srids, legal_area
 from landgeo.crs.srids import VN2000_GEOGRAPHIC, WGS84
 from landgeo.db import ewkb
 from landgeo.target import Target
@@ -19,7 +20,7 @@ from landgeo.validation.attributes import Factorized
 from loaders.checks import Reject, check_batch
 from loaders.map import FieldMapping, convert
 from loaders.options import LoadOptions
-from loaders.parcels import area_srids, fill_province, legal_area, most_common, province_or_option
+from loaders.parcels import fill_province, most_common, province_or_option
 from loaders.read import Batch
 from loaders.source_crs import CrsPlan, check_coordinates
 from loaders.text import SourceText
@@ -74,8 +75,8 @@ def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPla
     canonical, wgs84 = vertices(plan, parts, target.computes_wgs84)
     geometry = {"geom": ewkb.encode(parts, VN2000_GEOGRAPHIC, canonical)}
     if target.computes_legal_area:
-        kept["area_srid"] = area_srids(plan, kept.get("province_code"), zone_cache)
-        kept["computed_area"] = legal_area(plan, accepted, kept["area_srid"], canonical)
+        kept["area_srid"] = area_srids(plan.tm3_srid, kept.get("province_code"), zone_cache)
+        kept["computed_area"] = legal_area(plan.tm3_srid, accepted, kept["area_srid"], canonical)
     if target.computes_wgs84:
         geometry["geom_wgs84"] = ewkb.encode(parts, WGS84, wgs84)
     out.data = encode(idx + batch.start, kept, geometry, converted.attributes.take(pa.array(idx))

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from landgeo.catalog import Target
+from landgeo.target import Target
+from landgeo.validation.features import check_features
 
 _MULTI = {"MultiPolygon": 6, "MultiLineString": 5, "MultiPoint": 4}
 _SINGLE_OF = {"MultiPolygon": 3, "MultiLineString": 1, "MultiPoint": 0}
@@ -42,8 +43,6 @@ class BatchVerdict:
 def check_batch(target: Target, geoms: np.ndarray, attrs: dict, *, crs, on_invalid: str, start: int,
                 extra: dict[int, Reject] | None = None) -> BatchVerdict:
     """Run the per-feature checks on one batch and decide per feature: keep, repair or reject."""
-    from landgeo.validation import check_features
-
     findings = check_features(target, geoms, attrs, crs=crs, detect=False)
     rejected: dict[int, Reject] = dict(extra or {})
     to_repair: list[int] = []

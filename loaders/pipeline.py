@@ -22,21 +22,22 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
+from landdb.admin_units import province_lookup
 from landgeo.catalog import get_target
 from landgeo.crs.srids import VN2000_GEOGRAPHIC
 from landgeo.db.connect import connect
+from landgeo.db.worker import DatabaseThread
 from landgeo.errors import UserError
 from landgeo.target import Target
 from landgeo.validation.store import record_load_findings
 from loaders.batches import load_batch
 from loaders.map import FieldMapping, build_mapping
 from loaders.options import MODES, ON_INVALID, LoadOptions, LoadResult, Progress, quiet
-from loaders.parcels import province_lookup
 from loaders.read import Source, open_source
 from loaders.report import RejectsWriter, reasons
 from loaders.source_crs import CrsPlan, source_crs
 from loaders.text import SourceText
-from loaders.writers import BulkWriter, DatabaseThread, MergeWriter, Writer
+from loaders.write.writers import BulkWriter, MergeWriter, Writer
 
 __all__ = ["LoadOptions", "LoadResult", "load"]
 

@@ -65,7 +65,7 @@ class Source:
     config: dict = field(default_factory=dict)
     prj_text: str | None = None
     cpg_text: str | None = None
-    dbf: bool = False  # attribute text is raw DBF bytes (read as Latin-1, decoded by loaders.encoding)
+    dbf: bool = False  # attribute text is raw DBF bytes (read as Latin-1, decoded by landgeo.vn_encodings)
     dxf: bool = False  # a CAD drawing: text labels are joined into the polygons that contain them
     notes: list[str] = field(default_factory=list)
 

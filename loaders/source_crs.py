@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from landgeo.crs import CRS, detect, from_wkt, resolve, transform
 from landgeo.crs.srids import VN2000_GEOGRAPHIC, WGS84
 from landgeo.errors import UserError
 
@@ -27,7 +28,7 @@ WGS84_SRID = WGS84
 class CrsPlan:
     """The source CRS, where it came from, and what the checks said about it."""
 
-    source: object  # landgeo.crs CRS
+    source: CRS
     how: str  # "--crs" | ".prj" | "layer metadata"
     notes: list[str] = field(default_factory=list)
     forced: bool = False
@@ -48,8 +49,6 @@ class CrsPlan:
     def vertices(self, xy: np.ndarray, wgs84: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Source vertices ``xy`` (N × 2) in VN-2000 geographic and, when ``wgs84``, in WGS 84 by the official
         EPSG:6960 operation — the stored geometry and its serving copy, from one pass over the coordinates."""
-        from landgeo.crs import transform
-
         if self.srid == CANONICAL_SRID:
             canonical = xy
         else:
@@ -66,8 +65,6 @@ class CrsPlan:
         """Back from VN-2000 geographic to the source CRS (for the rejects report)."""
         if self.srid == CANONICAL_SRID:
             return geoms
-        from landgeo.crs import transform
-
         src = self.source
 
         def fn(coords: np.ndarray) -> np.ndarray:
@@ -79,8 +76,6 @@ class CrsPlan:
 
 def source_crs(declared: str | None, prj_text: str | None, crs_option: str | None, where: str) -> CrsPlan:
     """Resolve the source CRS: ``--crs`` first, then the .prj, then the layer's own CRS."""
-    from landgeo.crs import from_wkt, resolve
-
     notes: list[str] = []
     file_crs = None
     file_how = ""
@@ -118,8 +113,6 @@ def source_crs(declared: str | None, prj_text: str | None, crs_option: str | Non
 
 def check_coordinates(plan: CrsPlan, geoms: np.ndarray, province: str | None, force: bool, where: str) -> None:
     """Refuse (unless ``force``) coordinates that contradict the CRS; keep warnings as notes."""
-    from landgeo.crs import detect
-
     coords = shapely.get_coordinates(geoms[~shapely.is_missing(geoms)])
     coords = coords[np.isfinite(coords).all(axis=1)] if len(coords) else coords
     if not len(coords):

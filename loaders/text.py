@@ -1,13 +1,13 @@
 """Text stage (mã hóa ký tự): a source's text columns decoded to Unicode NFC, the encoding decided once per file
-from a sample (DBF bytes in TCVN3/VNI/CP1258, mojibake in Unicode files); see :mod:`loaders.encoding`."""
+from a sample (DBF bytes in TCVN3/VNI/CP1258, mojibake in Unicode files); see :mod:`landgeo.vn_encodings`."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import landgeo.vn_encodings as enc
 from landgeo.errors import UserError
-from loaders import encoding as enc
 from loaders.read import Batch, Source
 
 

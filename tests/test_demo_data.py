@@ -149,7 +149,7 @@ def test_the_update_file_splits_one_parcel_and_changes_one_use(data, written):
 
 
 def test_shapefile_dbf_is_tcvn3_and_round_trips(data, written):
-    from loaders.encoding import decode_tcvn3
+    from landgeo.vn_encodings import decode_tcvn3
 
     out, _ = written
     commune = next(iter(data.parcels))

@@ -1,4 +1,4 @@
-"""A province's first load builds its partition as a new table and swaps it in (loaders/bulk.py); the loader
+"""A province's first load builds its partition as a new table and swaps it in (loaders/write/bulk.py); the loader
 derives the WGS 84 copy and the computed area itself (migration 0041). Both must give exactly what the
 incremental path and the database's own derivation give."""
 
@@ -221,7 +221,7 @@ def test_first_load_of_a_dated_file_keeps_its_dates(tmp_path, fresh_db):
 def test_swap_behind_a_long_transaction_gives_up_cleanly(tmp_path, fresh_db, monkeypatch):
     """The swap needs landdb.parcel to itself for a moment; behind a transaction that keeps reading it, the load
     waits a bounded time, then fails with one line and changes nothing."""
-    from loaders import bulk
+    from loaders.write import bulk
 
     monkeypatch.setattr(bulk, "SWAP_LOCK_TIMEOUT", 0.5)
     src = write(tmp_path / "blocked.gpkg", grid(3), fields(3))

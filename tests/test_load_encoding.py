@@ -10,8 +10,8 @@ import unicodedata
 
 import pytest
 
+import landgeo.vn_encodings as enc
 from landgeo.catalog import get_target
-from loaders import encoding as enc
 from loaders.map import build_mapping
 
 # Every lower-case Vietnamese letter with diacritics, in TCVN3 bytes (TCVN 5712:1993 VN3 table).

@@ -29,9 +29,11 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from landgeo.api.collections import get_collection
+from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.pool import get_pool
 from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
+from landgeo.settings import get_settings
 
 LOGGER = logging.getLogger("landgeo.api")
 PYGEOAPI_VERSION_TESTED = "0.24.0"
@@ -248,14 +250,10 @@ def ensure_openapi(config_path: Path, openapi_path: Path) -> Path:
 
 def create_app(config_path: str | os.PathLike | None = None) -> LandgeoApp:
     """The WSGI application for ``config_path`` (default ``$PYGEOAPI_CONFIG`` or the repository's file)."""
-    from landgeo.api.config import default_path
-
-    config_path = Path(config_path or os.environ.get("PYGEOAPI_CONFIG") or default_path()).resolve()
+    config_path = Path(config_path or get_settings().pygeoapi_config or default_path()).resolve()
     os.environ["PYGEOAPI_CONFIG"] = str(config_path)
-    if not os.environ.get("PYGEOAPI_OPENAPI"):
-        from landgeo.settings import get_settings
-
-        state = Path(getattr(get_settings(), "state_dir", Path(get_settings().home) / ".landgeo"))
+    if not get_settings().pygeoapi_openapi:
+        state = get_settings().state_dir
         os.environ["PYGEOAPI_OPENAPI"] = str(ensure_openapi(config_path, state / "api" / "openapi.yml"))
     import pygeoapi
     import pygeoapi.flask_app as flask_app

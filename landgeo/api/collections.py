@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from landgeo.api.crs import CRS84, epsg_uri, national_crs_uris
 from landgeo.catalog import Field, Target, targets
+from landgeo.crs.srids import VN2000_GEOGRAPHIC
 
 FINDINGS_ID = "validation-findings"
 RESTRICTED_SCHEMAS = frozenset({"landdb_restricted", "staging"})
@@ -71,7 +72,7 @@ class Collection:
 
     @property
     def storage_crs(self) -> str:
-        return epsg_uri(4756) if self.vn2000_column else CRS84
+        return epsg_uri(VN2000_GEOGRAPHIC) if self.vn2000_column else CRS84
 
     @property
     def crs_uris(self) -> list[str]:

@@ -17,6 +17,7 @@ import yaml
 
 from landgeo.api.collections import Collection, collections
 from landgeo.api.query import DEFAULT_LIMIT, MAX_LIMIT
+from landgeo.settings import get_settings
 
 PROVIDER = "landgeo.api.provider.LandgeoProvider"
 VIETNAM_BBOX = [102.14, 6.0, 117.9, 23.4]  # mainland and islands, CRS84
@@ -90,8 +91,6 @@ def render() -> str:
 
 
 def default_path() -> Path:
-    from landgeo.settings import get_settings
-
     return Path(get_settings().home) / "pygeoapi-config.yml"
 
 

@@ -22,6 +22,7 @@ from pygeofilter import ast, values
 
 from landgeo.api.collections import SQL_TYPES, Collection
 from landgeo.api.crs import ApiCrs
+from landgeo.crs.srids import VN2000_GEOGRAPHIC
 
 
 class FilterError(ValueError):
@@ -69,10 +70,11 @@ def geometry_literal(geojson: dict | str, crs: ApiCrs, collection: Collection, p
         if crs.srid != 4326:
             lit = sql.SQL("ST_Transform({}, 4326)").format(lit)
         if collection.vn2000_column:
-            return sql.Identifier(collection.vn2000_column), sql.SQL("meta.wgs84_to_vn2000({}, 4756)").format(lit)
+            return sql.Identifier(collection.vn2000_column), sql.SQL("meta.wgs84_to_vn2000({}, {})").format(
+                lit, sql.Literal(VN2000_GEOGRAPHIC))
         return sql.Identifier(collection.wgs84_column), lit
-    if crs.srid != 4756:
-        lit = sql.SQL("ST_Transform({}, 4756)").format(lit)
+    if crs.srid != VN2000_GEOGRAPHIC:
+        lit = sql.SQL("ST_Transform({}, {})").format(lit, sql.Literal(VN2000_GEOGRAPHIC))
     if collection.vn2000_column:
         return sql.Identifier(collection.vn2000_column), lit
     return sql.Identifier(collection.wgs84_column), sql.SQL("meta.vn2000_to_wgs84({})").format(lit)

@@ -12,10 +12,12 @@ import threading
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from landgeo.settings import get_settings
+
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _LOCK = threading.Lock()
 
-STATEMENT_TIMEOUT_MS = int(os.environ.get("LANDGEO_API_STATEMENT_TIMEOUT_MS", "30000"))
+STATEMENT_TIMEOUT_MS = get_settings().api_statement_timeout_ms
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -43,7 +45,7 @@ def get_pool(url: str) -> ConnectionPool:
         with _LOCK:
             pool = _POOLS.get(key)
             if pool is None:
-                size = int(os.environ.get("LANDGEO_API_POOL_SIZE", "4"))
+                size = get_settings().api_pool_size
                 pool = ConnectionPool(
                     url, min_size=1, max_size=size, configure=_configure, open=True, name="landgeo-api", timeout=10,
                     kwargs={"prepare_threshold": 1, "connect_timeout": 10},

@@ -19,17 +19,18 @@ app = typer.Typer(
 
 
 def _register() -> None:
+    """Every sub-command, named here: a missing module is an ImportError, never a silently absent command."""
     from landgeo.cli import db
 
     app.add_typer(db.app, name="db")
-    for name in ("crs", "load", "validate", "serve"):
-        try:
-            module = __import__(f"landgeo.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name == f"landgeo.cli.{name}":
-                continue
-            raise
-        module.register(app)
+    from landgeo.cli import crs
+    crs.register(app)
+    from landgeo.cli import load
+    load.register(app)
+    from landgeo.cli import validate
+    validate.register(app)
+    from landgeo.cli import serve
+    serve.register(app)
 
 
 _register()

@@ -58,7 +58,7 @@ def serve(
         "--threads", str(threads), "--keep-alive", "5", "--access-logfile", "-", "--error-logfile", "-",
         "--log-level", "warning", "--timeout", "60", "--preload", "landgeo.api.wsgi:application",
     ]
-    if os.environ.get("LANDGEO_API_NO_ACCESS_LOG"):
+    if not get_settings().api_access_log:
         args[args.index("--access-logfile"): args.index("--access-logfile") + 2] = []
     print(f"serving OGC API – Features at {env['LANDGEO_API_URL']} ({workers} workers)", flush=True)
     os.execve(gunicorn, args, env)

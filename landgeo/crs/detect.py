@@ -31,6 +31,7 @@ from landgeo.crs.flags import Flag
 from landgeo.crs.parse import resolve
 from landgeo.crs.provinces import Province, find_province, provinces
 from landgeo.crs.registry import CRS, from_epsg, registry, tm3_crs_for_meridian
+from landgeo.crs.srids import HN72_GEOGRAPHIC, VN2000_GEOGRAPHIC, WGS84
 from landgeo.crs.transform import transform
 from landgeo.errors import UserError
 
@@ -42,7 +43,7 @@ INSIDE_OK = 0.9
 # Plane coordinate ranges of Vietnam in a TM-3/UTM CRS (false easting 500 km).
 EASTING = (100_000.0, 900_000.0)
 NORTHING = (580_000.0, 2_650_000.0)
-VN_TWIN = {4326: 4756, 4756: 4326, 32648: 3405, 3405: 32648, 32649: 3406, 3406: 32649}
+VN_TWIN = {WGS84: VN2000_GEOGRAPHIC, VN2000_GEOGRAPHIC: WGS84, 32648: 3405, 3405: 32648, 32649: 3406, 3406: 32649}
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _to_lonlat(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
     if crs.kind == "geographic" and crs.datum in ("VN-2000", "WGS 84"):
         return x, y  # VN-2000 and WGS 84 differ by ~0.002 deg: irrelevant against padded extents
     with np.errstate(all="ignore"):
-        return transform(crs, from_epsg(4756), x, y)
+        return transform(crs, from_epsg(VN2000_GEOGRAPHIC), x, y)
 
 
 def _plane_candidates() -> list[CRS]:
@@ -242,7 +243,7 @@ def _residuals(hypotheses: list[CRS], x: np.ndarray, y: np.ndarray, ref: Referen
 
 def _hypotheses(declared: CRS | None, layout: str) -> list[CRS]:
     if layout in ("lonlat", "latlon"):
-        return [from_epsg(4756), from_epsg(4326), from_epsg(4147)]
+        return [from_epsg(VN2000_GEOGRAPHIC), from_epsg(WGS84), from_epsg(HN72_GEOGRAPHIC)]
     hyps = _plane_candidates() + [from_epsg(c) for c in (32648, 32649, 2044, 2045, 2093)]
     if declared is not None and declared not in hyps:
         hyps.append(declared)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from landgeo.crs.provinces import provinces
 from landgeo.crs.registry import CRS, DEPRECATED, OFFICIAL_TOWGS84, registry
+from landgeo.crs.srids import VN2000_GEOGRAPHIC as VN  # short: it is written into SQL templates below
 from landgeo.settings import get_settings
 
 HN72_TOWGS84 = (-17.51, -108.32, -62.39, 0.0, 0.0, 0.0, 0.0)  # EPSG:1544, Hanoi 1972 to WGS 84 (1)
@@ -174,7 +175,7 @@ DECLARE
     src integer := ST_SRID(g);
     src_datum text;
     dst_datum text;
-    dst integer := CASE WHEN target_srid = {SRID_VN2000_OFFICIAL} THEN 4756 ELSE target_srid END;
+    dst integer := CASE WHEN target_srid = {SRID_VN2000_OFFICIAL} THEN {VN} ELSE target_srid END;
     r geometry;
 BEGIN
     IF src = target_srid THEN
@@ -184,8 +185,8 @@ BEGIN
         RAISE EXCEPTION 'meta.transform: geometry has no SRID (0)' USING ERRCODE = '22023';
     END IF;
     IF src = {SRID_VN2000_OFFICIAL} THEN
-        g := ST_SetSRID(g, 4756);
-        src := 4756;
+        g := ST_SetSRID(g, {VN});
+        src := {VN};
     END IF;
     src_datum := meta.crs_datum(src);
     dst_datum := meta.crs_datum(dst);
@@ -247,7 +248,7 @@ DECLARE
     src integer := ST_SRID(g);
     src_datum text;
     dst_datum text;
-    dst integer := CASE target_srid WHEN {SRID_VN2000_OFFICIAL} THEN 4756 WHEN {SRID_HN72_BOUND} THEN 4147
+    dst integer := CASE target_srid WHEN {SRID_VN2000_OFFICIAL} THEN {VN} WHEN {SRID_HN72_BOUND} THEN 4147
                                     ELSE target_srid END;
     r geometry;
 BEGIN
@@ -258,8 +259,8 @@ BEGIN
         RAISE EXCEPTION 'meta.transform: geometry has no SRID (0)' USING ERRCODE = '22023';
     END IF;
     IF src = {SRID_VN2000_OFFICIAL} THEN
-        g := ST_SetSRID(g, 4756);
-        src := 4756;
+        g := ST_SetSRID(g, {VN});
+        src := {VN};
     ELSIF src = {SRID_HN72_BOUND} THEN
         g := ST_SetSRID(g, 4147);
         src := 4147;
@@ -299,7 +300,8 @@ END
 
 
 def _general_body() -> str:
-    return _GENERAL_BODY.format(SRID_VN2000_OFFICIAL=SRID_VN2000_OFFICIAL, SRID_HN72_BOUND=SRID_HN72_BOUND)
+    return _GENERAL_BODY.format(SRID_VN2000_OFFICIAL=SRID_VN2000_OFFICIAL, SRID_HN72_BOUND=SRID_HN72_BOUND,
+                                VN=VN)
 
 
 def hn72_sql() -> str:
@@ -392,11 +394,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
              OR target_srid IN ({SRID_VN2000_OFFICIAL}, {SRID_HN72_BOUND}) THEN meta.transform_general(g, target_srid)
         WHEN meta.crs_datum(ST_SRID(g)) = meta.crs_datum(target_srid) THEN ST_Transform(g, target_srid)
         WHEN target_srid = 4326 AND meta.crs_datum(ST_SRID(g)) = 'VN-2000' THEN
-             ST_Transform(ST_SetSRID(CASE WHEN ST_SRID(g) = 4756 THEN g ELSE ST_Transform(g, 4756) END,
+             ST_Transform(ST_SetSRID(CASE WHEN ST_SRID(g) = {VN} THEN g ELSE ST_Transform(g, {VN}) END,
                                      {SRID_VN2000_OFFICIAL}), 4326)
         WHEN ST_SRID(g) = 4326 AND meta.crs_datum(target_srid) = 'VN-2000' THEN
-             CASE WHEN target_srid = 4756 THEN ST_SetSRID(ST_Transform(g, {SRID_VN2000_OFFICIAL}), 4756)
-                  ELSE ST_Transform(ST_SetSRID(ST_Transform(g, {SRID_VN2000_OFFICIAL}), 4756), target_srid) END
+             CASE WHEN target_srid = {VN} THEN ST_SetSRID(ST_Transform(g, {SRID_VN2000_OFFICIAL}), {VN})
+                  ELSE ST_Transform(ST_SetSRID(ST_Transform(g, {SRID_VN2000_OFFICIAL}), {VN}), target_srid) END
         ELSE meta.transform_general(g, target_srid) END
 $$;
 COMMENT ON FUNCTION meta.transform(geometry, integer) IS

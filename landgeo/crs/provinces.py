@@ -14,7 +14,6 @@ Where sources disagree on a meridian (``Province.conflicting_lon0``) the value i
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -73,7 +72,7 @@ class Province:
 
 
 def _overrides() -> dict[tuple[str, str], float]:
-    raw = os.environ.get(MERIDIAN_OVERRIDES_ENV, "").strip()
+    raw = get_settings().crs_meridians
     result: dict[tuple[str, str], float] = {}
     if not raw:
         return result
@@ -143,7 +142,7 @@ def _load(overrides_key: str) -> tuple[Province, ...]:
 
 
 def _all() -> tuple[Province, ...]:
-    return _load(os.environ.get(MERIDIAN_OVERRIDES_ENV, ""))
+    return _load(get_settings().crs_meridians)
 
 
 def _check_generation(generation: str | None) -> None:

@@ -18,6 +18,7 @@ import pyproj
 import landgeo.crs.flags as F
 from landgeo.crs.flags import Flag
 from landgeo.crs.registry import CRS, DEPRECATED, OFFICIAL_TOWGS84, from_epsg, registry
+from landgeo.crs.srids import HN72_GEOGRAPHIC, VN2000_GEOGRAPHIC, WGS84
 from landgeo.errors import UserError
 
 WRONG_SIGN_TOWGS84 = OFFICIAL_TOWGS84[:3] + tuple(-r for r in OFFICIAL_TOWGS84[3:6]) + OFFICIAL_TOWGS84[6:]
@@ -159,7 +160,8 @@ def from_wkt(text: str) -> WktMatch:
         if "degree" not in unit.lower():
             flags.append(Flag(F.UNRECOGNISED_WKT, "error", f"geographic CRS in {unit}, expected degrees"))
             return WktMatch(None, flags, towgs84)
-        return WktMatch(from_epsg({"VN-2000": 4756, "WGS 84": 4326, "HN-72": 4147}[datum]), flags, towgs84)
+        geographic = {"VN-2000": VN2000_GEOGRAPHIC, "WGS 84": WGS84, "HN-72": HN72_GEOGRAPHIC}[datum]
+        return WktMatch(from_epsg(geographic), flags, towgs84)
     if not base.is_projected:
         flags.append(Flag(F.UNRECOGNISED_WKT, "error", f"{base.type_name} is not a 2D geographic or projected CRS"))
         return WktMatch(None, flags, towgs84)

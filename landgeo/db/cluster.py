@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from landgeo.errors import UserError
-from landgeo.settings import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Settings
+from landgeo.settings import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Settings, get_settings
 
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
@@ -44,8 +44,8 @@ SERVER_SETTINGS = {
 
 def pg_bindir() -> Path:
     """Directory of the PostgreSQL server binaries (``initdb``, ``pg_ctl``)."""
-    if os.environ.get("LANDGEO_PG_BINDIR"):
-        candidates = [os.environ["LANDGEO_PG_BINDIR"]]
+    if get_settings().pg_bindir:
+        candidates = [get_settings().pg_bindir]
     else:
         candidates = sorted(
             glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name or 0)
@@ -92,7 +92,7 @@ class RunAs:
 def _server_user() -> RunAs:
     if os.geteuid() != 0:
         return RunAs()
-    wanted = os.environ.get("LANDGEO_PG_USER")
+    wanted = get_settings().pg_user
     names = [wanted] if wanted else ["postgres", "landgeo"]
     for name in names:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
+from landgeo.db.cluster import EmbeddedCluster
 from landgeo.errors import UserError
 from landgeo.settings import Settings, get_settings
 
@@ -13,8 +14,6 @@ def database_url(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.external_url:
         return settings.external_url
-    from landgeo.db.cluster import EmbeddedCluster
-
     return EmbeddedCluster(settings).url()
 
 

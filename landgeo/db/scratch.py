@@ -10,6 +10,8 @@ import psycopg
 from psycopg import sql
 
 from landgeo.db.connect import database_url, url_with_database
+from landgeo.db.migrate import migrate
+from landgeo.settings import get_settings
 
 
 def create_database(server_url: str, name: str, template: str | None = None) -> str:
@@ -33,9 +35,6 @@ def drop_database(server_url: str, name: str) -> None:
 def scratch_database(prefix: str, migrated: bool = True, keep: bool = False) -> Iterator[str]:
     """A new database ``<prefix>_<random>`` on the configured server, migrated to head unless told not to;
     dropped afterwards unless ``keep``. Yields its URL."""
-    from landgeo.db.migrate import migrate
-    from landgeo.settings import get_settings
-
     server = url_with_database(database_url(), "postgres")
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     url = create_database(server, name)

@@ -18,6 +18,12 @@ import sys
 import time
 from pathlib import Path
 
+from landgeo.catalog import get_target
+from landgeo.cli import app
+from landgeo.cli import main as cli_main
+from landgeo.db.cluster import EmbeddedCluster
+from landgeo.db.connect import connect, database_url
+from landgeo.db.migrate import migrate
 from landgeo.demo.files import Source, ensure, sources_from_manifest
 from landgeo.demo.synth import DEFAULT_SEED, PROVINCE_CODE
 from landgeo.errors import UserError
@@ -28,8 +34,6 @@ QGIS_PROJECT = Path("qgis") / "landgeo-demo.qgs"
 
 def available_commands() -> set[str]:
     """Top-level ``landgeo`` commands present in this checkout (load/validate/serve land separately)."""
-    from landgeo.cli import app
-
     names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups if g.name}
     return names
@@ -44,12 +48,10 @@ def load_args(source: Source, home: Path) -> list[str]:
     args = ["load", str(shown), "--into", source.target]
     if source.layer:
         args += ["--layer", source.layer]
-    if source.target in ("parcels", "map-sheets"):
-        args += ["--mode", "upsert", "--province", PROVINCE_CODE]
-    elif source.target == "admin-units":
-        args += ["--mode", "upsert"]
-    else:
-        args += ["--mode", "replace", "--province", PROVINCE_CODE]
+    target = get_target(source.target)  # keyed tables are upserted, base themes replaced (province scope)
+    args += ["--mode", "upsert" if target.natural_key else "replace"]
+    if any(f.name == "province_code" for f in target.fields):
+        args += ["--province", PROVINCE_CODE]
     return args
 
 
@@ -59,8 +61,6 @@ def run(args: list[str]) -> None:
     In-process (the same ``landgeo.cli.main`` the ``landgeo`` script calls) rather than a subprocess per
     command: it saves an interpreter start and the imports each time, which is what makes a second run quick.
     """
-    from landgeo.cli import main as cli_main
-
     print(f"\n$ landgeo {shlex.join(args)}", flush=True)
     started = time.monotonic()
     try:
@@ -80,10 +80,6 @@ def run(args: list[str]) -> None:
 
 def database_ready(log=print) -> str:
     """``landgeo db up`` + ``landgeo db migrate`` through the same functions; returns the database URL."""
-    from landgeo.db.cluster import EmbeddedCluster
-    from landgeo.db.connect import database_url
-    from landgeo.db.migrate import migrate
-
     settings = get_settings()
     if settings.uses_embedded:
         log("$ landgeo db up")
@@ -91,8 +87,6 @@ def database_ready(log=print) -> str:
     else:
         log("database: LANDGEO_DATABASE_URL (external server)")
     url = database_url(settings)
-    from landgeo.db.connect import connect
-
     with connect(url) as conn:  # an unreachable server is one line (UserError), not a traceback
         conn.execute("SELECT 1")
     log("$ landgeo db migrate")

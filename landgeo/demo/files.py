@@ -21,9 +21,10 @@ import numpy as np
 import pyogrio.raw
 import shapely
 
+from landgeo.crs import transform
 from landgeo.demo import tcvn3
 from landgeo.demo.shapefile import DbfField, write_polygons
-from landgeo.demo.synth import EPSG_TM3, GENERATOR_VERSION, DemoData, Layer
+from landgeo.demo.synth import EPSG_TM3, GENERATOR_VERSION, DemoData, Layer, generate
 
 # The .prj a provincial office's ArcGIS/MicroStation export carries: ESRI WKT, no TOWGS84, no EPSG code.
 PRJ_TM3_105 = (
@@ -111,8 +112,6 @@ def _write_gpkg(path: Path, layer: Layer, layer_name: str, append: bool) -> None
 
 
 def _to_crs84(geoms: list) -> list:
-    from landgeo.crs import transform
-
     def fn(xy):
         lon, lat = transform(EPSG_TM3, "OGC:CRS84", xy[:, 0], xy[:, 1])
         return np.column_stack([np.round(lon, 9), np.round(lat, 9)])
@@ -181,7 +180,5 @@ def ensure(out: Path, seed: int, log=print) -> tuple[dict, bool]:
     manifest = read_manifest(out)
     if manifest and manifest.get("seed") == seed and manifest.get("generator_version") == GENERATOR_VERSION:
         return manifest, False
-    from landgeo.demo.synth import generate
-
     log(f"generating the demo data set (seed {seed}) in {out}")
     return write(generate(seed), out), True

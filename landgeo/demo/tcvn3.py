@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from loaders.encoding import TCVN3_TABLE
+from landgeo.vn_encodings import TCVN3_TABLE
 
 # The loaders' TCVN3 table is the one truth; the demo writes only what ABC-font offices typed: the lowercase
 # letters and the seven base capitals (bytes 0xA1-0xFE, no combining tone marks, no VN1 toned capitals).

@@ -16,6 +16,7 @@ from psycopg import sql
 
 import landgeo.validation.reference as reference
 from landgeo.catalog import Target, get_target, targets
+from landgeo.crs.srids import VN2000_GEOGRAPHIC
 from landgeo.errors import UserError
 from landgeo.validation.check_codes import Finding
 from landgeo.validation.features import check_features, detection_findings
@@ -176,7 +177,8 @@ def _feature_checks(conn, t: Target, where: sql.Composable, tol: Tolerances) -> 
         ids = [r[0] for r in chunk]
         geoms = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in chunk])
         attrs = {name: [r[3 + i] for r in chunk] for i, name in enumerate(fields)}
-        for f in check_features(t, geoms, attrs, crs=4756, land_use_codes=codes, detect=False, tolerances=tol):
+        for f in check_features(t, geoms, attrs, crs=VN2000_GEOGRAPHIC, land_use_codes=codes, detect=False,
+                                tolerances=tol):
             if f.feature_index is None:
                 continue  # dataset-level findings of a chunk (required column absent) are not about stored rows
             row = chunk[f.feature_index]
@@ -206,7 +208,7 @@ def _feature_checks(conn, t: Target, where: sql.Composable, tol: Tolerances) -> 
         pts = np.concatenate(arrays) if arrays else np.empty((0, 2))
         if len(pts):
             extent = shapely.box(*pts.min(axis=0), *pts.max(axis=0))  # dataset-level: shown as its extent
-            for f in detection_findings(pts, 4756, prov):
+            for f in detection_findings(pts, VN2000_GEOGRAPHIC, prov):
                 f.province_code, f.target, f.geometry = prov, t.id, extent
                 out.append(f)
     return out

@@ -1,7 +1,7 @@
 """The one writer of ``meta.validation_run`` / ``meta.validation_finding`` (kết quả kiểm tra).
 
 Every finding recorded anywhere — ``landgeo validate`` (:mod:`landgeo.validation.runner`) and the set-based checks
-of a load (:mod:`loaders.writers`) — goes through :func:`write_findings`, so both record the same way: details as
+of a load (:mod:`loaders.write.writers`) — goes through :func:`write_findings`, so both record the same way: details as
 JSON with non-ASCII text kept and numpy/other values made plain, an absent or EMPTY geometry stored as NULL,
 geometries in VN-2000 geographic (EPSG:4756) turned into the WGS 84 the table holds by the official operation.
 """

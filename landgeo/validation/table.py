@@ -18,8 +18,9 @@ import shapely
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from landgeo.catalog import Target
+from landgeo.crs.srids import VN2000_GEOGRAPHIC
 from landgeo.errors import UserError
+from landgeo.target import Target
 from landgeo.validation.check_codes import CHECKS, Finding
 from landgeo.validation.tolerances import DEFAULT, Tolerances
 
@@ -553,9 +554,10 @@ def _boundary_mismatch(ctx: _Context) -> list[Finding]:
             SELECT fid, province_code, codes,
                    ST_Difference(ST_Transform(geom, srid), ST_Buffer(edge, %(tol)s)) AS part, srid
             FROM edges)
-        SELECT fid, province_code, codes, ST_Length(part), ST_AsBinary(ST_Transform(part, 4756))
+        SELECT fid, province_code, codes, ST_Length(part), ST_AsBinary(ST_Transform(part, {vn2000}))
         FROM off WHERE NOT ST_IsEmpty(part) AND ST_Length(part) > %(tol)s
-        ORDER BY fid""").format(id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"), prov=ctx.col("province_code", "r"))
+        ORDER BY fid""").format(id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"), prov=ctx.col("province_code", "r"),
+                                vn2000=sql.Literal(VN2000_GEOGRAPHIC))
     return [ctx.finding("net.boundary_mismatch", fid, {"codes": list(codes), "length_m": round(length, 1),
                                                         "tolerance_m": ctx.tol.boundary_m}, wkb, prov)
             for fid, prov, codes, length, wkb in ctx.fetch(q, {"tol": ctx.tol.boundary_m})]

@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import Connection, sql
 
-from landgeo.catalog import Target
+from landgeo.crs.srids import VN2000_GEOGRAPHIC, WGS84
 from landgeo.db import copybin
+from landgeo.target import Target
 
 SQL_TYPES = {"text": "text", "integer": "bigint", "number": "double precision", "date": "date",
              "datetime": "timestamptz", "text[]": "text[]", "json": "jsonb"}
@@ -81,8 +82,10 @@ class StagingTable:
         if self.has_attributes:
             cols.append(sql.SQL("attributes text"))
         if self.derived:
-            cols += [sql.SQL("geom_wgs84 geometry(Geometry, 4326)"), sql.SQL("computed_area double precision")]
-        cols += [sql.SQL("geom geometry(Geometry, 4756)"), sql.SQL("reject_code text"), sql.SQL("reject_message text")]
+            cols += [sql.SQL("geom_wgs84 geometry(Geometry, {})").format(sql.Literal(WGS84)),
+                     sql.SQL("computed_area double precision")]
+        cols += [sql.SQL("geom geometry(Geometry, {})").format(sql.Literal(VN2000_GEOGRAPHIC)),
+                 sql.SQL("reject_code text"), sql.SQL("reject_message text")]
         self.conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(self.ident, sql.SQL(", ").join(cols)))
 
     def encode(self, src_index: np.ndarray, columns: dict[str, pa.Array], geometry: dict[str, pa.Array],

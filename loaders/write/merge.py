@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from psycopg import Connection, sql
 
-from landgeo.catalog import Target
 from landgeo.errors import UserError
-from loaders.stage import StagingTable
+from landgeo.target import Target
+from landgeo.validation.table import check_table
+from loaders.write.stage import StagingTable
 
 # Filled by the database (identity), or derived by the loader and copied below (parcels' WGS 84 copy and area;
 # generated columns of the other tables are left out by is_generated).
@@ -61,8 +62,6 @@ def set_checks(conn: Connection, st: StagingTable, target: Target, mode: str, wh
     duplicates only); findings whose code is in ``rejecting`` mark their features rejected, the others are
     returned to be recorded with the batch.
     """
-    from landgeo.validation import check_table
-
     if which == "all":
         conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(st.ident))
     conn.execute(sql.SQL("ANALYZE {}").format(st.ident))

@@ -2,12 +2,13 @@
 target table, both inside the load's one transaction.
 
 * :class:`MergeWriter` — the incremental path: rows COPied into a per-load staging table
-  (:mod:`loaders.stage`), set-based checks there, merged into the target by :mod:`loaders.merge` (append/replace
-  batch by batch while the file streams, upsert once it is staged);
-* :class:`BulkWriter` — a province's first load into a partitioned table (:mod:`loaders.bulk`): rows COPied into
-  a new table, indexed once, checked, attached as the province's partition.
+  (:mod:`loaders.write.stage`), set-based checks there, merged into the target by :mod:`loaders.write.merge`
+  (append/replace batch by batch while the file streams, upsert once it is staged);
+* :class:`BulkWriter` — a province's first load into a partitioned table (:mod:`loaders.write.bulk`): rows
+  COPied into a new table, indexed once, checked, attached as the province's partition.
 
-The pipeline streams batches into either through :meth:`Writer.write` on the :class:`DatabaseThread`, then asks it
+The pipeline streams batches into either through :meth:`Writer.write` on a
+:class:`~landgeo.db.worker.DatabaseThread`, then asks it
 for the set-based checks (:meth:`Writer.check`) and the final write (:meth:`Writer.commit_rows`). Rejected rows
 go to the rejects report; the other findings are recorded by validation's one findings writer
 (:func:`landgeo.validation.store.record_load_findings`).
@@ -16,8 +17,6 @@ go to the rejects report; the other findings are recorded by validation's one fi
 from __future__ import annotations
 
 import datetime as dt
-import queue
-import threading
 import time
 from collections import Counter
 from typing import Protocol
@@ -30,12 +29,12 @@ from psycopg import Connection, sql
 from landgeo.errors import UserError
 from landgeo.target import Target
 from landgeo.validation.table import check_table
-from loaders import bulk
-from loaders.merge import Merger, set_checks, take_rejects
 from loaders.options import REJECTING_SET_CHECKS, LoadOptions
 from loaders.report import RejectsWriter
 from loaders.source_crs import CrsPlan
-from loaders.stage import StagingTable
+from loaders.write import bulk
+from loaders.write.merge import Merger, set_checks, take_rejects
+from loaders.write.stage import StagingTable
 
 
 class Writer(Protocol):
@@ -59,7 +58,7 @@ class Writer(Protocol):
 
 
 class MergeWriter:
-    """Staging table + merge: every target, every mode (see :mod:`loaders.merge`)."""
+    """Staging table + merge: every target, every mode (see :mod:`loaders.write.merge`)."""
 
     def __init__(self, conn: Connection, target: Target, options: LoadOptions, plan: CrsPlan,
                  rejects: RejectsWriter, batch_id: int, where: str) -> None:
@@ -109,7 +108,7 @@ class MergeWriter:
 
 
 class BulkWriter:
-    """A province's first load: a new table, indexed once, swapped in as its partition (see :mod:`loaders.bulk`)."""
+    """A province's first load: a new table, indexed once, swapped in as its partition (:mod:`loaders.write.bulk`)."""
 
     def __init__(self, conn: Connection, target: Target, options: LoadOptions, plan: CrsPlan,
                  rejects: RejectsWriter, fresh: bulk.FreshPartition, now: dt.datetime) -> None:
@@ -194,59 +193,6 @@ class BulkWriter:
         timings.update(self.fresh.timings)
         timings["attach"] = time.monotonic() - t
         counts.update({"inserted": self.fresh.rows, "updated": 0, "unchanged": 0, "closed": 0})
-
-
-class DatabaseThread:
-    """Runs the load's database work (COPY, per-batch merge) on its own thread, one task at a time.
-
-    The connection is used by this thread only while the file streams, so Python's checks of batch k + 1 run
-    while PostgreSQL writes batch k. At most ``depth`` tasks wait: memory stays bounded. The first error
-    stops the work and is raised in the loading thread.
-    """
-
-    def __init__(self, depth: int = 2) -> None:
-        self.tasks: queue.Queue = queue.Queue(maxsize=depth)
-        self.error: BaseException | None = None
-        self.busy = 0.0
-        self.thread = threading.Thread(target=self._run, name="landgeo-load-db", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while True:
-            task = self.tasks.get()
-            if task is None:
-                return
-            if self.error is not None:
-                continue
-            t0 = time.monotonic()
-            try:
-                task()
-            except BaseException as exc:  # noqa: BLE001 - handed to the loading thread
-                self.error = exc
-            self.busy += time.monotonic() - t0
-
-    def submit(self, task) -> None:
-        if self.error is not None:
-            raise self.error
-        self.tasks.put(task)
-
-    def finish(self) -> None:
-        """Wait for every task; raise the first error."""
-        self.tasks.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def abandon(self) -> None:
-        """Stop after the running task (on an error or Ctrl-C in the loading thread)."""
-        self.error = self.error or RuntimeError("load abandoned")
-        try:
-            while True:
-                self.tasks.get_nowait()
-        except queue.Empty:
-            pass
-        self.tasks.put(None)
-        self.thread.join()
 
 
 def report_rejects(rows: list[tuple], plan: CrsPlan, rejects: RejectsWriter) -> None:

@@ -28,7 +28,7 @@ from psycopg import Connection, sql
 from landgeo.catalog import Target
 from landgeo.db import copybin
 from landgeo.errors import UserError
-from loaders.stage import copy_bytes, temporal
+from loaders.write.stage import copy_bytes, temporal
 
 PARENT = ("landdb", "parcel")
 # Columns the loader sends, with their COPY types. The others come from defaults the new table has while it is
