@@ -4,6 +4,9 @@ NOT NULL, the geometry columns have the target's type in the canonical CRS (and 
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import psycopg
 import pytest
 
@@ -50,3 +53,24 @@ def test_a_column_the_catalogue_does_not_know_fails_the_check(columns):
     parcel = cols[("landdb", "parcel")]
     assert parcel["sheet_number"][0] not in PG_TYPES["text"]
     assert "no_such_field" not in parcel
+
+
+def test_fields_two_targets_share_are_one_description():
+    """Parcels and map sheets take the same source names for the commune and the sheet (one Field each)."""
+    parcels, sheets = targets()["parcels"], targets()["map-sheets"]
+    for name in ("commune_code", "sheet_number"):
+        assert parcels.field(name) is sheets.field(name)
+    assert "to_bd" in sheets.field("sheet_number").aliases
+
+
+def test_no_code_branches_on_a_target_id():
+    """Facts about a table live in the catalogue: no `target.id == "parcels"` (or `in (...)`) in the code."""
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for pkg in ("landgeo", "loaders", "landdb", "geobase"):
+        for path in (root / pkg).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Compare) and isinstance(node.left, ast.Attribute) and node.left.attr == "id" \
+                        and any(isinstance(c, ast.Constant | ast.Tuple | ast.Set | ast.List) for c in node.comparators):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not found, found
