@@ -27,15 +27,6 @@ def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
         raise UserError(f"cannot connect to the database: {first} (is it up? `landgeo db up`)") from exc
 
 
-def sqlalchemy_url(url: str) -> str:
-    """The same URL for SQLAlchemy with the psycopg 3 driver."""
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
-    if url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url[len("postgres://"):]
-    return url
-
-
 def url_with_database(url: str, dbname: str) -> str:
     """The same server URL pointing at another database."""
     from urllib.parse import urlsplit, urlunsplit
