@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import requests
 import shapely
 from vectorfiles import X0, Y0, grid, write
 
+import landgeo.cli as cli
 from landdb.official_units import render_sql
 from landgeo.db.scratch import create_database, drop_database
 from loaders.pipeline import LoadOptions, load
@@ -119,12 +121,20 @@ def test_admin_convert_reused_code_and_bad_codes(run_cli, shared_db):
     assert "Thị trấn Quốc Oai" in both.stderr and "--reverse" in both.stderr
     back = run_cli("admin", "convert", "--reverse", "09895", db_url=shared_db).stdout.splitlines()
     assert back[0] == "09895 Thị trấn Quốc Oai (partly merged)" and "09898 Xã Sài Sơn" in back
-    for code, rc, says in (("99999", 1, "99999 is not an official commune code"), ("2673a", 2, "'2673a'"),
-                           ("123456", 2, "up to 5 digits")):
-        res = run_cli("admin", "convert", code, db_url=shared_db)
-        lines = res.stderr.strip().splitlines()
-        assert res.returncode == rc and len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0]
-        assert res.stdout == ""
+    unknown = run_cli("admin", "convert", "99999", db_url=shared_db)
+    assert unknown.returncode == 1 and unknown.stdout == ""
+    assert unknown.stderr.splitlines() == ["error: 99999 is not an official commune code of either generation "
+                                           "(before or after 2025-07-01)"]
+
+
+@pytest.mark.parametrize("code, says", [("2673a", "'2673a'"), ("123456", "up to 5 digits"), ("", "''")])
+def test_admin_convert_malformed_code(code, says, capsys):
+    """Refused before the database is asked (in-process: the same entry point as the `landgeo` script)."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["admin", "convert", code])
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and says in err
 
 
 # ---------------------------------------------------------------- the published collections
@@ -168,7 +178,7 @@ def served(server_url: str, template_db: str, tmp_path_factory):
             pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
         time.sleep(0.3)
     yield base
-    proc.terminate()
+    proc.send_signal(signal.SIGINT)  # gunicorn's quick shutdown (SIGTERM waits for the graceful timeout)
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
