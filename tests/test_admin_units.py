@@ -86,6 +86,23 @@ def test_province_from_either_generation_and_unknown_code_named(tmp_path, fresh_
     assert len(reasons) == 1 and "99999" in reasons[0]
 
 
+def test_commune_codes_checked_against_the_official_lists(tmp_path, fresh_db):
+    """With --province the codes decide nothing, but the set checks judge them: an old official code on a 2015
+    parcel and a current one on a parcel of 2025-08 pass; 99999, and an old code on a parcel of 2025-08, are named."""
+    communes = ["09892", "00004", "99999", "09892"]
+    starts = ["2015-05-15", "2025-08-15", "2015-05-15", "2025-08-15"]
+    fields = {"MaXa": np.array(communes, dtype=object), "SoTo": np.arange(1, 5, dtype=np.int32),
+              "SoThua": np.full(4, 1, dtype=np.int32), "MucDich": np.array(["ONT"] * 4, dtype=object),
+              "DienTich": np.full(4, 500.0), "ThoiDiemBatDau": np.array(starts, dtype=object)}
+    src = write(tmp_path / "codes.gpkg", grid(4), fields)
+    load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db, set_checks="all"))
+    with psycopg.connect(fresh_db) as conn:
+        named = conn.execute(
+            "SELECT f.details->>'commune_code', f.details->>'date' FROM meta.validation_finding f "
+            "WHERE f.check_code = 'attr.commune_not_valid_at_time' ORDER BY 1").fetchall()
+    assert [(code, day[:7]) for code, day in named] == [("09892", "2025-08"), ("99999", "2015-05")]
+
+
 def test_seeded_unit_receives_its_boundary(tmp_path, fresh_db):
     """Loading a boundary of an official unit (upsert) gives the seeded row its geometry; no second version."""
     ring = shapely.box(X0, Y0, X0 + 500, Y0 + 400)
