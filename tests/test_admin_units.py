@@ -73,15 +73,16 @@ def _mixed_parcels(tmp_path: Path, communes: list[str]) -> Path:
 
 
 def test_province_from_either_generation_and_unknown_code_named(tmp_path, fresh_db):
-    """New code 00004 (Hà Nội), old code 26734 (Q.1, TP.HCM), old code 00016 split in 2025 (Hà Nội): provinces
-    from the official lists without --province; 99999 is no commune: rejected, the reason names it."""
-    src = _mixed_parcels(tmp_path, ["00004", "26734", "00016", "99999"])
+    """New code 00004 (Hà Nội), old code 26734 (Q.1, TP.HCM), old code 00016 split in 2025 (Hà Nội), old code
+    01651 that the crosswalk lacks (Cao Bằng, through its old district and province): provinces from the official
+    lists without --province; 99999 is no commune: rejected, the reason names it."""
+    src = _mixed_parcels(tmp_path, ["00004", "26734", "00016", "01651", "99999"])
     rejects = tmp_path / "rejects.geojson"
     result = load(src, LoadOptions(target="parcels", database_url=fresh_db, rejects=rejects))
-    assert result.counts["inserted"] == 3 and result.counts["rejected"] == 1
+    assert result.counts["inserted"] == 4 and result.counts["rejected"] == 1
     with psycopg.connect(fresh_db) as conn:
         got = dict(conn.execute("SELECT commune_code, province_code FROM landdb.parcel"))
-    assert got == {"00004": "01", "26734": "79", "00016": "01"}
+    assert got == {"00004": "01", "26734": "79", "00016": "01", "01651": "04"}
     reasons = [f["properties"]["reason"] for f in json.loads(rejects.read_text())["features"]]
     assert len(reasons) == 1 and "99999" in reasons[0]
 
