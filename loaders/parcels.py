@@ -42,6 +42,7 @@ def fill_province(cols: dict, n: int, option: str | None, provinces_of: dict[str
             values[i] = found
             if found is None and i not in extra:
                 extra[i] = Reject(start + i, "attr.required_missing",
-                                  f"no province for commune {commune_values[i]}: it is not in landdb.admin_unit; "
-                                  "pass --province, a province_code constant, or load admin-units first")
+                                  f"no province for commune {commune_values[i]}: not an official commune code of "
+                                  "either generation (nor a unit in admin-units), or one placed in two provinces; "
+                                  "pass --province or a province_code constant")
     return pa.array(values, pa.string())

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from landdb.reference import PUBLISHED_RELATIONS, REFERENCE_TABLES
 from landgeo.api.collections import FINDINGS_ID, RESTRICTED_SCHEMAS, collections
 from landgeo.api.config import PROVIDER, render
 from landgeo.catalog import targets
@@ -21,14 +22,15 @@ def test_file_is_the_generated_config():
 
 def test_collections_are_the_catalogue_plus_findings():
     cfg = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    assert set(cfg["resources"]) == set(targets()) | {FINDINGS_ID}
+    assert set(cfg["resources"]) == set(targets()) | {FINDINGS_ID} | {t.id for t in REFERENCE_TABLES}
     for cid, res in cfg["resources"].items():
         (provider,) = res["providers"]
         assert provider["name"] == PROVIDER and provider["data"]["collection"] == cid
         assert provider["data"]["url"] == "${LANDGEO_DATABASE_URL}"
         assert provider["crs"][0] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
     for cid, t in targets().items():
-        assert collections()[cid].table == t.table and collections()[cid].schema == t.schema
+        assert collections()[cid].table == PUBLISHED_RELATIONS.get(cid, t.table)
+        assert collections()[cid].schema == t.schema
         assert t.schema not in RESTRICTED_SCHEMAS
 
 

@@ -36,7 +36,7 @@ def test_demo_loads_every_collection_finds_the_planted_errors_and_reruns_as_no_o
     out = first.stdout
     # the commands a land office would type, printed as they run
     assert "$ landgeo load" in out and "--into parcels --mode upsert --province 01" in out
-    assert "DC_09895.shp" in out and "--layer ToBanDo" in out and "$ landgeo validate" in out
+    assert "DC_09877.shp" in out and "--layer ToBanDo" in out and "$ landgeo validate" in out
     assert "TCVN3" in out + first.stderr, "the loader says it decoded the DBF from TCVN3"
 
     with psycopg.connect(fresh_db) as conn:
@@ -61,7 +61,7 @@ def test_demo_loads_every_collection_finds_the_planted_errors_and_reruns_as_no_o
         assert halves == (2, 3)
         assert conn.execute("SELECT count(*) FROM landdb.parcel_history").fetchone()[0] == 2
         names = {r[0] for r in conn.execute("SELECT DISTINCT address FROM landdb.parcel")}
-        assert "Thôn Lai Xá, xã Đông La" in names, "TCVN3 text arrives as Unicode"
+        assert "Thôn Lai Xá, xã An Khánh" in names, "TCVN3 text arrives as Unicode"
         # validation found each planted error, on the planted parcels
         run_id = conn.execute("SELECT max(run_id) FROM meta.validation_finding").fetchone()[0]
         found = conn.execute(

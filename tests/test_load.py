@@ -227,9 +227,7 @@ def test_replace_is_scoped_to_the_communes_in_the_file(tmp_path, run_cli, fresh_
 
 
 def test_province_derived_from_admin_units(tmp_path, run_cli, fresh_db):
-    with psycopg.connect(fresh_db) as conn:
-        conn.execute("INSERT INTO landdb.admin_unit (code, name, level, parent_code, valid_from) VALUES "
-                     "('00004', 'Phường Ba Đình', 'commune', '01', '2025-07-01')")
+    # 00004 Phường Ba Đình (Hà Nội) is an official commune, seeded by migration 0050
     src = write(tmp_path / "p.gpkg", grid(2), parcel_fields(2, commune="00004"))
     ok(run_cli("load", str(src), "--into", "parcels", db_url=fresh_db))
     assert q(fresh_db, "SELECT DISTINCT province_code FROM landdb.parcel") == [("01",)]

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from psycopg import sql
+
+from landdb.reference import COMPUTED_FIELDS, PUBLISHED_RELATIONS, REFERENCE_TABLES
 from landgeo.api.crs import CRS84, epsg_uri, national_crs_uris
 from landgeo.catalog import Field, Target, targets
 from landgeo.crs.srids import VN2000_GEOGRAPHIC
@@ -60,11 +63,23 @@ class Collection:
     table: str
     geometry_type: str
     fields: tuple[Field, ...]
-    wgs84_column: str  # geometry column in WGS 84 (SRID 4326)
+    wgs84_column: str | None  # geometry column in WGS 84 (SRID 4326); None: a non-spatial collection (code lists)
     vn2000_column: str | None  # canonical VN-2000 geometry column (SRID 4756), None when stored in WGS 84
     lifespan: tuple[str, str] | None  # (begin, end) columns of a versioned table: datetime = "as it was"
     instant: str | None  # timestamp column of an event table (findings)
     lifespan_type: str = "datetime"  # 'date' for admin units
+    computed: tuple[tuple[str, str], ...] = ()  # (property, SQL expression from the catalogue) — not columns
+
+    def column(self, name: str) -> sql.Composable:
+        """The SQL of a published property: its column, or the catalogue's expression for a computed one."""
+        for prop, expression in self.computed:
+            if prop == name:
+                return sql.SQL(expression)
+        return sql.Identifier(name)
+
+    @property
+    def has_geometry(self) -> bool:
+        return self.wgs84_column is not None
 
     @property
     def field_map(self) -> dict[str, Field]:
@@ -76,7 +91,7 @@ class Collection:
 
     @property
     def crs_uris(self) -> list[str]:
-        return national_crs_uris()
+        return national_crs_uris() if self.has_geometry else [CRS84]
 
     @property
     def time_field(self) -> str | None:
@@ -89,12 +104,16 @@ def _from_target(target: Target) -> Collection:
     names = [f.name for f in target.fields]
     lifespan = ("valid_from", "valid_to") if {"valid_from", "valid_to"} <= set(names) else None
     lifespan_type = target.field("valid_from").type if lifespan else "datetime"
+    spatial = target.geometry_type != "None"
     return Collection(
         id=target.id, title=target.title, description=target.description, keywords=tuple(target.keywords),
-        schema=target.schema, table=target.table, geometry_type=target.geometry_type,
-        fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ())),
-        wgs84_column="geom_wgs84", vn2000_column="geom", lifespan=lifespan, instant=None,
-        lifespan_type=lifespan_type,
+        schema=target.schema, table=PUBLISHED_RELATIONS.get(target.id, target.table),
+        geometry_type=target.geometry_type,
+        fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ()),
+                *(f for f, _e in COMPUTED_FIELDS.get(target.id, ()))),
+        wgs84_column="geom_wgs84" if spatial else None, vn2000_column="geom" if spatial else None,
+        lifespan=lifespan, instant=None, lifespan_type=lifespan_type,
+        computed=tuple((f.name, expr) for f, expr in COMPUTED_FIELDS.get(target.id, ())),
     )
 
 
@@ -110,9 +129,11 @@ FINDINGS = Collection(
 
 @lru_cache(maxsize=1)
 def collections() -> dict[str, Collection]:
-    """Every published collection by id: the catalogue's targets, then validation findings."""
+    """Every published collection by id: the catalogue's targets, validation findings, then the non-spatial
+    reference tables (official administrative unit codes, the 2025 crosswalk)."""
     found = {t.id: _from_target(t) for t in targets().values()}
     found[FINDINGS_ID] = FINDINGS
+    found.update((t.id, _from_target(t)) for t in REFERENCE_TABLES)
     return found
 
 

@@ -62,6 +62,8 @@ def geometry_literal(geojson: dict | str, crs: ApiCrs, collection: Collection, p
     official datum operation (``meta.wgs84_to_vn2000``), once per query. Collections stored in WGS 84 compare
     with WGS 84 literals directly and get VN-2000 literals through ``meta.vn2000_to_wgs84``.
     """
+    if not collection.has_geometry:
+        raise FilterError(f"{collection.id} has no geometry: spatial operations do not apply to it")
     params.append(geojson if isinstance(geojson, str) else json.dumps(geojson))
     lit = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON(%s), {})").format(sql.Literal(crs.srid))
     if crs.lat_first:
@@ -185,7 +187,7 @@ class Compiler:
         if name == "id":
             return sql.Identifier("id")
         if name in self.fields:
-            return sql.Identifier(name)
+            return self.collection.column(name)
         if name.lower() in GEOMETRY_NAMES:
             raise FilterError(f"the geometry can only be used in spatial operations, not as {name!r}")
         raise FilterError(f"unknown property {name!r}; see /collections/{self.collection.id}/queryables")

@@ -282,11 +282,11 @@ def feature_sql(c: Collection, crs: ApiCrs, select: list[str] | None, skip_geome
     """One row -> the text of its GeoJSON Feature."""
     names = select if select is not None else [f.name for f in c.fields]
     if names:
-        pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(n), sql.Identifier(n)) for n in names)
+        pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(n), c.column(n)) for n in names)
         props = sql.SQL("json_build_object({})::text").format(pairs)
     else:
         props = sql.SQL("'{}'")
-    if skip_geometry:
+    if skip_geometry or not c.has_geometry:
         geom = sql.SQL("'null'")
     else:
         geom = sql.SQL("COALESCE(ST_AsGeoJSON({}, {}, 0), 'null')").format(geometry_sql(c, crs),
@@ -330,12 +330,14 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
                 params.append(q.time.end)
     # bbox
     if q.bbox is not None:
+        if not c.has_geometry:
+            raise bad(f"{c.id} has no geometry: bbox does not apply to it")
         conds.append(bbox_sql(q.bbox, q.bbox_crs, c, params))
     # property = value
     fields = c.field_map
     for name, value in q.properties:
         f = fields[name]
-        ident = sql.Identifier(name)
+        ident = c.column(name)
         if f.type == "text[]":
             conds.append(sql.SQL("{} @> ARRAY[%s]::text[]").format(ident))
             params.append(value)
@@ -400,7 +402,7 @@ def _crs_or_400(uri: str, c: Collection) -> ApiCrs:
 
 
 def _sort_keys(q: ItemsQuery) -> list[tuple[sql.Composable, bool, str | None]]:
-    keys = [(sql.Identifier(n), asc, SQL_TYPES[q.collection.field_map[n].type]) for n, asc in q.sortby]
+    keys = [(q.collection.column(n), asc, SQL_TYPES[q.collection.field_map[n].type]) for n, asc in q.sortby]
     keys.append((sql.Identifier("id"), True, None))
     return keys
 

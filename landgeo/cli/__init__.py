@@ -7,7 +7,15 @@ import sys
 import click
 import typer
 
+from landgeo.cli.usage import usage_error_line
 from landgeo.errors import UserError
+
+try:  # typer ≥ 0.17 ships its own copy of click: its exceptions are not click's
+    from typer._click import exceptions as _typer_click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    _typer_click = click.exceptions
+_CLICK_ERRORS = (click.ClickException, _typer_click.ClickException)
+_ABORTS = (click.exceptions.Abort, getattr(_typer_click, "Abort", click.exceptions.Abort))
 
 app = typer.Typer(
     name="landgeo",
@@ -31,6 +39,8 @@ def _register() -> None:
     validate.register(app)
     from landgeo.cli import serve
     serve.register(app)
+    from landgeo.cli import admin
+    admin.register(app)
 
 
 _register()
@@ -44,19 +54,21 @@ def fail(message: str, code: int = 2) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="landgeo", standalone_mode=False)
         if code == 130:  # click turns Ctrl-C into a silent exit 130
             fail("interrupted", 130)
         if isinstance(code, int) and code:
             raise SystemExit(code)
     except UserError as exc:
         fail(str(exc), exc.exit_code)
-    except click.exceptions.Abort:
+    except _ABORTS:
         fail("interrupted", 130)
     except KeyboardInterrupt:
         fail("interrupted", 130)
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
+    except _CLICK_ERRORS as exc:  # usage mistakes: one line, exit 2 (a bare group prints its help)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        fail(usage_error_line(exc), exc.exit_code)
     except BrokenPipeError:
         raise SystemExit(0) from None

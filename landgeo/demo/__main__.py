@@ -102,7 +102,7 @@ def banner(port: int, home: Path) -> str:
         f"  {base}/                                landing page (HTML)",
         f"  {base}/collections                     every collection, with a map per collection",
         f"  {base}/collections/parcels/items       parcels (thửa đất), page by page",
-        f"  {base}/collections/parcels/items?commune_code=09895&sheet_number=7   one map sheet of xã Đông La",
+        f"  {base}/collections/parcels/items?commune_code=09877&sheet_number=7   one map sheet of xã An Khánh",
         f"  {base}/collections/validation-findings/items   what validation found (planted errors)",
         f"  {base}/openapi                         OpenAPI document",
         "",

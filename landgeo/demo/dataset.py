@@ -26,7 +26,7 @@ class Commune:
     name: str
 
 
-COMMUNES = (Commune("09895", "Đông La"), Commune("09907", "An Thượng"))
+COMMUNES = (Commune("09877", "An Khánh"), Commune("09871", "Sơn Đồng"))  # official codes (Hà Nội, from 2025-07-01)
 
 
 @dataclass

@@ -455,11 +455,14 @@ def _parcel_commune_code_at_time(ctx: _Context) -> list[Finding]:
     if not ctx.has("commune_code") or not _communes_known(ctx):
         ctx.skipped.append("attr.commune_not_valid_at_time")
         return []
+    # Before the oldest list held (the official lists start 2025-01-01), a code is judged only on being in a list.
     q = sql.SQL("""
+        WITH lists AS (SELECT min(valid_from) AS since FROM landdb.admin_unit WHERE level = 'commune')
         SELECT r.{id}, r.province_code, r.commune_code, ({at})::date, ST_AsBinary(ST_PointOnSurface(r.geom))
-        FROM {rows} r
+        FROM {rows} r CROSS JOIN lists
         WHERE NOT EXISTS (SELECT 1 FROM landdb.admin_unit c WHERE c.level = 'commune' AND c.code = r.commune_code
-                          AND c.valid_from <= ({at})::date AND (c.valid_to IS NULL OR c.valid_to >= ({at})::date))
+                          AND (({at})::date < lists.since OR (c.valid_from <= ({at})::date
+                               AND (c.valid_to IS NULL OR c.valid_to >= ({at})::date))))
         ORDER BY r.{id}""").format(id=ctx.id, rows=ctx.rows, at=ctx.at("r"))
     return [ctx.finding("attr.commune_not_valid_at_time", fid, {"commune_code": commune, "date": str(day)}, wkb,
                         prov, commune)

@@ -205,6 +205,7 @@ class Merger:
              for c in compare]
             + [sql.SQL("NOT ST_OrderingEquals(t.geom, ST_Multi(s.geom))")
                if self.target.geometry_type.startswith("Multi") else sql.SQL("NOT ST_OrderingEquals(t.geom, s.geom)")])
+        filled = self._fill_missing_geometry(match)
         part = self.target.partition_key
         pk_extra = sql.SQL(", t.{}").format(sql.Identifier(part)) if part else sql.SQL("")
         conn.execute(sql.SQL(
@@ -231,4 +232,17 @@ class Merger:
                 (self.batch_id,))
         total = conn.execute("SELECT count(*) FROM _inserted").fetchone()[0]
         counts["inserted"] = total - counts["updated"]
+        counts["unchanged"] -= filled  # they now equal the file: they were given their geometry, not left alone
+        counts["updated"] += filled
         conn.execute("DROP TABLE _upsert, _inserted")
+
+    def _fill_missing_geometry(self, match: sql.Composable) -> int:
+        """A current row that has no geometry yet (an official administrative unit seeded from the code list) is the
+        same unit as the file's row with its key: it receives the file's geometry and attributes in place, rather
+        than a second version with the same key and validity."""
+        return self.conn.execute(sql.SQL(
+            "WITH f AS (SELECT s.feature_index, t.id FROM {st} s JOIN {tbl} t ON {match} "
+            "AND t.valid_to IS NULL AND t.geom IS NULL WHERE s.reject_code IS NULL AND s.geom IS NOT NULL) "
+            "UPDATE {tbl} t SET ({cols}) = (SELECT {sel} FROM {st} s WHERE s.feature_index = f.feature_index) "
+            "FROM f WHERE t.id = f.id").format(
+            st=self.st.ident, tbl=self.tbl, match=match, cols=self.cols_sql, sel=self.sel_sql)).rowcount
