@@ -62,6 +62,34 @@ SELECT '79',
 FROM generate_series(%(lo)s, %(hi)s) AS i, LATERAL (SELECT i / {grid} AS r, i %% {grid} AS c) g
 """.replace("{grid}", str(GRID))
 
+# The second shape of data (what issue 14 measured): separate rectangles, 18.4 m x 28.4 m in 20 m x 30 m cells, so
+# a 1.6 m strip lies between neighbours and no two parcels share a vertex; mixed land uses (12 % LUC, 8 % of the
+# legacy code LUA, valid until 2024-07-31), scattered over the grid by a hash of the row number rather than in
+# stripes; Hồ Chí Minh City (79), VN-2000 / TM-3 105°45' (EPSG:9210).
+FILL_GAPS_SQL = """
+INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes,
+                           declared_area, address, source_srid, area_srid, valid_from, geom)
+SELECT '79',
+       (26734 + (r / 100) * 10 + (c / 100))::text,
+       1 + ((r %% 100) / 10) * 10 + (c %% 100) / 10,
+       1 + (r %% 10) * 10 + c %% 10,
+       CASE WHEN h < 120 THEN ARRAY['LUC'] WHEN h < 200 THEN ARRAY['LUA'] WHEN h < 450 THEN ARRAY['ODT']
+            WHEN h < 600 THEN ARRAY['ONT'] WHEN h < 700 THEN ARRAY['CLN', 'ONT'] WHEN h < 800 THEN ARRAY['BHK']
+            WHEN h < 900 THEN ARRAY['TMD'] ELSE ARRAY['DGT'] END,
+       522.6 + (h %% 7) * 0.5,
+       'Số ' || (1 + c %% 100) || ' đường ' || (r / 10),
+       9210, 9210, '2019-07-01T00:00:00Z',
+       ST_Transform(ST_Multi(ST_MakeEnvelope(600000 + c * 20.0, 1190000 + r * 30.0,
+                                             600018.4 + c * 20.0, 1190028.4 + r * 30.0, 9210)), 4756)
+FROM generate_series(%(lo)s, %(hi)s) AS i,
+     LATERAL (SELECT i / {grid} AS r, i %% {grid} AS c, ((i::bigint * 2654435761) %% 1000)::int AS h) g
+""".replace("{grid}", str(GRID))
+
+SHAPES = {  # shape -> (database, fill, cell origin in TM-3 metres)
+    "shared": ("landgeo_bench_api", FILL_SQL, (560000, 1180000)),
+    "gaps": ("landgeo_bench_api_gaps", FILL_GAPS_SQL, (600000, 1190000)),
+}
+
 
 def log(msg: str) -> None:
     print(msg, flush=True)
@@ -73,27 +101,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ensure_bench_db(rows: int) -> str:
+def ensure_bench_db(rows: int, shape: str = "shared") -> str:
+    name, fill, _origin = SHAPES[shape]
     server = database_url()
-    url = url_with_database(server, BENCH_DB)
+    url = url_with_database(server, name)
     with psycopg.connect(url_with_database(server, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
     if exists:
         with psycopg.connect(url) as conn:
             have = conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0]
             version = current_version(conn)
         head = max(m.version for m in discover(get_settings().migrations_dir))
         if have == rows and version == head:
-            log(f"bench database {BENCH_DB}: {have} parcels (reused)")
+            log(f"bench database {name} ({shape}): {have} parcels (reused)")
             return url
-    create_database(url_with_database(server, "postgres"), BENCH_DB)  # drops a stale one first
+    create_database(url_with_database(server, "postgres"), name)  # drops a stale one first
     migrate(url, get_settings().migrations_dir, log=lambda *_: None)
     chunk = 100_000
     t0 = time.time()
     with psycopg.connect(url, autocommit=True) as conn:
         for lo in range(0, rows, chunk):
-            conn.execute(FILL_SQL, {"lo": lo, "hi": min(lo + chunk, rows) - 1})
-            log(f"  filled {min(lo + chunk, rows)} / {rows} parcels ({time.time() - t0:.0f} s)")
+            conn.execute(fill, {"lo": lo, "hi": min(lo + chunk, rows) - 1})
+            log(f"  {shape}: filled {min(lo + chunk, rows)} / {rows} parcels ({time.time() - t0:.0f} s)")
         # The peers serve geom_wgs84 and filter their bboxes on it; landgeo's schema indexes only the canonical
         # geom (migration 0041), so the bench gives them the index they need to be measured at their best.
         conn.execute("CREATE INDEX IF NOT EXISTS bench_parcel_geom_wgs84 ON landdb.parcel USING gist (geom_wgs84)")
@@ -167,47 +196,60 @@ def start_tipg(db: str, port: int, workers: int) -> subprocess.Popen:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def scenarios(db: str) -> dict[str, dict[str, str]]:
+def scenarios(db: str, shape: str = "shared") -> dict[str, dict[str, str]]:
     """Scenario -> server -> path; paths give the same features on every server."""
     from landgeo.api.collections import get_collection
-    from landgeo.api.query import ItemsQuery, encode_cursor
+    from landgeo.api.parameters import ItemsQuery, encode_cursor
 
+    ox, oy = SHAPES[shape][2]
     with psycopg.connect(db) as conn:
         # a 10 x 10 block of parcels in the middle of the grid, as a CRS84 box strictly inside it
         (x0, y0, x1, y1) = conn.execute(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Transform(ST_SetSRID("
-            "ST_MakeEnvelope(570001, 1185001, 570199, 1185299), 9210), 4756) g) s, "
-            "LATERAL (SELECT ST_Envelope(meta.vn2000_to_wgs84(g)) e) t").fetchone()
+            "ST_MakeEnvelope(%s, %s, %s, %s, 9210), 9210), 4756) g) s, "
+            "LATERAL (SELECT ST_Envelope(meta.vn2000_to_wgs84(g)) e) t",
+            (ox + 10001, oy + 15001, ox + 10199, oy + 15299)).fetchone()
         deep_id = conn.execute("SELECT id FROM landdb.parcel ORDER BY id OFFSET 499999 LIMIT 1").fetchone()[0]
         commune = conn.execute("SELECT commune_code FROM landdb.parcel WHERE id = 555555").fetchone()[0]
     bbox = f"{x0 + 2e-6:.7f},{y0 + 2e-6:.7f},{x1 - 2e-6:.7f},{y1 - 2e-6:.7f}"
     cursor = encode_cursor(ItemsQuery(get_collection("parcels")), [deep_id], None)
     tg = "/collections/landdb.parcel/items"
+    lg = "/collections/parcels/items"
     return {
         "first page (1000)": {
-            "landgeo": "/collections/parcels/items?limit=1000",
-            "pygeoapi-stock": "/collections/parcels/items?limit=1000&f=json",
+            "landgeo": f"{lg}?limit=1000",
+            "pygeoapi-stock": f"{lg}?limit=1000&f=json",
             "tipg": f"{tg}?limit=1000",
         },
         "bbox page (~100)": {
-            "landgeo": f"/collections/parcels/items?limit=200&bbox={bbox}",
-            "pygeoapi-stock": f"/collections/parcels/items?limit=200&bbox={bbox}&f=json",
+            "landgeo": f"{lg}?limit=200&bbox={bbox}",
+            "pygeoapi-stock": f"{lg}?limit=200&bbox={bbox}&f=json",
             "tipg": f"{tg}?limit=200&bbox={bbox}",
         },
-        "page 500 000 deep (1000)": {
-            "landgeo": f"/collections/parcels/items?limit=1000&cursor={cursor}",
-            "pygeoapi-stock": "/collections/parcels/items?limit=1000&offset=500000&f=json",
+        "500 000 deep, keyset next link (1000)": {
+            "landgeo": f"{lg}?limit=1000&cursor={cursor}",
+            "pygeoapi-stock": f"{lg}?limit=1000&offset=500000&f=json",
+            "tipg": f"{tg}?limit=1000&offset=500000",
+        },
+        "500 000 deep by offset (1000)": {
+            "landgeo": f"{lg}?limit=1000&offset=500000",
+            "pygeoapi-stock": f"{lg}?limit=1000&offset=500000&f=json",
             "tipg": f"{tg}?limit=1000&offset=500000",
         },
         "one item by id": {
-            "landgeo": "/collections/parcels/items/123456",
-            "pygeoapi-stock": "/collections/parcels/items/123456?f=json",
+            "landgeo": f"{lg}/123456",
+            "pygeoapi-stock": f"{lg}/123456?f=json",
             "tipg": f"{tg}/123456",
         },
-        "attribute filter (1000)": {
-            "landgeo": f"/collections/parcels/items?limit=1000&commune_code={commune}",
-            "pygeoapi-stock": f"/collections/parcels/items?limit=1000&commune_code={commune}&f=json",
+        "attribute filter, commune (1000)": {
+            "landgeo": f"{lg}?limit=1000&commune_code={commune}",
+            "pygeoapi-stock": f"{lg}?limit=1000&commune_code={commune}&f=json",
             "tipg": f"{tg}?limit=1000&commune_code={commune}",
+        },
+        "attribute filter, land_use_codes=LUC (100)": {
+            "landgeo": f"{lg}?limit=100&land_use_codes=LUC",
+            "pygeoapi-stock": f"{lg}?limit=100&filter=A_CONTAINS(land_use_codes,('LUC'))&f=json",
+            "tipg": f"{tg}?limit=100&filter=A_CONTAINS(land_use_codes,('LUC'))",
         },
     }
 

@@ -30,6 +30,7 @@ from psycopg_pool import PoolTimeout
 
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.parameters import body_error, query_string_error
 from landgeo.api.pool import get_pool
 from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
 
@@ -95,6 +96,9 @@ class LandgeoApp:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        refused = query_string_error(environ.get("QUERY_STRING", ""))  # limits: docs/api.md
+        if refused is not None:
+            return self._send(start_response, 400, {"Content-Type": "application/json"}, refused.body())
         if path == "/conformance" or path.startswith("/collections/"):
             params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
             if path == "/conformance" and method == "GET" and params.get("f", "html") == "html" \
@@ -156,8 +160,8 @@ class LandgeoApp:
         body = None
         if method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
-            if length > 1_000_000:
-                raise bad("filter body larger than 1 MB")
+            if body_error(length):
+                raise body_error(length)
             body = environ["wsgi.input"].read(length) if length else b""
             if not body:
                 raise bad("POST to items needs a CQL2-JSON filter body")

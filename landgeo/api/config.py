@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from landgeo.api.collections import Collection, collections
-from landgeo.api.query import DEFAULT_LIMIT, MAX_LIMIT
+from landgeo.api.limits import DEFAULT_LIMIT, MAX_LIMIT
 
 PROVIDER = "landgeo.api.provider.LandgeoProvider"
 VIETNAM_BBOX = [102.14, 6.0, 117.9, 23.4]  # mainland and islands, CRS84
