@@ -42,7 +42,6 @@ from landgeo.db.migrate import current_version, discover, migrate  # noqa: E402
 from landgeo.db.scratch import create_database  # noqa: E402
 from landgeo.settings import get_settings  # noqa: E402
 
-BENCH_DB = "landgeo_bench_api"
 GRID = 1000  # columns of the parcel grid; rows = n / GRID
 
 FILL_SQL = """
@@ -248,8 +247,9 @@ def scenarios(db: str, shape: str = "shared") -> dict[str, dict[str, str]]:
         },
         "attribute filter, land_use_codes=LUC (100)": {
             "landgeo": f"{lg}?limit=100&land_use_codes=LUC",
-            "pygeoapi-stock": f"{lg}?limit=100&filter=A_CONTAINS(land_use_codes,('LUC'))&f=json",
-            "tipg": f"{tg}?limit=100&filter=A_CONTAINS(land_use_codes,('LUC'))",
+            # the peers filter arrays by equality: {LUC} is the same 120 000 parcels (LUC is never combined here)
+            "pygeoapi-stock": f"{lg}?limit=100&land_use_codes=%7BLUC%7D&f=json",
+            "tipg": f"{tg}?limit=100&land_use_codes=%7BLUC%7D",
         },
     }
 
@@ -314,6 +314,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario (best kept)")
     parser.add_argument("--only", default=None, help="comma-separated servers (landgeo,pygeoapi-stock,tipg)")
+    parser.add_argument("--shapes", default="shared,gaps", help="data shapes: shared (grid) and/or gaps")
+    parser.add_argument("--scenarios", default=None, help="comma-separated scenario numbers (1-based), default all")
     args = parser.parse_args()
     if args.rows < 600_000:
         sys.exit("error: the scenarios (page 500 000 deep, ids 123456 and 555555) need --rows >= 600000")
@@ -323,8 +325,28 @@ def main() -> None:
         load, tool = ab, "ab -k (HTTP/1.0 keep-alive: servers that do not honour it pay a connection per request)"
     else:
         raise SystemExit("wrk or ab (apache2-utils) is required")
-    db = ensure_bench_db(args.rows)
-    paths = scenarios(db)
+    tables = {}
+    for shape in args.shapes.split(","):
+        if shape not in SHAPES:
+            raise SystemExit(f"error: unknown data shape {shape!r}; known: {', '.join(SHAPES)}")
+        tables[shape] = run_shape(shape, args, load, tool)
+    for shape, (results, names) in tables.items():
+        print(f"\n{shape}: {SHAPE_TITLES[shape]}")
+        print_table(results, names)
+
+
+SHAPE_TITLES = {
+    "shared": "grid of parcels sharing edges and vertices (1 M, HCMC 79, TM-3 105°45')",
+    "gaps": "separate rectangles, 1.6 m strips, no shared vertex, mixed land uses incl. legacy LUA (1 M, HCMC 79, "
+            "TM-3 105°45')",
+}
+
+
+def run_shape(shape: str, args, load, tool: str) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Start the servers on the shape's database, measure every scenario, stop the servers."""
+    db = ensure_bench_db(args.rows, shape)
+    paths = scenarios(db, shape)
+    only = set(args.scenarios.split(",")) if args.scenarios else None
     tmp = Path(tempfile.mkdtemp(prefix="bench_api_"))
     servers = {}
     procs = []
@@ -344,12 +366,13 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             wait_up(base + "/conformance", proc)
             servers[name] = base
-        log(f"servers: {', '.join(servers)} — {args.workers} worker processes each; {tool}, {args.concurrency} "
-            "connections, "
-            f"{args.rounds} x {args.seconds:g} s per scenario and server (best kept); machine shared with other "
-            f"jobs (numbers taken under load: load average {os.getloadavg()[0]:.1f})")
+        log(f"{shape}: servers {', '.join(servers)} — {args.workers} worker processes each; {tool}, "
+            f"{args.concurrency} connections, {args.rounds} x {args.seconds:g} s per scenario and server (best kept); "
+            f"machine shared with other jobs (load average {os.getloadavg()[0]:.1f})")
         results: dict[str, dict[str, float]] = {}
-        for scenario, by_server in paths.items():
+        for index, (scenario, by_server) in enumerate(paths.items()):
+            if only and str(index + 1) not in only:
+                continue
             seen = {name: check(base, by_server[name]) for name, base in servers.items()}
             counts = {n for n, _ in seen.values()}
             if len(counts) != 1:
@@ -362,9 +385,9 @@ def main() -> None:
                 for name, base in servers.items():
                     rate = load(base + by_server[name], args.seconds, args.concurrency)
                     results[scenario][name] = max(results[scenario][name], rate)
-            log(f"{scenario}: {next(iter(counts))} features; " + ", ".join(
+            log(f"{shape}: {scenario}: {next(iter(counts))} features; " + ", ".join(
                 f"{n} {v:.1f} req/s" for n, v in results[scenario].items()))
-        print_table(results, list(servers))
+        return results, list(servers)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

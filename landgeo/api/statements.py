@@ -198,6 +198,14 @@ def _after(q: ItemsQuery, values: list, params: list) -> sql.Composable:
     return sql.SQL("(") + sql.SQL(" OR ").join(ors) + sql.SQL(")")
 
 
+def _key_columns(keys: list[tuple[sql.Composable, bool, str | None]]) -> sql.Composable:
+    """The sort keys as the cursor holds them (text, id as a number), under their own names: an output column
+    named like a table column would be what ``ORDER BY`` sorts on (text order for numbers)."""
+    return sql.SQL(", ").join(
+        sql.SQL("{}::text AS {}").format(col, sql.Identifier(f"_key{i}")) if typ else col
+        for i, (col, _a, typ) in enumerate(keys))
+
+
 def _table(c: Collection) -> sql.Composable:
     return sql.Identifier(c.schema, c.table)
 
@@ -225,8 +233,7 @@ def page_sql(q: ItemsQuery, small_window: bool = False, after: list | None = Non
     else:
         order = sql.SQL(", ").join(
             sql.SQL("{} {}").format(col, sql.SQL("ASC" if asc else "DESC")) for col, asc, _t in keys)
-    key_cols = sql.SQL(", ").join(
-        sql.SQL("{}::text").format(col) if typ else col for col, _a, typ in keys)
+    key_cols = _key_columns(keys)
     query = sql.SQL("SELECT {}, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
         feature_sql(q.collection, q.crs, q.select, q.skip_geometry), key_cols, _table(q.collection),
         _where(conds), order, sql.Literal(q.limit + 1))
@@ -240,7 +247,7 @@ def position_sql(q: ItemsQuery) -> tuple[sql.Composable, list]:
     conds, params = where_sql(q)
     keys = _sort_keys(q)
     order = sql.SQL(", ").join(sql.SQL("{} {}").format(col, sql.SQL("ASC" if asc else "DESC")) for col, asc, _t in keys)
-    key_cols = sql.SQL(", ").join(sql.SQL("{}::text").format(col) if typ else col for col, _a, typ in keys)
+    key_cols = _key_columns(keys)
     query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} OFFSET %s LIMIT 1").format(
         key_cols, _table(q.collection), _where(conds), order)
     return query, [*params, q.offset - 1]
