@@ -1,19 +1,23 @@
 """OGC API – Features throughput: landgeo (pygeoapi + our provider) vs pygeoapi 0.24 stock PostgreSQL provider vs tipg.
 
-Same database (1 M current parcels of one province, a grid of 20 m x 30 m parcels surveyed in VN-2000 / TM-3
-105-45, filled with generate_series — no loaders), same machine, same number of worker processes for every
-server, one run. Scenarios: first page of 1000; a 100-feature bbox page; a page 500 000 features deep (OFFSET for
-the peers, the keyset cursor a client holds after paging that far for landgeo); one item by id; an
-attribute-filtered page (commune_code = ..., 1000 features). Load: wrk (HTTP/1.1 keep-alive connections, as
-QGIS and GDAL use them; ``ab -k`` if wrk is missing) against gunicorn gthread workers for landgeo and stock
-pygeoapi, uvicorn with httptools/uvloop for tipg; fixed concurrency, each
-scenario for a fixed time, in interleaved rounds (best kept). Every answer is checked first (status 200, same
-number of features on every server).
+Two shapes of data, each 1 M current parcels of Hồ Chí Minh City (79) surveyed in VN-2000 / TM-3 105°45'
+(EPSG:9210), filled with generate_series (no loaders): ``shared`` — a grid of 20 m x 30 m parcels sharing edges
+and vertices; ``gaps`` — separate 18.4 m x 28.4 m rectangles with 1.6 m strips between them (no shared vertex),
+mixed land uses scattered by a hash (12 % LUC, 8 % the legacy code LUA, ODT, ONT, CLN+ONT, BHK, TMD, DGT). Same
+machine, same number of worker processes for every server, one run. Scenarios: first page of 1000; a 100-feature
+bbox page; a page 500 000 features deep by the keyset ``next`` link (landgeo) vs OFFSET (peers); the same depth by
+``offset`` for every server; one item by id; attribute-filtered pages (commune, 1000 features; land use LUC,
+100 features of ≈ 120 000–200 000 matches — the peers filter arrays by equality, ``{LUC}``, the same parcels).
+Load: wrk (HTTP/1.1 keep-alive connections, as QGIS and GDAL use them; ``ab -k`` if wrk is missing) against
+gunicorn gthread workers for landgeo and stock pygeoapi, uvicorn with httptools/uvloop for tipg; fixed
+concurrency, each scenario for a fixed time, in interleaved rounds (best kept). Every answer is checked first
+(status 200, same number of features on every server).
 
     .venv/bin/python bench/bench_api.py [--rows 1000000] [--seconds 6] [--workers 2] [--concurrency 4]
+                                        [--shapes shared,gaps] [--scenarios 1,4,7]
 
-Needs ``wrk`` (or ``ab``) and the ``bench`` extra (tipg, uvicorn). The bench database (``landgeo_bench_api``)
-is built once and reused while it has the requested number of rows.
+Needs ``wrk`` (or ``ab``) and the ``bench`` extra (tipg, uvicorn). The bench databases (``landgeo_bench_api``,
+``landgeo_bench_api_gaps``) are built once and reused while they have the requested number of rows.
 """
 
 from __future__ import annotations
