@@ -319,6 +319,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario (best kept)")
     parser.add_argument("--only", default=None, help="comma-separated servers (landgeo,pygeoapi-stock,tipg)")
     parser.add_argument("--shapes", default="shared,gaps", help="data shapes: shared (grid) and/or gaps")
+    parser.add_argument("--latency", type=int, default=5, help="single requests per scenario and server (p50)")
     parser.add_argument("--scenarios", default=None, help="comma-separated scenario numbers (1-based), default all")
     args = parser.parse_args()
     if args.rows < 600_000:
@@ -334,9 +335,9 @@ def main() -> None:
         if shape not in SHAPES:
             raise SystemExit(f"error: unknown data shape {shape!r}; known: {', '.join(SHAPES)}")
         tables[shape] = run_shape(shape, args, load, tool)
-    for shape, (results, names) in tables.items():
+    for shape, (results, latency, names) in tables.items():
         print(f"\n{shape}: {SHAPE_TITLES[shape]}")
-        print_table(results, names)
+        print_table(results, latency, names)
 
 
 SHAPE_TITLES = {
@@ -346,7 +347,18 @@ SHAPE_TITLES = {
 }
 
 
-def run_shape(shape: str, args, load, tool: str) -> tuple[dict[str, dict[str, float]], list[str]]:
+def single(url: str) -> float:
+    """Seconds for one request on an idle keep-alive connection (p50 of these is the latency column)."""
+    t0 = time.perf_counter()
+    r = SESSION.get(url, timeout=300)
+    r.raise_for_status()
+    return time.perf_counter() - t0
+
+
+SESSION = requests.Session()
+
+
+def run_shape(shape: str, args, load, tool: str):
     """Start the servers on the shape's database, measure every scenario, stop the servers."""
     db = ensure_bench_db(args.rows, shape)
     paths = scenarios(db, shape)
@@ -374,6 +386,7 @@ def run_shape(shape: str, args, load, tool: str) -> tuple[dict[str, dict[str, fl
             f"{args.concurrency} connections, {args.rounds} x {args.seconds:g} s per scenario and server (best kept); "
             f"machine shared with other jobs (load average {os.getloadavg()[0]:.1f})")
         results: dict[str, dict[str, float]] = {}
+        latency: dict[str, dict[str, float]] = {}
         for index, (scenario, by_server) in enumerate(paths.items()):
             if only and str(index + 1) not in only:
                 continue
@@ -389,9 +402,12 @@ def run_shape(shape: str, args, load, tool: str) -> tuple[dict[str, dict[str, fl
                 for name, base in servers.items():
                     rate = load(base + by_server[name], args.seconds, args.concurrency)
                     results[scenario][name] = max(results[scenario][name], rate)
+            for name, base in servers.items():  # one connection, one request at a time: p50 latency
+                lat = sorted(single(base + by_server[name]) for _ in range(args.latency))
+                latency.setdefault(scenario, {})[name] = lat[len(lat) // 2]
             log(f"{shape}: {scenario}: {next(iter(counts))} features; " + ", ".join(
-                f"{n} {v:.1f} req/s" for n, v in results[scenario].items()))
-        return results, list(servers)
+                f"{n} {v:.1f} req/s, p50 {latency[scenario][n] * 1000:.1f} ms" for n, v in results[scenario].items()))
+        return results, latency, list(servers)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -403,16 +419,23 @@ def run_shape(shape: str, args, load, tool: str) -> tuple[dict[str, dict[str, fl
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def print_table(results: dict[str, dict[str, float]], names: list[str]) -> None:
+def print_table(results: dict[str, dict[str, float]], latency: dict[str, dict[str, float]], names: list[str]) -> None:
+    """Throughput under load (wrk) and p50 latency of single requests, with landgeo's ratio to each peer for both
+    (a peer too slow to finish one request in the wrk window shows 0 req/s: its latency ratio still says it)."""
     peers = [n for n in names if n != "landgeo"]
-    head = "| scenario | " + " | ".join(f"{n} req/s" for n in names)
-    head += "".join(f" | landgeo / {p}" for p in peers) + " |"
+    head = "| scenario | " + " | ".join(f"{n} req/s (p50 ms)" for n in names)
+    head += "".join(f" | landgeo / {p} (req/s; latency)" for p in peers) + " |"
     print()
     print(head)
     print("|" + " --- |" * (1 + len(names) + len(peers)))
     for scenario, row in results.items():
-        cells = [f"{row[n]:.1f}" for n in names]
-        ratios = [f"{row['landgeo'] / row[p]:.1f}x" if "landgeo" in row and row[p] else "-" for p in peers]
+        lat = latency.get(scenario, {})
+        cells = [f"{row[n]:.1f} ({lat.get(n, 0) * 1000:.0f})" for n in names]
+        ratios = []
+        for p in peers:
+            by_rate = f"{row['landgeo'] / row[p]:.1f}x" if "landgeo" in row and row[p] else "-"
+            by_lat = f"{lat[p] / lat['landgeo']:.1f}x" if lat.get("landgeo") and p in lat else "-"
+            ratios.append(f"{by_rate}; {by_lat}")
         print(f"| {scenario} | " + " | ".join(cells + ratios) + " |")
 
 

@@ -177,6 +177,26 @@ def test_provider_and_json_path_build_the_same_query(parcels_db):
         build_query(c, properties=[("nosuch", "1")])
 
 
+def test_item_by_id_reads_the_partition_of_its_range(parcels_db, monkeypatch):
+    """/items/{id} on the partitioned parcel table: the id's range names the partition; ids outside every range,
+    and ranges that point to the wrong partition (rows loaded since), still find the feature."""
+    from landgeo.api import locate
+
+    c = get_collection("parcels")
+    crs = parse_crs(CRS84, c.crs_uris)
+    with psycopg.connect(parcels_db, autocommit=True) as conn:
+        ranges = locate.id_ranges(conn, c)
+        assert ranges.key == "province_code"
+        by_province = dict(conn.execute("SELECT province_code, max(id) FROM landdb.parcel GROUP BY 1").fetchall())
+        assert ranges.partition_of(by_province["01"]) == "01" and ranges.partition_of(by_province["79"]) == "79"
+        for fid in by_province.values():
+            assert json.loads(q.run_item(conn, c, str(fid), crs))["id"] == fid
+        assert q.run_item(conn, c, "999999", crs) is None and q.run_item(conn, c, "12a", crs) is None
+        wrong = locate.Ranges("province_code", (("01", 1, 10**9),))  # stale: says every id is in Hà Nội
+        monkeypatch.setattr(locate, "_CACHE", {(conn.info.dbname, c.schema, c.table): (1e18, wrong)})
+        assert json.loads(q.run_item(conn, c, str(by_province["79"]), crs))["id"] == by_province["79"]
+
+
 @pytest.mark.parametrize("name", ["EPSG:9210", "urn:ogc:def:crs:EPSG::9210", "[EPSG:9210]", "vn2000:79",
                                   "http://www.opengis.net/def/crs/EPSG/0/9210", "epsg:9210"])
 def test_crs_names_read_by_the_registry(name):

@@ -34,6 +34,7 @@ from psycopg import sql
 
 from landgeo.api.collections import Collection
 from landgeo.api.crs import ApiCrs
+from landgeo.api.locate import id_ranges
 from landgeo.api.parameters import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -205,20 +206,31 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
     return Page([r[0] for r in rows], next_cursor, matched.exact, matched.estimate)
 
 
-# SQL text of the one-feature query per (collection, CRS): composing it costs more than running it.
-_ITEM_SQL: dict[tuple[str, str], str] = {}
+# SQL text of the one-feature queries per (collection, CRS, partition key): composing costs more than running it.
+_ITEM_SQL: dict[tuple[str, str, str | None], str] = {}
+
+
+def _item_text(conn: psycopg.Connection, c: Collection, crs: ApiCrs, key: str | None) -> str:
+    cache_key = (c.id, crs.uri, key)
+    text = _ITEM_SQL.get(cache_key)
+    if text is None:
+        text = _ITEM_SQL[cache_key] = item_sql(c, crs, key).as_string(conn)
+    return text
 
 
 def run_item(conn: psycopg.Connection, c: Collection, fid: str, crs: ApiCrs) -> str | None:
-    """The GeoJSON text of one feature by id (any version: ids are version ids), or None."""
+    """The GeoJSON text of one feature by id (any version: ids are version ids), or None. On a partitioned table
+    the partition the id's range points to is read first (:mod:`landgeo.api.locate`), every partition otherwise."""
     if not fid.isdigit() or len(fid) > 18:
         return None
-    key = (c.id, crs.uri)
-    query = _ITEM_SQL.get(key)
-    if query is None:
-        query = item_sql(c, crs).as_string(conn)
-        _ITEM_SQL[key] = query
-    row = conn.execute(query, (int(fid),)).fetchone()
+    number = int(fid)
+    ranges = id_ranges(conn, c)
+    partition = ranges.partition_of(number) if ranges else None
+    if partition is not None:
+        row = conn.execute(_item_text(conn, c, crs, ranges.key), (number, partition)).fetchone()
+        if row:
+            return row[0]
+    row = conn.execute(_item_text(conn, c, crs, None), (number,)).fetchone()
     return row[0] if row else None
 
 
