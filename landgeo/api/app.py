@@ -160,8 +160,8 @@ class LandgeoApp:
         body = None
         if method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
-            if body_error(length):
-                raise body_error(length)
+            if (refused := body_error(length)) is not None:
+                raise refused
             body = environ["wsgi.input"].read(length) if length else b""
             if not body:
                 raise bad("POST to items needs a CQL2-JSON filter body")
