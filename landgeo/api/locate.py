@@ -2,9 +2,9 @@
 
 A partitioned table (parcels: one partition per province) has no index over all partitions, so ``WHERE id = $1``
 opens and locks every partition's key index, a third or more of the cost of ``/items/{id}``. Ids are handed out in
-load order, so each partition's ids cover a range: the ranges (the ends of each partition's key index, read from
-the catalogue and the indexes, cached a minute per process) name the one partition an id can be in, and the
-look-up adds ``AND <partition key> = <its value>`` so PostgreSQL prunes the others.
+load order, so each partition's ids cover a range: the ranges (each partition's lowest and highest id, read through
+the parent table from the ends of the key index, cached a minute per process) name the one partition an id can be
+in, and the look-up adds ``AND <partition key> = <its value>`` so PostgreSQL prunes the others.
 
 The ranges are a hint, never trusted for an answer: an id inside no range, inside several, or not found where the
 range points (rows loaded or moved since the ranges were read) is looked up in every partition.
@@ -12,6 +12,8 @@ range points (rows loaded or moved since the ranges were read) is looked up in e
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ from psycopg import sql
 from landgeo.api.collections import Collection
 
 TTL_S = 60.0
+LOGGER = logging.getLogger("landgeo.api")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,11 @@ class Ranges:
 _CACHE: dict[tuple[str, str, str], tuple[float, Ranges | None]] = {}
 
 
+_BOUND = re.compile(r"^FOR VALUES IN \('([^']*)'\)$")
+
+
 def _read(conn: psycopg.Connection, c: Collection) -> Ranges | None:
+    """Read through the parent table (the reader's grant), one pruned ``min(id), max(id)`` per partition value."""
     rel = f"{sql.Identifier(c.schema).as_string(conn)}.{sql.Identifier(c.table).as_string(conn)}"
     key = conn.execute(
         "SELECT a.attname FROM pg_partitioned_table p JOIN pg_attribute a ON a.attrelid = p.partrelid "
@@ -46,18 +53,17 @@ def _read(conn: psycopg.Connection, c: Collection) -> Ranges | None:
         (rel,)).fetchone()
     if key is None or key[0] not in {f.name for f in c.fields}:
         return None
-    parts = conn.execute(
-        "SELECT n.nspname, k.relname FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid "
-        "JOIN pg_namespace n ON n.oid = k.relnamespace WHERE i.inhparent = %s::regclass AND k.relkind = 'r'",
-        (rel,)).fetchall()
-    if not parts:
+    bounds = conn.execute(
+        "SELECT pg_get_expr(k.relpartbound, k.oid) FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid "
+        "WHERE i.inhparent = %s::regclass", (rel,)).fetchall()
+    values = [m.group(1) for (bound,) in bounds if (m := _BOUND.match(bound or ""))]
+    if not values:
         return None
-    col = sql.Identifier(key[0])
-    union = sql.SQL(" UNION ALL ").join(
-        sql.SQL("SELECT (SELECT {k}::text FROM {t} LIMIT 1), (SELECT min(id) FROM {t}), (SELECT max(id) FROM {t})")
-        .format(k=col, t=sql.Identifier(schema, name)) for schema, name in parts)
-    spans = tuple((v, lo, hi) for v, lo, hi in conn.execute(union).fetchall() if v is not None)
-    return Ranges(key[0], spans)
+    one = sql.SQL("SELECT %s::text, min(id), max(id) FROM {} WHERE {} = %s").format(
+        sql.Identifier(c.schema, c.table), sql.Identifier(key[0]))
+    rows = conn.execute(sql.SQL(" UNION ALL ").join([one] * len(values)),
+                        [v for value in values for v in (value, value)]).fetchall()
+    return Ranges(key[0], tuple((v, lo, hi) for v, lo, hi in rows if lo is not None))
 
 
 def id_ranges(conn: psycopg.Connection, c: Collection) -> Ranges | None:
@@ -67,6 +73,10 @@ def id_ranges(conn: psycopg.Connection, c: Collection) -> Ranges | None:
     hit = _CACHE.get(cache_key)
     if hit and now - hit[0] < TTL_S:
         return hit[1]
-    ranges = _read(conn, c)
+    try:
+        ranges = _read(conn, c)
+    except psycopg.Error as exc:  # a hint only: without it every partition is read
+        LOGGER.warning("partition id ranges of %s.%s not read: %s", c.schema, c.table, exc)
+        ranges = None
     _CACHE[cache_key] = (now, ranges)
     return ranges
