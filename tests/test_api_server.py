@@ -373,11 +373,13 @@ def _limit_refused(r: requests.Response, *names: str) -> None:
 
 
 def test_query_string_longer_than_the_limit(api):
-    text = "address = '" + "x" * (limits.MAX_QUERY_STRING + 100) + "'"
+    text = "address = '" + "x" * (limits.MAX_QUERY_STRING + 20) + "'"  # below gunicorn's own request-line limit
     _limit_refused(_items(api, filter=text), "query string", str(limits.MAX_QUERY_STRING))
     # HTML pages too (pygeoapi's path): the wrapper refuses before pygeoapi sees it
     r = requests.get(f"{api}/collections/parcels/items", params={"f": "html", "filter": text}, timeout=30)
     assert r.status_code == 400 and str(limits.MAX_QUERY_STRING) in r.text
+    # beyond gunicorn's request-line limit: gunicorn's own 414 URI Too Long (the app never runs); bounded either way
+    assert _items(api, filter="address = '" + "x" * (limits.MAX_REQUEST_LINE + 100) + "'").status_code == 414
     # just under the limit is served
     ok = "address = '" + "x" * (limits.MAX_QUERY_STRING - 200) + "'"
     assert _items(api, filter=ok).status_code == 200

@@ -5,7 +5,8 @@
   ``limit`` below 1 or not an integer is a 400.
 - ``offset`` above :data:`MAX_OFFSET` is a 400 (a deeper position is reached through the ``next`` links).
 - The query string (everything after ``?``) is at most :data:`MAX_QUERY_STRING` bytes; longer filters go in the
-  body of a POST (CQL2-JSON).
+  body of a POST (CQL2-JSON). gunicorn's request-line limit is raised to its maximum, :data:`MAX_REQUEST_LINE`, so
+  the 400 is ours (in OGC form) up to there; a longer request line is gunicorn's own 414 (URI Too Long).
 - A filter (``filter`` parameter or POST body) is at most :data:`MAX_FILTER_BYTES` bytes, its syntax tree at most
   :data:`MAX_FILTER_NODES` nodes, and its geometry literals at most :data:`MAX_FILTER_VERTICES` vertices in all.
 - ``bbox``: finite numbers, lower bounds not above upper bounds, degrees within ±180 / ±90 in geographic CRSs,
@@ -21,9 +22,10 @@ import math
 from pygeofilter import ast, values
 
 MAX_LIMIT = 10_000
+MAX_REQUEST_LINE = 8_190  # gunicorn's largest --limit-request-line
 DEFAULT_LIMIT = 10
 MAX_OFFSET = 100_000_000
-MAX_QUERY_STRING = 16_384
+MAX_QUERY_STRING = 8_000
 MAX_FILTER_BYTES = 65_536
 MAX_FILTER_NODES = 2_000
 MAX_FILTER_VERTICES = 10_000
