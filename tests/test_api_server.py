@@ -18,6 +18,7 @@ import psycopg
 import pytest
 import requests
 
+from landgeo.api import limits
 from landgeo.db.scratch import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -356,6 +357,106 @@ def test_offset_still_accepted(api):
     a = _items(api, limit=5, offset=10).json()["features"]
     b = _items(api, limit=15).json()["features"][10:]
     assert [f["id"] for f in a] == [f["id"] for f in b]
+
+
+# ---------------------------------------------------------------- limits, offset pages and numberMatched
+
+CQL_JSON = {"Content-Type": "application/query-cql-json"}
+
+
+def _limit_refused(r: requests.Response, *names: str) -> None:
+    assert r.status_code == 400, (r.status_code, r.text[:300])
+    body = r.json()
+    assert body["code"] == "InvalidParameterValue"
+    for name in names:
+        assert name in body["description"], body["description"]
+
+
+def test_query_string_longer_than_the_limit(api):
+    text = "address = '" + "x" * (limits.MAX_QUERY_STRING + 20) + "'"  # below gunicorn's own request-line limit
+    _limit_refused(_items(api, filter=text), "query string", str(limits.MAX_QUERY_STRING))
+    # HTML pages too (pygeoapi's path): the wrapper refuses before pygeoapi sees it
+    r = requests.get(f"{api}/collections/parcels/items", params={"f": "html", "filter": text}, timeout=30)
+    assert r.status_code == 400 and str(limits.MAX_QUERY_STRING) in r.text
+    # beyond gunicorn's request-line limit: gunicorn's own 414 URI Too Long (the app never runs); bounded either way
+    assert _items(api, filter="address = '" + "x" * (limits.MAX_REQUEST_LINE + 100) + "'").status_code == 414
+    # just under the limit is served
+    ok = "address = '" + "x" * (limits.MAX_QUERY_STRING - 200) + "'"
+    assert _items(api, filter=ok).status_code == 200
+
+
+def test_posted_filter_longer_than_the_limit(api):
+    body = json.dumps({"op": "=", "args": [{"property": "address"}, "x" * (limits.MAX_FILTER_BYTES + 10)]})
+    r = requests.post(f"{api}/collections/parcels/items", data=body, headers=CQL_JSON, timeout=30)
+    _limit_refused(r, "filter body", str(limits.MAX_FILTER_BYTES))
+
+
+def test_geometry_literal_with_too_many_vertices(api):
+    line = {"type": "LineString", "coordinates": [[i % 10, 0] for i in range(10_050)]}  # metres: 6 bytes a vertex
+    body = json.dumps({"op": "s_intersects", "args": [{"property": "geometry"}, line]}, separators=(",", ":"))
+    assert len(body) < limits.MAX_FILTER_BYTES  # the vertex limit, not the size limit, is what refuses it
+    r = requests.post(f"{api}/collections/parcels/items", data=body, headers=CQL_JSON, timeout=30,
+                      params={"filter-crs": f"{EPSG}9210"})
+    _limit_refused(r, "vertices", str(limits.MAX_FILTER_VERTICES))
+    small = {"type": "LineString", "coordinates": [[106.7, 10.7], [106.71, 10.71]]}
+    r = requests.post(f"{api}/collections/parcels/items", headers=CQL_JSON, timeout=30,
+                      data=json.dumps({"op": "s_intersects", "args": [{"property": "geometry"}, small]}))
+    assert r.status_code == 200
+
+
+def test_filter_with_too_many_terms(api):
+    text = " OR ".join(f"parcel_number = {i}" for i in range(limits.MAX_FILTER_NODES // 2))
+    r = requests.post(f"{api}/collections/parcels/items", data=text, timeout=30,
+                      headers={"Content-Type": "application/json"}, params={"filter-lang": "cql2-text"})
+    _limit_refused(r, "terms", str(limits.MAX_FILTER_NODES))
+
+
+def test_limit_above_the_maximum_is_clamped_not_refused(api):
+    r = _items(api, limit=str(limits.MAX_LIMIT * 1000))
+    assert r.status_code == 200 and r.json()["numberReturned"] == r.json()["numberMatched"] > 250
+    _limit_refused(_items(api, limit="0"), "limit")
+    _limit_refused(_items(api, limit="ten"), "limit")
+
+
+def test_offset_above_the_maximum(api):
+    _limit_refused(_items(api, offset=str(limits.MAX_OFFSET + 1)), "offset", str(limits.MAX_OFFSET))
+
+
+def test_bbox_sanity(api):
+    _limit_refused(_items(api, bbox="106,10,200,11"), "bbox", "-180..180")
+    _limit_refused(_items(api, bbox="106,10,107,11", **{"bbox-crs": f"{EPSG}4326"}),
+             "latitude")
+    _limit_refused(_items(api, bbox="107,10,106,11"), "lower bounds")
+    _limit_refused(_items(api, bbox="106,10,inf,11"), "finite")
+    _limit_refused(_items(api, bbox="0,0,1e12,1", **{"bbox-crs": f"{EPSG}9210"}),
+             "metres")
+
+
+def test_offset_pages_match_the_keyset_walk(api):
+    """Any depth by offset returns the features the next links return there, in every sort order."""
+    for params in ({}, {"sortby": "-parcel_number"}, {"sortby": "address", "land_use_codes": "LUC"}):
+        walk = [f["id"] for f in _all_pages(api, "parcels", limit=40, **params)[0]]
+        for offset in (0, 39, 40, 83, len(walk) - 1, len(walk)):
+            body = _items(api, limit=9, offset=offset, **params).json()
+            assert [f["id"] for f in body["features"]] == walk[offset: offset + 9], (params, offset)
+            nxt = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+            assert (nxt is not None) == (offset + 9 < len(walk))
+            if nxt:
+                assert "offset=" not in nxt and "cursor=" in nxt
+                after = requests.get(nxt, timeout=30).json()
+                assert [f["id"] for f in after["features"]] == walk[offset + 9: offset + 18]
+
+
+def test_number_matched_on_first_and_next_pages(api):
+    """What QGIS reads: numberMatched on the first page of a collection or filter this size, the same figure on
+    every next page (carried in the cursor), equal to what the pages hold."""
+    for params in ({}, {"land_use_codes": "LUC"}, {"filter": "parcel_number > 40"}):
+        first = _items(api, limit=30, **params).json()
+        feats, pages = _all_pages(api, "parcels", limit=30, **params)
+        assert first["numberMatched"] == len(feats) and pages > 1
+        url = next(link["href"] for link in first["links"] if link["rel"] == "next")
+        second = requests.get(url, timeout=30).json()
+        assert second["numberMatched"] == first["numberMatched"]
 
 
 # ---------------------------------------------------------------- history through datetime

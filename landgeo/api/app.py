@@ -31,6 +31,7 @@ from psycopg_pool import PoolTimeout
 from landgeo.api.collections import get_collection
 from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.parameters import body_error, query_string_error
 from landgeo.api.pool import get_pool
 from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
 from landgeo.settings import get_settings
@@ -97,6 +98,9 @@ class LandgeoApp:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        refused = query_string_error(environ.get("QUERY_STRING", ""))  # limits: docs/api.md
+        if refused is not None:
+            return self._send(start_response, 400, {"Content-Type": "application/json"}, refused.body())
         if path == "/conformance" or path.startswith("/collections/"):
             params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
             if path == "/conformance" and method == "GET" and params.get("f", "html") == "html" \
@@ -158,8 +162,8 @@ class LandgeoApp:
         body = None
         if method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
-            if length > 1_000_000:
-                raise bad("filter body larger than 1 MB")
+            if (refused := body_error(length)) is not None:
+                raise refused
             body = environ["wsgi.input"].read(length) if length else b""
             if not body:
                 raise bad("POST to items needs a CQL2-JSON filter body")

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from landgeo.api.collections import Collection, collections
-from landgeo.api.query import DEFAULT_LIMIT, MAX_LIMIT
+from landgeo.api.limits import DEFAULT_LIMIT, MAX_LIMIT
 from landgeo.settings import get_settings
 
 PROVIDER = "landgeo.api.provider.LandgeoProvider"

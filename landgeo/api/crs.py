@@ -1,9 +1,13 @@
-"""Coordinate reference systems offered by the API (OGC API – Features Part 2), and the SQL that produces them.
+"""The coordinate reference systems the API offers (OGC API – Features Part 2), as the API writes them.
+
+CRS names are read by the one parser of the project, :func:`landgeo.crs.resolve` (the registry): OGC URIs, URNs,
+``EPSG:n``, ``[EPSG:n]``, CRS84 — whatever the registry accepts. This module only adds what the API needs on top
+of a registry :class:`~landgeo.crs.registry.CRS`: where the geometry comes from (the WGS 84 serving copy or the
+canonical VN-2000 geometry), the axis order of the output, and how many decimals to write.
 
 Every collection offers CRS84 (default), EPSG:4326, EPSG:3857, VN-2000 geographic (EPSG:4756) and the VN-2000
-TM-3 CRSs (hệ tọa độ VN-2000 múi chiếu 3°) of the provinces it covers. National collections cover every
-province, so they offer every TM-3 CRS of the EPSG dataset: the per-meridian codes of the provincial cadastral
-zones (5899, 9205–9218) and the zone codes 5896–5898.
+TM-3 CRSs (hệ tọa độ VN-2000 múi chiếu 3°) of the registry: national collections cover every province, so they
+offer every TM-3 CRS of the EPSG dataset (per-meridian 9205–9218 and 5899, zone codes 5896–5898).
 
 Output geometry is never datum-shifted per request: CRS84/4326/3857 are made from the WGS 84 serving copy
 (``geom_wgs84``, computed with the official EPSG:6960 operation when stored); VN-2000 output is made from the
@@ -13,20 +17,16 @@ first (their EPSG axis order), CRS84 and the projected CRSs easting/longitude fi
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-EPSG_PREFIX = "http://www.opengis.net/def/crs/EPSG/0/"
+from landgeo.crs.registry import CRS84_URI, OGC_EPSG_URI, registry, resolve
+from landgeo.errors import UserError
 
-#: VN-2000 TM-3 CRSs (k0 = 0.9999, false easting 500 000) with their central meridian, from the EPSG dataset.
-TM3_MERIDIANS: dict[int, float] = {
-    5896: 102.0, 5897: 105.0, 5898: 108.0, 5899: 107.75,
-    9205: 103.0, 9206: 104.0, 9207: 104.5, 9208: 104.75, 9209: 105.5, 9210: 105.75, 9211: 106.0,
-    9212: 106.25, 9213: 106.5, 9214: 107.0, 9215: 107.25, 9216: 107.5, 9217: 108.25, 9218: 108.5,
-}
-
+CRS84 = CRS84_URI
+EPSG_PREFIX = OGC_EPSG_URI.format("")
 VN2000_GEOGRAPHIC = 4756
+WEB_MERCATOR = 3857
 
 
 @dataclass(frozen=True)
@@ -45,59 +45,49 @@ class ApiCrs:
 
 
 def epsg_uri(code: int) -> str:
-    return f"{EPSG_PREFIX}{code}"
+    return OGC_EPSG_URI.format(code)
 
 
-def _make(code: int | None) -> ApiCrs:
-    if code is None:
-        return ApiCrs(CRS84, 4326, "wgs84", False, 9)
-    if code == 4326:
-        return ApiCrs(epsg_uri(4326), 4326, "wgs84", True, 9)
-    if code == 3857:
-        return ApiCrs(epsg_uri(3857), 3857, "wgs84", False, 4)
-    if code == VN2000_GEOGRAPHIC:
-        return ApiCrs(epsg_uri(code), code, "vn2000", True, 9)
-    if code in TM3_MERIDIANS:
-        return ApiCrs(epsg_uri(code), code, "vn2000", False, 4)
-    raise KeyError(code)
+@lru_cache(maxsize=1)
+def tm3_codes() -> tuple[int, ...]:
+    """EPSG codes of the VN-2000 TM-3 CRSs of the registry, in code order."""
+    return tuple(sorted(c.epsg for c in registry() if c.is_tm3))
 
 
 def national_crs_uris() -> list[str]:
     """The CRS list of a collection that covers the whole country (first = default)."""
-    codes = [4326, 3857, VN2000_GEOGRAPHIC, *sorted(TM3_MERIDIANS)]
+    codes = [4326, WEB_MERCATOR, VN2000_GEOGRAPHIC, *tm3_codes()]
     return [CRS84, *(epsg_uri(c) for c in codes)]
 
 
-_EPSG_FORMS = (
-    re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d+)$"),
-    re.compile(r"^urn:ogc:def:crs:EPSG:[\d.]*:(\d+)$", re.IGNORECASE),
-    re.compile(r"^EPSG:(\d+)$", re.IGNORECASE),
-    re.compile(r"^\[EPSG:(\d+)\]$", re.IGNORECASE),
-)
-_CRS84_FORMS = {
-    CRS84, "https://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84",
-    "urn:ogc:def:crs:OGC::CRS84", "CRS84", "OGC:CRS84", "[OGC:CRS84]",
-}
+@lru_cache(maxsize=512)
+def _api_crs(text: str) -> ApiCrs | None:
+    """The API view of the CRS the registry names ``text`` (None: a CRS the API does not serve)."""
+    crs = resolve(text)
+    if crs.authority == "OGC":
+        return ApiCrs(CRS84, 4326, "wgs84", False, 9)
+    geographic = crs.kind == "geographic"
+    decimals = 9 if geographic else 4
+    if crs.datum == "WGS 84" and crs.epsg in (4326, WEB_MERCATOR):
+        return ApiCrs(crs.uri, crs.epsg, "wgs84", geographic, decimals)
+    if crs.datum == "VN-2000" and (crs.epsg == VN2000_GEOGRAPHIC or crs.is_tm3):
+        return ApiCrs(crs.uri, crs.epsg, "vn2000", geographic, decimals)
+    return None
+
+
+MAX_CRS_NAME = 200
 
 
 def parse_crs(value: str, allowed: list[str]) -> ApiCrs:
     """The :class:`ApiCrs` named by a ``crs``/``bbox-crs``/``filter-crs`` value; ``ValueError`` if not offered."""
     text = value.strip()
-    code: int | None = None
-    if text in _CRS84_FORMS:
-        crs = _make(None)
-    else:
-        for pattern in _EPSG_FORMS:
-            match = pattern.match(text)
-            if match:
-                code = int(match.group(1))
-                break
-        else:
-            raise ValueError(f"unknown CRS {value!r}; use a URI such as {CRS84} or {EPSG_PREFIX}4326")
-        try:
-            crs = _make(code)
-        except KeyError:
-            crs = None
+    if len(text) > MAX_CRS_NAME:
+        raise ValueError(f"CRS name longer than {MAX_CRS_NAME} characters; use a URI such as {CRS84}")
+    try:
+        crs = _api_crs(text)
+    except UserError as exc:
+        raise ValueError(f"unknown CRS {value[:80]!r} ({exc}); use a URI such as {CRS84} or {EPSG_PREFIX}4326") \
+            from None
     if crs is None or crs.uri not in allowed:
-        raise ValueError(f"CRS {value!r} is not offered by this collection; offered: {', '.join(allowed)}")
+        raise ValueError(f"CRS {value[:80]!r} is not offered by this collection; offered: {', '.join(allowed)}")
     return crs

@@ -1,9 +1,10 @@
 """landgeo's pygeoapi feature provider (``landgeo.api.provider.LandgeoProvider`` in ``pygeoapi-config.yml``).
 
 pygeoapi creates a provider per request, so construction touches neither the database nor pyproj beyond what
-pygeoapi's base class does: fields come from the catalogue, connections from the per-process pool. The SQL is the
-one the fast JSON path of :mod:`landgeo.api.app` runs (:mod:`landgeo.api.query`): GeoJSON built in PostGIS,
-transformations in PostGIS. pygeoapi uses this class for its HTML and JSON-LD pages, queryables and OpenAPI.
+pygeoapi's base class does: fields come from the catalogue, connections from the per-process pool. The query is
+built by the one builder (:func:`landgeo.api.parameters.build_query`) and run by :mod:`landgeo.api.query`, like
+the fast JSON path of :mod:`landgeo.api.app`: GeoJSON built in PostGIS, transformations in PostGIS.
+pygeoapi uses this class for its HTML and JSON-LD pages, queryables and OpenAPI.
 
 Provider definition::
 
@@ -27,8 +28,9 @@ from pygeoapi.provider.base import (
 
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.parameters import ApiError, build_query
 from landgeo.api.pool import get_pool
-from landgeo.api.query import ApiError, ItemsQuery, parse_datetime, run_item, run_items
+from landgeo.api.query import run_item, run_items
 
 JSON_SCHEMA_TYPES = {
     "text": {"type": "string"}, "integer": {"type": "integer"}, "number": {"type": "number"},
@@ -72,16 +74,14 @@ class LandgeoProvider(BaseProvider):
               sortby=None, select_properties=None, skip_geometry=False, q=None, filterq=None,
               crs_transform_spec=None, **kwargs) -> dict:
         c = self.collection
-        storage = parse_crs(c.storage_crs, c.crs_uris)  # pygeoapi hands bbox and filters in the storage CRS
         try:
-            query = ItemsQuery(
-                c, limit=int(limit), offset=int(offset or 0), crs=self._crs(crs_transform_spec),
-                bbox=tuple(bbox) if bbox else None, bbox_crs=storage,
-                time=parse_datetime(datetime_) if datetime_ else None,
-                properties=[(k, str(v)) for k, v in (properties or []) if k in c.field_map],
-                select=list(select_properties) if select_properties else None,
-                skip_geometry=bool(skip_geometry),
-                sortby=[(s["property"], s["order"] != "-") for s in (sortby or []) if s["property"] != "id"],
+            storage = parse_crs(c.storage_crs, c.crs_uris)  # pygeoapi hands bbox and filters in the storage CRS
+            query = build_query(
+                c, limit=limit, offset=offset or 0, crs=self._crs(crs_transform_spec),
+                bbox=bbox or None, bbox_crs=storage if bbox else None, datetime=datetime_ or None,
+                properties=[(k, v) for k, v in (properties or []) if k in c.field_map],
+                select=list(select_properties) if select_properties else None, skip_geometry=bool(skip_geometry),
+                sortby=[(s["property"], s["order"] != "-") for s in (sortby or [])],
                 filter_ast=filterq, filter_crs=storage, hits=resulttype == "hits",
             )
             with get_pool(self.url).connection() as conn:

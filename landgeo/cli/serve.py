@@ -57,6 +57,7 @@ def serve(
         gunicorn, "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "gthread",
         "--threads", str(threads), "--keep-alive", "5", "--access-logfile", "-", "--error-logfile", "-",
         "--log-level", "warning", "--timeout", "60", "--preload", "landgeo.api.wsgi:application",
+        "--limit-request-line", "8190",  # gunicorn's maximum: the app's own 400 (8 000 bytes) comes first
     ]
     if not get_settings().api_access_log:
         args[args.index("--access-logfile"): args.index("--access-logfile") + 2] = []
