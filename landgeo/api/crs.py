@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from landgeo.crs.registry import CRS84_URI, OGC_EPSG_URI, registry, resolve
+from landgeo.crs.parse import resolve
+from landgeo.crs.registry import CRS84_URI, OGC_EPSG_URI, registry
 from landgeo.errors import UserError
 
 CRS84 = CRS84_URI
