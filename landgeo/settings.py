@@ -8,6 +8,7 @@
 | ``LANDGEO_PG_BINDIR`` | PostgreSQL server binaries | newest ``/usr/lib/postgresql/*/bin`` |
 | ``LANDGEO_PG_USER`` | OS user that runs the embedded cluster when invoked as root | ``postgres`` or ``landgeo`` |
 | ``LANDGEO_API_PORT`` | port of ``landgeo serve`` | 5000 |
+| ``LANDGEO_WAL_ARCHIVE`` | folder the embedded cluster archives its WAL into | ``wal-archive/`` beside the data |
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Settings:
     pg_port: int
     api_port: int
     external_url: str | None
+    wal_archive: Path | None = None
 
     @property
     def schemas_dir(self) -> Path:
@@ -66,4 +68,6 @@ def get_settings() -> Settings:
         pg_port=int(os.environ.get("LANDGEO_PG_PORT", DEFAULT_PG_PORT)),
         api_port=int(os.environ.get("LANDGEO_API_PORT", DEFAULT_API_PORT)),
         external_url=os.environ.get("LANDGEO_DATABASE_URL") or None,
+        wal_archive=Path(os.environ["LANDGEO_WAL_ARCHIVE"]).resolve() if os.environ.get("LANDGEO_WAL_ARCHIVE")
+        else None,
     )
