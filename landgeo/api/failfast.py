@@ -119,7 +119,8 @@ class FailFastPool:
             if is_outage(exc):
                 self.mark_down(exc)
                 _notify("unavailable")
-            elif isinstance(exc, psycopg.errors.QueryCanceled):
+            elif isinstance(exc, psycopg.errors.QueryCanceled) or isinstance(exc.__cause__,
+                                                                             psycopg.errors.QueryCanceled):
                 _notify("timeout")
             raise
 

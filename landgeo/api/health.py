@@ -3,8 +3,8 @@
 - *live*: the process answers (no database call): restart the container when this fails.
 - *ready*: the database answers through the API's own pool, its schema is at the version this code expects
   (the newest migration shipped), and, when a read replica is configured, its replay lag is under
-  ``MAX_REPLICA_LAG_S``: send no traffic when this fails. The answer is cached for ``CACHE_S`` so a busy
-  probe costs nothing.
+  ``MAX_REPLICA_LAG_S``: send no traffic when this fails. A pass is cached for ``CACHE_S`` so a busy probe
+  costs nothing.
 """
 
 from __future__ import annotations
@@ -92,8 +92,11 @@ def check_ready(get_pool: Callable[[str], object], db_url: str | None) -> tuple[
                 ok = False
     status = 200 if ok else 503
     body = {"status": "pass" if ok else "fail", "checks": checks}
-    with _lock:
-        _cache[db_url or ""] = (time.monotonic(), status, body)
+    with _lock:  # only a pass is cached: readiness comes back as soon as the database does
+        if ok:
+            _cache[db_url or ""] = (time.monotonic(), status, body)
+        else:
+            _cache.pop(db_url or "", None)
     return status, body
 
 
