@@ -4,23 +4,17 @@ outage and return, statement timeout, shutdown on SIGTERM/SIGINT, health, metric
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
 import requests
+from apiserver import TIMEOUT_MS, start_server, stop_server
 from owncluster import own_cluster
 
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT_MS = 1500
 PARCELS_SQL = """
 INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes, declared_area,
                            source_srid, area_srid, valid_from, geom)
@@ -29,48 +23,6 @@ SELECT '48', '20194', 1, i, ARRAY['ODT'], 120, 9211, 9211, '2021-01-01T00:00:00Z
 FROM generate_series(1, 40) AS i
 """
 ITEMS = "/collections/parcels/items?f=json&limit=5"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(url: str, log: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "LANDGEO_DATABASE_URL": url, "LANDGEO_API_STATEMENT_TIMEOUT_MS": str(TIMEOUT_MS),
-           **(extra_env or {})}
-    env.pop("PYGEOAPI_OPENAPI", None)
-    env.pop("LANDGEO_API_NO_ACCESS_LOG", None)
-    out = open(log, "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "2"],
-                            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    out.close()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if requests.get(f"{base}/health/live", timeout=5).status_code == 200:
-                return proc, base
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.2)
-
-
-def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> float:
-    """Seconds from the signal to the process's exit."""
-    t0 = time.monotonic()
-    proc.send_signal(sig)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("the server did not stop within 30 s")
-    return time.monotonic() - t0
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from psycopg_pool import PoolTimeout
 
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.openapi import self_contained
 from landgeo.api.ops import database_error
 from landgeo.api.pool import STATEMENT_TIMEOUT_MS, get_pool
 from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
@@ -240,7 +241,8 @@ def ensure_openapi(config_path: Path, openapi_path: Path) -> Path:
 
     openapi_path.parent.mkdir(parents=True, exist_ok=True)
     content = generate_openapi_document(config_path, "yaml")
-    content = yaml.safe_dump(_with_cursor(yaml.safe_load(content)), sort_keys=False, allow_unicode=True)
+    document = self_contained(_with_cursor(yaml.safe_load(content)))  # no $ref to another host (offline)
+    content = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     tmp = openapi_path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(content, encoding="utf-8")
     tmp.replace(openapi_path)

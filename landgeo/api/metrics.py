@@ -44,6 +44,7 @@ _ROUTES = [
     (re.compile(r"^/collections/[^/]+/(queryables|schema|sortables)/?$"), "/collections/{collectionId}/{sub}"),
     (re.compile(r"^/collections/[^/]+/?$"), "/collections/{collectionId}"),
     (re.compile(r"^/static/"), "/static/{path}"),
+    (re.compile(r"^/assets/"), "/assets/{path}"),
 ]
 _FIXED = {"/", "/conformance", "/collections", "/openapi", "/health/live", "/health/ready", "/metrics"}
 

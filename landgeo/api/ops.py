@@ -3,6 +3,8 @@
 :func:`wrap` puts a small WSGI middleware in front of the landgeo/pygeoapi application:
 
 - ``/health/live`` and ``/health/ready`` (:mod:`landgeo.api.health`), ``/metrics`` (:mod:`landgeo.api.metrics`);
+- ``/assets/…``: the scripts and styles of the HTML pages (:mod:`landgeo.api.assets`), whose CDN addresses are
+  rewritten to these;
 - while a pool knows the database to be down, requests that need it (``/collections/…``) get a 503 with
   ``Retry-After`` at once; a 500 that pygeoapi answers because the database went away becomes that 503 too;
 - one JSON line per request on stderr (gunicorn's log): time, method, route template, path, query, status,
@@ -21,14 +23,15 @@ from urllib.parse import parse_qsl
 
 import psycopg
 
-from landgeo.api import failfast, health, metrics
+from landgeo.api import assets, failfast, health, metrics
 from landgeo.api.pool import get_pool
 from landgeo.api.query import ApiError
 
 RETRY_AFTER = str(failfast.RETRY_AFTER_S)
 _SECRET_PARAMS = {"token", "access_token", "api_key", "apikey", "key", "password", "secret", "auth"}
 _MAX_VALUE = 200
-_REASONS = {200: "OK", 500: "Internal Server Error", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_REASONS = {200: "OK", 415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable",
+            504: "Gateway Timeout"}
 
 
 def redact(route: str, path: str, params: list[tuple[str, str]]) -> tuple[str, dict[str, str]]:
@@ -62,6 +65,17 @@ def _unavailable() -> tuple[int, dict[str, str], bytes]:
     return database_error(failfast.DatabaseUnavailable("down"), 0)
 
 
+FILTER_TYPES = ("application/query-cql-json", "application/json", "application/cql2+json")
+
+
+def _filter_post(environ) -> bool:
+    """A POST to items that landgeo answers: a CQL2-JSON body, as JSON (pygeoapi would answer nothing: 500)."""
+    ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    return ctype in FILTER_TYPES and params.get("f", "json").lower() in ("json", "geojson", "application/json",
+                                                                      "application/geo+json")
+
+
 def _needs_database(path: str) -> bool:
     return path.startswith("/collections/")
 
@@ -69,8 +83,9 @@ def _needs_database(path: str) -> bool:
 class OpsMiddleware:
     """Health, metrics, access log and fast 503s around ``app``."""
 
-    def __init__(self, app, db_url: str | None, get_pool) -> None:
+    def __init__(self, app, db_url: str | None, get_pool, base_url: str = "") -> None:
         self.app = app
+        self.base_url = base_url
         self.db_url = db_url
         self.get_pool = get_pool
         self.access_log = not os.environ.get("LANDGEO_API_NO_ACCESS_LOG")
@@ -96,9 +111,17 @@ class OpsMiddleware:
         elif route == "/metrics":
             data, ctype = metrics.render()
             status, headers, body = 200, {"Content-Type": ctype}, data
+        elif route == "/assets/{path}":
+            status, headers, body = assets.serve(path)
         elif _needs_database(path) and failfast.any_down():
             status, headers, body = _unavailable()
+        elif method == "POST" and route == "/collections/{collectionId}/items" and not _filter_post(environ):
+            err = ApiError(415, "UnsupportedMediaType", "POST to items takes a CQL2-JSON filter body (Content-Type "
+                                                        f"one of {', '.join(FILTER_TYPES)}) and answers GeoJSON")
+            status, headers, body = 415, {"Content-Type": "application/json"}, err.body()
         else:
+            if method == "POST" and route == "/collections/{collectionId}/items":
+                environ["HTTP_ACCEPT"] = "application/geo+json"  # a POST filter answers GeoJSON, never HTML
             chunks = self.app(environ, capture)
             try:
                 body = b"".join(chunks)
@@ -109,6 +132,8 @@ class OpsMiddleware:
             headers = dict(captured.get("headers", []))
             if status == 500 and _needs_database(path) and failfast.any_down():
                 status, headers, body = _unavailable()
+            elif headers.get("Content-Type", "").startswith("text/html"):
+                body = assets.rewrite_html(body, self.base_url)  # no script or style from a CDN
         headers["Content-Length"] = str(len(body))
         start_response(f"{status} {_REASONS.get(status, _reason(captured, status))}", list(headers.items()))
         seconds = time.perf_counter() - started
@@ -138,4 +163,4 @@ def _reason(captured: dict, status: int) -> str:
 def wrap(app) -> OpsMiddleware:
     """``app`` (a :class:`landgeo.api.app.LandgeoApp`) behind the operations middleware."""
     urls = list(getattr(app, "db_urls", {}).values())
-    return OpsMiddleware(app, urls[0] if urls else None, get_pool)
+    return OpsMiddleware(app, urls[0] if urls else None, get_pool, getattr(app, "base_url", ""))
