@@ -124,7 +124,7 @@ def test_schemathesis_every_operation_no_server_error_responses_conform(server, 
          "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
          "--phases", "coverage,fuzzing", "--max-examples", "1", "--generation-deterministic", "--workers", "2",
          "--request-timeout", "20", "--no-shrink", "--suppress-health-check", "all"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,  # its cache stays out of the checkout
     )
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-6000:]
