@@ -19,6 +19,7 @@ sysdeps:
 	@scripts/ensure-system-deps.sh
 
 db: venv sysdeps
+	@scripts/ensure-web-assets.sh
 	@$(LANDGEO) db up
 	@$(LANDGEO) db migrate
 

@@ -13,6 +13,7 @@
 | ``LANDGEO_API_NO_ACCESS_LOG`` | set (non-empty): ``landgeo serve`` writes no access log | unset |
 | ``LANDGEO_CRS_MERIDIANS`` | central-meridian overrides ``CODE@GENERATION=LON0,…`` | unset |
 | ``PYGEOAPI_CONFIG``, ``PYGEOAPI_OPENAPI`` | pygeoapi's own: the config and OpenAPI files served | repo's, generated |
+| ``LANDGEO_WAL_ARCHIVE`` | folder the embedded cluster archives its WAL into | ``wal-archive/`` beside the data |
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Settings:
     crs_meridians: str = ""
     pygeoapi_config: str | None = None
     pygeoapi_openapi: str | None = None
+    wal_archive: Path | None = None
 
     @property
     def schemas_dir(self) -> Path:
@@ -87,4 +89,6 @@ def get_settings() -> Settings:
         crs_meridians=os.environ.get("LANDGEO_CRS_MERIDIANS", "").strip(),
         pygeoapi_config=os.environ.get("PYGEOAPI_CONFIG") or None,
         pygeoapi_openapi=os.environ.get("PYGEOAPI_OPENAPI") or None,
+        wal_archive=Path(os.environ["LANDGEO_WAL_ARCHIVE"]).resolve() if os.environ.get("LANDGEO_WAL_ARCHIVE")
+        else None,
     )

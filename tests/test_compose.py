@@ -28,7 +28,8 @@ def test_compose_services_images_and_ports():
 def test_compose_has_health_checks_and_ordering():
     services = _compose()["services"]
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
-    assert services["api"]["healthcheck"]["test"]
+    assert "/health/ready" in " ".join(services["api"]["healthcheck"]["test"])
+    assert services["api"]["stop_grace_period"]  # longer than the in-flight requests a stop waits for
     assert services["api"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["command"] == ["landgeo", "db", "migrate"]

@@ -31,8 +31,10 @@ from psycopg_pool import PoolTimeout
 from landgeo.api.collections import get_collection
 from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.openapi import self_contained
+from landgeo.api.ops import database_error
 from landgeo.api.parameters import body_error, query_string_error
-from landgeo.api.pool import get_pool
+from landgeo.api.pool import STATEMENT_TIMEOUT_MS, get_pool
 from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
 from landgeo.settings import get_settings
 
@@ -128,10 +130,10 @@ class LandgeoApp:
                         return self._item(start_response, match.group(1), match.group(2), params)
                 except ApiError as exc:
                     return self._send(start_response, exc.status, {"Content-Type": "application/json"}, exc.body())
-                except (PoolTimeout, psycopg.OperationalError):
-                    LOGGER.exception("database unavailable for %s %s", method, path)
-                    err = ApiError(503, "ServiceUnavailable", "the database is not reachable; try again later")
-                    return self._send(start_response, 503, {"Content-Type": "application/json"}, err.body())
+                except (PoolTimeout, psycopg.OperationalError) as exc:  # 503 + Retry-After, or 504 on timeout
+                    LOGGER.warning("database error for %s %s: %s", method, path, type(exc).__name__)
+                    status, headers, body = database_error(exc, STATEMENT_TIMEOUT_MS)
+                    return self._send(start_response, status, headers, body)
                 except Exception:  # a bug, not the client's doing: log it, answer in OGC form
                     LOGGER.exception("error in %s %s", method, path)
                     err = ApiError(500, "NoApplicableCode", "internal error (logged)")
@@ -146,7 +148,7 @@ class LandgeoApp:
     @staticmethod
     def _send(start_response, status: int, headers: dict, body: bytes):
         reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error",
-                  503: "Service Unavailable"}.get(status, "")
+                  503: "Service Unavailable", 504: "Gateway Timeout"}.get(status, "")
         headers = {**headers, "Content-Length": str(len(body))}
         start_response(f"{status} {reason}", list(headers.items()))
         return [body]
@@ -245,7 +247,8 @@ def ensure_openapi(config_path: Path, openapi_path: Path) -> Path:
 
     openapi_path.parent.mkdir(parents=True, exist_ok=True)
     content = generate_openapi_document(config_path, "yaml")
-    content = yaml.safe_dump(_with_cursor(yaml.safe_load(content)), sort_keys=False, allow_unicode=True)
+    document = self_contained(_with_cursor(yaml.safe_load(content)))  # no $ref to another host (offline)
+    content = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     tmp = openapi_path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(content, encoding="utf-8")
     tmp.replace(openapi_path)

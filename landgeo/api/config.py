@@ -64,8 +64,9 @@ def build_config() -> dict:
             "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT},
             "pretty_print": False,
             "map": {
-                "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                "attribution": "&copy; OpenStreetMap contributors",
+                # no remote tiles unless configured (closed networks): a blank local tile under the features
+                "url": "${LANDGEO_MAP_TILES_URL:-/assets/landgeo/blank-tile.png}",
+                "attribution": "${LANDGEO_MAP_ATTRIBUTION:-no base map (set LANDGEO_MAP_TILES_URL)}",
             },
         },
         "logging": {"level": "ERROR"},

@@ -193,7 +193,9 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
         raise bad(f"a value in the request does not fit the property types: {first}") from exc
     except psycopg.errors.QueryCanceled as exc:  # statement_timeout: the request asks for too much at once
-        raise bad("the request took too long for the database; narrow it (bbox, filter, smaller limit)") from exc
+        timeout = conn.execute("SHOW statement_timeout").fetchone()[0]
+        raise ApiError(504, "Timeout", f"the query ran past the statement timeout of {timeout} (LANDGEO_API_"
+                                       "STATEMENT_TIMEOUT_MS); narrow it (bbox, filter, smaller limit)") from exc
     except psycopg.errors.InternalError_ as exc:  # PostGIS reports bad client geometries this way
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
         raise bad(f"bad geometry in the request: {first}") from exc

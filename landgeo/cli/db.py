@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from landgeo.db import migrate as migrations
 from landgeo.db.cluster import EmbeddedCluster
 from landgeo.db.connect import connect, database_url
+from landgeo.errors import UserError
 from landgeo.settings import get_settings
 
 app = typer.Typer(help="Manage the database: embedded cluster, migrations, status.", no_args_is_help=True)
@@ -103,3 +106,41 @@ def reset(yes: bool = typer.Option(False, "--yes", help="Do not ask for confirma
     typer.echo("database reset to the migrated head")
 
 
+
+
+@app.command()
+def backup(
+    directory: Path = typer.Argument(None, help="New or empty folder (default .landgeo/backups/<UTC time>)."),
+    verify: bool = typer.Option(False, "--verify", help="Check the backup with pg_verifybackup once taken."),
+) -> None:
+    """Take a base backup (pg_basebackup, with its WAL); with the WAL archive it restores to any later moment."""
+    from landgeo.db.backup import default_backup_dir, take_backup
+
+    settings = get_settings()
+    cluster = EmbeddedCluster(settings) if settings.uses_embedded else None
+    if cluster is not None and not cluster.running():
+        raise UserError("the embedded cluster is not running: start it with `landgeo db up`")
+    target = (directory or default_backup_dir(settings.state_dir)).resolve()
+    info = take_backup(database_url(settings), target, cluster=cluster, verify=verify, log=typer.echo)
+    typer.echo(f"backup complete: {info.path} ({info.size_bytes / 1e6:.1f} MB, restores to "
+               f"{info.finished:%Y-%m-%dT%H:%M:%SZ} or later)")
+
+
+@app.command()
+def restore(
+    directory: Path = typer.Argument(..., help="A folder written by `landgeo db backup`."),
+    to: str = typer.Option(None, "--to", help="Restore to this moment (ISO 8601; UTC when no offset)."),
+    wal_archive: Path = typer.Option(None, "--wal-archive", help="Archived WAL (default: the cluster's archive)."),
+) -> None:
+    """Replace the (stopped) embedded cluster's data by a backup, replayed to --to or the end of the WAL archive."""
+    from landgeo.db.backup import parse_target_time, restore_backup
+
+    settings = get_settings()
+    if not settings.uses_embedded:
+        raise UserError("LANDGEO_DATABASE_URL is set: restore a server of your own with its tools "
+                        "(docs/operations.md); `landgeo db restore` restores the embedded cluster")
+    moment = parse_target_time(to) if to else None
+    kept = restore_backup(EmbeddedCluster(settings), directory.resolve(), to=moment,
+                          wal_archive=wal_archive.resolve() if wal_archive else None, log=typer.echo)
+    typer.echo("restored" + (f" to {to}" if to else " to the end of the WAL archive") + ": the cluster is running"
+               + (f"; the previous data are in {kept} (delete them when satisfied)" if str(kept) != "." else ""))

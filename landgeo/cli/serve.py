@@ -44,7 +44,7 @@ def serve(
     env["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ.update(env)
     # the OpenAPI document names the public URL: one file per configuration and URL
-    key = hashlib.sha1(f"{config_path}|{env['LANDGEO_API_URL']}|cursor-v1".encode()).hexdigest()[:12]
+    key = hashlib.sha1(f"{config_path}|{env['LANDGEO_API_URL']}|cursor-v1|offline-v1".encode()).hexdigest()[:12]
     try:
         openapi = ensure_openapi(config_path, settings.state_dir / "api" / f"openapi-{key}.yml")
     except OSError:  # a read-only project folder (container image): the temporary directory will do
@@ -53,16 +53,31 @@ def serve(
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
     if gunicorn is None:
         raise UserError("gunicorn is not installed (pip install gunicorn)")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir(settings.state_dir, port))  # before anything imports it
+    env["LANDGEO_API_POOL_SIZE"] = str(max(threads, settings.api_pool_size))
+    # the access log is landgeo's JSON lines (landgeo.api.ops), not gunicorn's raw URLs
     args = [
         gunicorn, "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "gthread",
-        "--threads", str(threads), "--keep-alive", "5", "--access-logfile", "-", "--error-logfile", "-",
-        "--log-level", "warning", "--timeout", "60", "--preload", "landgeo.api.wsgi:application",
+        "--threads", str(threads), "--keep-alive", "5", "--error-logfile", "-",
+        "--log-level", "warning", "--timeout", "60", "--config", "python:landgeo.api.gunicorn_conf",
         "--limit-request-line", "8190",  # gunicorn's maximum: the app's own 400 (8 000 bytes) comes first
+        "--preload", "landgeo.api.wsgi:application",
     ]
-    if not get_settings().api_access_log:
-        args[args.index("--access-logfile"): args.index("--access-logfile") + 2] = []
     print(f"serving OGC API – Features at {env['LANDGEO_API_URL']} ({workers} workers)", flush=True)
     os.execve(gunicorn, args, env)
+
+
+def _metrics_dir(state_dir: Path, port: int) -> Path:
+    """An emptied folder for prometheus-client's multiprocess files (one per port: servers may run side by side)."""
+    for base in (state_dir / "api", Path(tempfile.gettempdir()) / "landgeo-api"):
+        path = base / f"metrics-{port}"
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir(parents=True)
+            return path
+        except OSError:  # a read-only project folder (container image)
+            continue
+    raise UserError("no writable folder for the metrics files (.landgeo/api or the temporary directory)")
 
 
 def register(app: typer.Typer) -> None:

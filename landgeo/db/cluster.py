@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from landgeo.db import walarchive
 from landgeo.errors import UserError
 from landgeo.settings import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Settings, get_settings
 
@@ -136,6 +137,11 @@ class EmbeddedCluster:
         return self.link.resolve() if self.link.is_symlink() else self.link
 
     @property
+    def wal_archive(self) -> Path:
+        """Where archived WAL goes (``LANDGEO_WAL_ARCHIVE``, else ``wal-archive/`` beside the data folder)."""
+        return self.settings.wal_archive or self.datadir.parent / "wal-archive"
+
+    @property
     def logfile(self) -> Path:
         return self.datadir.parent / "postgres.log" if self.link.is_symlink() else self.state / "log" / "postgres.log"
 
@@ -174,6 +180,7 @@ class EmbeddedCluster:
         if not self.initialised():
             self._initdb(bindir, log)
         if not self.running():
+            self._ensure_archiving()
             log(f"starting PostgreSQL on 127.0.0.1:{self.port}")
             res = self._run(
                 [str(bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.datadir),
@@ -263,6 +270,16 @@ class EmbeddedCluster:
             conf.write(f"port = {self.port}\n")
         self.password_file.write_text(password + "\n")
         os.chmod(self.password_file, 0o600)
+
+    def _ensure_archiving(self) -> None:
+        """Turn WAL archiving on (clusters made before it existed get it at their next start)."""
+        self.wal_archive.mkdir(parents=True, exist_ok=True)
+        if self.run_as.uid is not None:
+            os.chown(self.wal_archive, self.run_as.uid, self.run_as.gid)
+        auto = self.datadir / "postgresql.auto.conf"
+        if not walarchive.has_archiving(auto):
+            with open(auto, "a") as conf:
+                conf.write("\n".join(walarchive.archiving_lines(self.wal_archive)) + "\n")
 
     def _ensure_database(self) -> None:
         import psycopg
