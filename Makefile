@@ -22,11 +22,11 @@ db: venv sysdeps
 	@$(LANDGEO) db up
 	@$(LANDGEO) db migrate
 
-test: db
+test: db map-assets
 	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench qgis
 	@$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
-demo: db
+demo: db map-assets
 	@$(PY) -m landgeo.demo
 
 lint: venv
@@ -39,6 +39,10 @@ bench: db
 
 qgis:
 	@scripts/ensure-qgis.sh
+
+.PHONY: map-assets
+map-assets:
+	@scripts/ensure-map-assets.sh
 
 clean:
 	-@test -x $(LANDGEO) && $(LANDGEO) db down || true

@@ -35,6 +35,7 @@ class Settings:
     pg_port: int
     api_port: int
     external_url: str | None
+    tile_cache: str = ""  # LANDGEO_TILE_CACHE: vector tile cache directory, "off" for none; default .landgeo/tiles
 
     @property
     def schemas_dir(self) -> Path:
@@ -66,4 +67,5 @@ def get_settings() -> Settings:
         pg_port=int(os.environ.get("LANDGEO_PG_PORT", DEFAULT_PG_PORT)),
         api_port=int(os.environ.get("LANDGEO_API_PORT", DEFAULT_API_PORT)),
         external_url=os.environ.get("LANDGEO_DATABASE_URL") or None,
+        tile_cache=os.environ.get("LANDGEO_TILE_CACHE", ""),
     )

@@ -28,10 +28,12 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg
 from psycopg_pool import PoolTimeout
 
+from landgeo.api import tileroutes
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.pool import get_pool
 from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
+from landgeo.api.tilesets import TILES_CONFORMANCE
 
 LOGGER = logging.getLogger("landgeo.api")
 PYGEOAPI_VERSION_TESTED = "0.24.0"
@@ -62,6 +64,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    *TILES_CONFORMANCE,
 ]
 
 _ITEMS = re.compile(r"^/collections/([^/]+)/items/?$")
@@ -95,6 +98,8 @@ class LandgeoApp:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        if tileroutes.handles(path):  # OGC API – Tiles, styles, glyphs, the web map (landgeo/api/tileroutes.py)
+            return tileroutes.dispatch(self, environ, start_response)
         if path == "/conformance" or path.startswith("/collections/"):
             params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
             if path == "/conformance" and method == "GET" and params.get("f", "html") == "html" \
