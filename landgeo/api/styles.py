@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from landdb.legend import GROUP_COLOURS, LAND_USE_COLOURS, UNKNOWN_COLOUR
 from landgeo.api.collections import collections
-from landgeo.api.tiles import PARCEL_MIN_ZOOM, SUMMARY_LAYER, min_zoom
+from landgeo.api.tiles import LABEL_RULES, PARCEL_MIN_ZOOM, SUMMARY_LAYER, label_layer, min_zoom
 from landgeo.api.tilesets import BASEMAP_ID, basemap_collections
 
 FONT = ["DejaVu Sans Book"]
-PARCEL_LABEL_ZOOM = 17
 LINES = {
     "bridges": ("#000000", 2.0, None), "railways": ("#202020", 1.2, [3, 2]), "roads": ("#a05000", 1.0, None),
     "hydro-lines": ("#0070c0", 0.8, None), "contours": ("#a0522d", 0.5, None),
@@ -51,6 +50,13 @@ def _text(field_expr, colour: str, size: float, **layout) -> tuple[dict, dict]:
             {"text-color": colour, "text-halo-color": "#ffffff", "text-halo-width": 1.2})
 
 
+def _label(cid: str, source: str, colour: str, size: float) -> dict:
+    """Labels from the ``{id}-labels`` point layer of the tiles (one point per feature, no repeats at tile edges)."""
+    layout, paint = _text(["get", "label"], colour, size)
+    return {"id": f"{cid}-label", "type": "symbol", "source": source, "source-layer": label_layer(cid),
+            "minzoom": LABEL_RULES[cid][0], "layout": layout, "paint": paint}
+
+
 def _layers_for(cid: str, source: str) -> list[dict]:
     c = collections()[cid]
     base = {"source": source, "source-layer": cid}
@@ -73,21 +79,15 @@ def _layers_for(cid: str, source: str) -> list[dict]:
         out.append({**base, "id": "parcels-outline", "type": "line",
                     "paint": {"line-color": "#c03030", "line-width": ["interpolate", ["linear"], ["zoom"],
                                                                        15, 0.3, 19, 1.0]}})
-        layout, paint = _text(["get", "label"], "#000000", 11)
-        out.append({**base, "id": "parcels-label", "type": "symbol", "minzoom": PARCEL_LABEL_ZOOM,
-                    "layout": layout, "paint": paint})
+        out.append(_label(cid, source, "#000000", 11))
     elif cid == "map-sheets":
         out.append({**base, "id": "map-sheets-frame", "type": "line",
                     "paint": {"line-color": "#00008b", "line-width": 1.5, "line-dasharray": [4, 2]}})
-        layout, paint = _text(["concat", "Tờ ", ["to-string", ["get", "sheet_number"]]], "#00008b", 13,
-                              **{"symbol-placement": "point"})
-        out.append({**base, "id": "map-sheets-label", "type": "symbol", "layout": layout, "paint": paint})
+        out.append(_label(cid, source, "#00008b", 13))
     elif cid == "admin-units":
         out.append({**base, "id": "admin-units-boundary", "type": "line",
                     "paint": {"line-color": "#7030a0", "line-width": 2.2, "line-opacity": 0.8}})
-        layout, paint = _text(["get", "name"], "#7030a0", 14)
-        out.append({**base, "id": "admin-units-label", "type": "symbol", "minzoom": max(first, 9),
-                    "layout": layout, "paint": paint})
+        out.append(_label(cid, source, "#7030a0", 14))
     elif cid == "validation-findings":
         out.append({**base, "id": "findings-area", "type": "fill", "filter": ["==", ["geometry-type"], "Polygon"],
                     "paint": {"fill-color": "rgba(255,0,0,0.35)", "fill-outline-color": "#e00000"}})

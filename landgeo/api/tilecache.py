@@ -1,12 +1,12 @@
 """The tile cache (bộ đệm ô bản đồ): tiles on disk, redrawn exactly where the register changed.
 
-A cached tile is a file ``<state>/tiles/<database>/<layer>/<tms>/<z>/<col>/<row>.mvt`` that starts with the id of
-the newest ``meta.tile_change`` row when it was drawn (8 bytes, then the MVT). Every write to a published table
-records the boxes of its old and new rows in ``meta.tile_change`` (statement triggers; an event trigger for the
-bulk loader's partition swap: migration 0080). Serving a cached tile asks the database one indexed question — has
-any change newer than the tile touched its envelope? — and draws the tile again only then: no stale parcel after
-a write, and every other tile stays cached. The API reads through read-only connections, so the cache cannot live
-in the database; on disk it is shared by every worker process.
+A cached tile is a file ``<state>/tiles/<database>-<code version>/<layer>/<tms>/<z>/<col>/<row>.mvt`` that
+starts with the id of the newest ``meta.tile_change`` row when it was drawn (8 bytes, then the MVT). Every write
+to a published table records the boxes of its old and new rows in ``meta.tile_change`` (statement triggers; an
+event trigger for the bulk loader's partition swap: migration 0080). Serving a cached tile asks the database one
+indexed question — has any change newer than the tile touched its envelope? — and draws the tile again only
+then: no stale parcel after a write, and every other tile stays cached. The API reads through read-only
+connections, so the cache cannot live in the database; on disk it is shared by every worker process.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from pathlib import Path
 
 import psycopg
 
+from landgeo.api import tiles
 from landgeo.api.collections import Collection
 from landgeo.api.tilematrixsets import TileMatrixSet
 from landgeo.api.tiles import TileBox, layer_key, render, tile_sql
 
 _HEADER = struct.Struct(">q")
+#: The tile queries' version: a tile drawn by other code (an upgrade) is another cache entry.
+CODE_VERSION = hashlib.sha1(Path(tiles.__file__).read_bytes()).hexdigest()[:8]
 _DB_IDS: dict[tuple[int, str], str] = {}
 
 FRESH_SQL = ("SELECT EXISTS (SELECT 1 FROM meta.tile_change WHERE id > %s AND layer = %s "
@@ -36,7 +39,7 @@ def database_id(conn: psycopg.Connection, url: str) -> str:
     key = (os.getpid(), url)
     if key not in _DB_IDS:
         oid = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()[0]
-        _DB_IDS[key] = hashlib.sha1(f"{url}#{oid}".encode()).hexdigest()[:16]
+        _DB_IDS[key] = hashlib.sha1(f"{url}#{oid}".encode()).hexdigest()[:16] + "-" + CODE_VERSION
     return _DB_IDS[key]
 
 

@@ -78,6 +78,7 @@ class TileBox:
     srid: int
     crs84: tuple[float, float, float, float]
     vn2000: tuple[float, float, float, float]
+    inner84: tuple[float, float, float, float]  # CRS84 envelope without the buffer (label points)
 
 
 def tile_box(tms: TileMatrixSet, z: int, row: int, col: int) -> TileBox:
@@ -86,9 +87,11 @@ def tile_box(tms: TileMatrixSet, z: int, row: int, col: int) -> TileBox:
     padded = (env[0] - pad, env[1] - pad, env[2] + pad, env[3] + pad)
     if tms.srid == 4326:
         crs84 = (max(padded[0], -180.0), max(padded[1], -90.0), min(padded[2], 180.0), min(padded[3], 90.0))
+        inner = env
     else:
         crs84 = (*mercator_to_lonlat(padded[0], padded[1]), *mercator_to_lonlat(padded[2], padded[3]))
-    return TileBox(env, tms.srid, crs84, tuple(vn2000_cover(*crs84, 4326, margin=1e-6)))
+        inner = (*mercator_to_lonlat(env[0], env[1]), *mercator_to_lonlat(env[2], env[3]))
+    return TileBox(env, tms.srid, crs84, tuple(vn2000_cover(*crs84, 4326, margin=1e-6)), inner)
 
 
 def _mvt_geom(column: sql.Composable, box: TileBox) -> sql.Composable:
@@ -100,7 +103,8 @@ def _mvt_geom(column: sql.Composable, box: TileBox) -> sql.Composable:
 def _params(box: TileBox) -> dict:
     return {"ex1": box.env[0], "ey1": box.env[1], "ex2": box.env[2], "ey2": box.env[3],
             "wx1": box.crs84[0], "wy1": box.crs84[1], "wx2": box.crs84[2], "wy2": box.crs84[3],
-            "vx1": box.vn2000[0], "vy1": box.vn2000[1], "vx2": box.vn2000[2], "vy2": box.vn2000[3]}
+            "vx1": box.vn2000[0], "vy1": box.vn2000[1], "vx2": box.vn2000[2], "vy2": box.vn2000[3],
+            "ix1": box.inner84[0], "iy1": box.inner84[1], "ix2": box.inner84[2], "iy2": box.inner84[3]}
 
 
 def _select_property(c: Collection, name: str) -> sql.Composable:
@@ -136,6 +140,41 @@ def features_sql(c: Collection, box: TileBox) -> sql.Composable:
         geom=_mvt_geom(wgs84, box), tbl=sql.Identifier(c.schema, c.table), conds=sql.SQL(" AND ").join(conds))
     return sql.SQL("WITH m AS MATERIALIZED ({}) SELECT ST_AsMVT(m, {}, {}, 'geom', 'id') FROM m "
                    "WHERE m.geom IS NOT NULL").format(inner, sql.Literal(c.id), sql.Literal(EXTENT))
+
+
+#: Label points of polygons (one per feature, in the tile that holds its point on surface — polygons cut at tile
+#: edges would otherwise be labelled once per tile): collection -> (first zoom, label expression on ``t``).
+LABEL_RULES: dict[str, tuple[int, str]] = {
+    "parcels": (17, "t.sheet_number || '/' || t.parcel_number"),
+    "map-sheets": (12, "'Tờ ' || t.sheet_number"),
+    "admin-units": (9, "t.name"),
+}
+
+
+def label_layer(cid: str) -> str:
+    return f"{cid}-labels"
+
+
+def labels_sql(c: Collection, z: int, box: TileBox) -> sql.Composable | None:
+    """The ``{id}-labels`` layer: a point on the surface of each feature whose point falls in the tile itself."""
+    if c.id not in LABEL_RULES or z < LABEL_RULES[c.id][0]:
+        return None
+    conds = [sql.SQL("t.{} && ST_MakeEnvelope(%(wx1)s, %(wy1)s, %(wx2)s, %(wy2)s, 4326)").format(
+        sql.Identifier(c.wgs84_column))]
+    if c.vn2000_column:
+        conds.insert(0, sql.SQL("t.{} && ST_MakeEnvelope(%(vx1)s, %(vy1)s, %(vx2)s, %(vy2)s, 4756)").format(
+            sql.Identifier(c.vn2000_column)))
+    if c.lifespan:
+        end = sql.Identifier(c.lifespan[1])
+        conds.append(sql.SQL("(t.{} IS NULL OR t.{} > now())").format(end, end))
+    point = sql.SQL("ST_PointOnSurface(t.{})").format(sql.Identifier(c.wgs84_column))
+    inner = sql.SQL(
+        "SELECT l.id, l.label, {geom} AS geom FROM (SELECT t.id, {label} AS label, {point} AS pt FROM {tbl} t "
+        "WHERE {conds}) l WHERE l.pt && ST_MakeEnvelope(%(ix1)s, %(iy1)s, %(ix2)s, %(iy2)s, 4326)").format(
+        geom=_mvt_geom(sql.SQL("l.pt"), box), label=sql.SQL(LABEL_RULES[c.id][1]), point=point,
+        tbl=sql.Identifier(c.schema, c.table), conds=sql.SQL(" AND ").join(conds))
+    return sql.SQL("WITH m AS MATERIALIZED ({}) SELECT ST_AsMVT(m, {}, {}, 'geom', 'id') FROM m "
+                   "WHERE m.geom IS NOT NULL").format(inner, sql.Literal(label_layer(c.id)), sql.Literal(EXTENT))
 
 
 _GROUP_AREAS = sql.SQL(
@@ -187,6 +226,9 @@ def render(conn: psycopg.Connection, c: Collection, z: int, box: TileBox) -> byt
     query = tile_sql(c, z, box)
     if query is None:
         return b""
+    labels = labels_sql(c, z, box)
+    if labels is not None:  # two MVT layers in one statement (one snapshot): features, then their label points
+        query = sql.SQL("SELECT ({}) || coalesce(({}), ''::bytea)").format(query, labels)
     row = conn.execute(query, _params(box)).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from landgeo.api.collections import Collection, collections
 from landgeo.api.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
-from landgeo.api.tiles import PARCEL_MIN_ZOOM, SUMMARY_LAYER, min_zoom, tile_properties
+from landgeo.api.tiles import LABEL_RULES, PARCEL_MIN_ZOOM, SUMMARY_LAYER, label_layer, min_zoom, tile_properties
 
 TILES_CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
@@ -82,6 +82,10 @@ def tileset(base: str, cid: str | None, tms: TileMatrixSet) -> dict:
     """Tileset metadata (OGC API – Tiles) with the TileJSON 3 fields (``tiles``, ``vector_layers``, zooms)."""
     layers = basemap_collections() if cid is None else [collections()[cid]]
     vector_layers = [_vector_layer(c) for c in layers]
+    vector_layers += [{"id": label_layer(c.id), "description": f"label points of {c.id}",
+                       "minzoom": LABEL_RULES[c.id][0], "maxzoom": 22, "geometry_type": "points",
+                       "fields": {"label": "label text"}}
+                      for c in layers if c.id in LABEL_RULES]
     if any(c.id == "parcels" for c in layers):
         vector_layers.append(_summary_layer())
     href = f"{base}{tileset_path(cid)}/{tms.id}"
