@@ -51,9 +51,17 @@ LANGUAGE sql IMMUTABLE AS $$
     END;
 $$;
 
--- Recompute the summaries of the given communes from their current parcels.
+-- Recompute the summaries of the given communes from their current parcels. The overview symbols move with them
+-- (a commune's point is the centre of its parcels' extent, a province's the centre of its communes'): the old and
+-- new extents of the communes and of their provinces are recorded as changes of landdb.parcel too.
 CREATE FUNCTION meta.tile_refresh_communes(codes text[]) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    INSERT INTO meta.tile_change (layer, box)
+    SELECT 'landdb.parcel', extent FROM meta.tile_commune_summary WHERE commune_code = ANY(codes)
+    UNION ALL
+    SELECT 'landdb.parcel', ST_SetSRID(ST_Extent(extent)::geometry, 4326) FROM meta.tile_commune_summary
+    WHERE province_code IN (SELECT province_code FROM meta.tile_commune_summary WHERE commune_code = ANY(codes))
+    GROUP BY province_code;
     DELETE FROM meta.tile_commune_summary WHERE commune_code = ANY(codes);
     WITH p AS (
         SELECT p.commune_code, p.province_code, p.computed_area,
@@ -74,6 +82,10 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
            (SELECT g.grp FROM g WHERE g.commune_code = c.commune_code ORDER BY g.area DESC NULLS LAST, g.grp LIMIT 1),
            ST_Envelope(ST_Expand(c.ext, 1e-7)), ST_Centroid(c.ext)
     FROM c;
+    INSERT INTO meta.tile_change (layer, box)
+    SELECT 'landdb.parcel', ST_SetSRID(ST_Extent(extent)::geometry, 4326) FROM meta.tile_commune_summary
+    WHERE province_code IN (SELECT province_code FROM meta.tile_commune_summary WHERE commune_code = ANY(codes))
+    GROUP BY province_code;
 $$;
 
 -- Statement trigger of a published table: TG_ARGV = (layer, WGS 84 geometry column).
