@@ -21,14 +21,14 @@ import psycopg
 from landgeo.api import tiles
 from landgeo.api.collections import Collection
 from landgeo.api.tilematrixsets import TileMatrixSet
-from landgeo.api.tiles import TileBox, layer_key, render, tile_sql
+from landgeo.api.tiles import TileBox, change_layers, render, tile_sql
 
 _HEADER = struct.Struct(">q")
 #: The tile queries' version: a tile drawn by other code (an upgrade) is another cache entry.
 CODE_VERSION = hashlib.sha1(Path(tiles.__file__).read_bytes()).hexdigest()[:8]
 _DB_IDS: dict[tuple[int, str], str] = {}
 
-FRESH_SQL = ("SELECT EXISTS (SELECT 1 FROM meta.tile_change WHERE id > %s AND layer = %s "
+FRESH_SQL = ("SELECT EXISTS (SELECT 1 FROM meta.tile_change WHERE id > %s AND layer = ANY(%s) "
              "AND box && ST_MakeEnvelope(%s, %s, %s, %s, 4326)), (SELECT coalesce(max(id), 0) FROM meta.tile_change)")
 SEQ_SQL = "SELECT coalesce((SELECT max(id) FROM meta.tile_change), 0)"
 
@@ -69,7 +69,7 @@ class TileCache:
                 data = None
             if data is not None and len(data) >= _HEADER.size:
                 (seq,) = _HEADER.unpack_from(data)
-                stale, newest = conn.execute(FRESH_SQL, (seq, layer_key(c), *box.crs84)).fetchone()
+                stale, newest = conn.execute(FRESH_SQL, (seq, change_layers(c, z), *box.crs84)).fetchone()
                 if not stale and newest >= seq:  # (a log older than the tile: the database was restored)
                     self.hits += 1
                     return data[_HEADER.size:], "hit"

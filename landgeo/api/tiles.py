@@ -63,6 +63,13 @@ def layer_key(c: Collection) -> str:
     return f"{c.schema}.{c.table}"
 
 
+def change_layers(c: Collection, z: int) -> list[str]:
+    """The change-log layers a tile of ``c`` at zoom ``z`` depends on: its table's, and for the parcels' overview
+    tiles also the moves of the commune and province symbols (``landdb.parcel#summary``, migration 0080)."""
+    key = layer_key(c)
+    return [key, f"{key}#summary"] if c.id == "parcels" and z < PARCEL_MIN_ZOOM else [key]
+
+
 def tile_properties(c: Collection) -> list[str]:
     names = rule(c).properties
     fields = c.field_map

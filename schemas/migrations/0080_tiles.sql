@@ -53,13 +53,14 @@ $$;
 
 -- Recompute the summaries of the given communes from their current parcels. The overview symbols move with them
 -- (a commune's point is the centre of its parcels' extent, a province's the centre of its communes'): the old and
--- new extents of the communes and of their provinces are recorded as changes of landdb.parcel too.
+-- new extents of the communes and of their provinces are recorded as changes of layer 'landdb.parcel#summary' (read
+-- only by the overview tiles: a load in one corner of a province does not redraw the province's parcel tiles).
 CREATE FUNCTION meta.tile_refresh_communes(codes text[]) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     INSERT INTO meta.tile_change (layer, box)
-    SELECT 'landdb.parcel', extent FROM meta.tile_commune_summary WHERE commune_code = ANY(codes)
+    SELECT 'landdb.parcel#summary', extent FROM meta.tile_commune_summary WHERE commune_code = ANY(codes)
     UNION ALL
-    SELECT 'landdb.parcel', ST_SetSRID(ST_Extent(extent)::geometry, 4326) FROM meta.tile_commune_summary
+    SELECT 'landdb.parcel#summary', ST_SetSRID(ST_Extent(extent)::geometry, 4326) FROM meta.tile_commune_summary
     WHERE province_code IN (SELECT province_code FROM meta.tile_commune_summary WHERE commune_code = ANY(codes))
     GROUP BY province_code;
     DELETE FROM meta.tile_commune_summary WHERE commune_code = ANY(codes);
@@ -83,7 +84,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
            ST_Envelope(ST_Expand(c.ext, 1e-7)), ST_Centroid(c.ext)
     FROM c;
     INSERT INTO meta.tile_change (layer, box)
-    SELECT 'landdb.parcel', ST_SetSRID(ST_Extent(extent)::geometry, 4326) FROM meta.tile_commune_summary
+    SELECT 'landdb.parcel#summary', ST_SetSRID(ST_Extent(extent)::geometry, 4326) FROM meta.tile_commune_summary
     WHERE province_code IN (SELECT province_code FROM meta.tile_commune_summary WHERE commune_code = ANY(codes))
     GROUP BY province_code;
 $$;
