@@ -23,6 +23,7 @@ db: venv sysdeps
 	@$(LANDGEO) db migrate
 
 test: db map-assets
+	@scripts/ensure-test-browser.sh
 	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench qgis
 	@$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
