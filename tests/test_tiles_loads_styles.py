@@ -123,10 +123,11 @@ def test_style_colours_are_the_qgis_projects(loaded):
     r = requests.get(f"{base}/styles/parcels?f=mapbox", timeout=30)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/vnd.mapbox.style+json")
     style = r.json()
-    fill = next(layer for layer in style["layers"] if layer["id"] == "parcels-fill")
-    expr = fill["paint"]["fill-color"]
-    served = dict(zip(expr[2:-1:2], expr[3:-1:2], strict=True))
+    served = {code: layer["paint"]["fill-color"] for layer in style["layers"]
+              if layer["id"].startswith("parcels-fill-") and layer["filter"][0] == "in" for code in layer["filter"][2:]}
     assert {code: served[code] for code in qgis} == qgis
+    other = next(layer for layer in style["layers"] if layer["id"] == "parcels-fill-other")
+    assert set(other["filter"][2:]) == set(served)  # every other code: one grey
     label = next(layer for layer in style["layers"] if layer["id"] == "parcels-label")
     assert label["source-layer"] == "parcels-labels" and label["layout"]["text-field"] == ["get", "label"]
 
@@ -139,7 +140,8 @@ def test_styles_name_only_this_server(loaded):
         assert urls and all(u.startswith(base) for u in urls), urls
         assert style["glyphs"] == f"{base}/fonts/{{fontstack}}/{{range}}.pbf"
     layers = {layer["id"] for layer in requests.get(f"{base}/styles/basemap", timeout=30).json()["layers"]}
-    assert {"parcels-fill", "parcel-summary", "map-sheets-label", "findings-point", "roads-line"} <= layers
+    assert {"parcels-fill-0", "parcels-fill-other", "parcel-summary", "map-sheets-label", "findings-point",
+            "roads-line"} <= layers
 
 
 def test_glyph_ranges_cover_vietnamese(loaded):

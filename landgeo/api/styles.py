@@ -30,12 +30,23 @@ LABELS = {"place-names": ("name", "#202020", 12), "control-points": ("point_numb
           "spot-heights": ("elevation", "#000000", 9), "contours": ("elevation", "#a0522d", 9)}
 
 
-def land_use_colour_expression() -> list:
-    """``match`` on the first land-use code: the legend's colour, light grey for a code not in the legend."""
-    expr: list = ["match", ["get", "land_use"]]
+def land_use_fills() -> list[tuple[str, list[str]]]:
+    """(colour, land-use codes) of the legend, one entry per colour, in legend order."""
+    by_colour: dict[str, list[str]] = {}
     for code, (colour, _name) in LAND_USE_COLOURS.items():
-        expr += [code, colour]
-    return [*expr, UNKNOWN_COLOUR]
+        by_colour.setdefault(colour, []).append(code)
+    return list(by_colour.items())
+
+
+def _parcel_fill_layers(base: dict) -> list[dict]:
+    """One fill layer per legend colour, filtered on the first land-use code (legacy ``in`` filters: what both
+    MapLibre and QGIS's style converter read), then light grey for codes not in the legend."""
+    out = [{**base, "id": f"parcels-fill-{k}", "type": "fill", "filter": ["in", "land_use", *codes],
+            "paint": {"fill-color": colour, "fill-opacity": 0.9}}
+           for k, (colour, codes) in enumerate(land_use_fills())]
+    out.append({**base, "id": "parcels-fill-other", "type": "fill", "filter": ["!in", "land_use", *LAND_USE_COLOURS],
+                "paint": {"fill-color": UNKNOWN_COLOUR, "fill-opacity": 0.9}})
+    return out
 
 
 def _group_colour() -> list:
@@ -74,8 +85,7 @@ def _layers_for(cid: str, source: str) -> list[dict]:
         layout, paint = _text(["to-string", ["get", "parcels"]], "#602020", 10, **{"text-allow-overlap": False})
         out.append({"id": "parcel-summary-count", "type": "symbol", "source": source, "source-layer": SUMMARY_LAYER,
                     "minzoom": 8, "maxzoom": PARCEL_MIN_ZOOM, "layout": layout, "paint": paint})
-        out.append({**base, "id": "parcels-fill", "type": "fill",
-                    "paint": {"fill-color": land_use_colour_expression(), "fill-opacity": 0.9}})
+        out += _parcel_fill_layers(base)
         out.append({**base, "id": "parcels-outline", "type": "line",
                     "paint": {"line-color": "#c03030", "line-width": ["interpolate", ["linear"], ["zoom"],
                                                                        15, 0.3, 19, 1.0]}})

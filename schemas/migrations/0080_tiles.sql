@@ -12,7 +12,7 @@
 CREATE TABLE meta.tile_change (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     layer       text NOT NULL,
-    box         geometry(Geometry, 4326) NOT NULL,
+    box         geometry(Polygon, 4326) NOT NULL,
     changed_at  timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX tile_change_box ON meta.tile_change USING gist (box);
@@ -42,10 +42,10 @@ GRANT SELECT ON meta.tile_change, meta.tile_commune_summary TO landgeo_reader;
 CREATE FUNCTION meta.tile_record_sql(layer text, rel text, col text, rows bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN rows <= 2000 THEN
-        format('INSERT INTO meta.tile_change (layer, box) SELECT %L, ST_Envelope(%I) FROM %s WHERE %I IS NOT NULL',
-               layer, col, rel, col)
+        format('INSERT INTO meta.tile_change (layer, box) SELECT %L, ST_Expand(%I, 1e-9) FROM %s '
+               'WHERE %I IS NOT NULL', layer, col, rel, col)
     ELSE
-        format('INSERT INTO meta.tile_change (layer, box) SELECT %L, ST_SetSRID(ST_Extent(%I)::geometry, 4326) '
+        format('INSERT INTO meta.tile_change (layer, box) SELECT %L, ST_Expand(ST_SetSRID(ST_Extent(%I)::geometry, 4326), 1e-9) '
                'FROM %s WHERE %I IS NOT NULL GROUP BY floor(ST_XMin(%I) * 100), floor(ST_YMin(%I) * 100)',
                layer, col, rel, col, col, col)
     END;
@@ -60,7 +60,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     INSERT INTO meta.tile_change (layer, box)
     SELECT 'landdb.parcel#summary', extent FROM meta.tile_commune_summary WHERE commune_code = ANY(codes)
     UNION ALL
-    SELECT 'landdb.parcel#summary', ST_SetSRID(ST_Extent(extent)::geometry, 4326) FROM meta.tile_commune_summary
+    SELECT 'landdb.parcel#summary', ST_Expand(ST_SetSRID(ST_Extent(extent)::geometry, 4326), 1e-9) FROM meta.tile_commune_summary
     WHERE province_code IN (SELECT province_code FROM meta.tile_commune_summary WHERE commune_code = ANY(codes))
     GROUP BY province_code;
     DELETE FROM meta.tile_commune_summary WHERE commune_code = ANY(codes);
@@ -84,7 +84,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
            ST_Envelope(ST_Expand(c.ext, 1e-7)), ST_Centroid(c.ext)
     FROM c;
     INSERT INTO meta.tile_change (layer, box)
-    SELECT 'landdb.parcel#summary', ST_SetSRID(ST_Extent(extent)::geometry, 4326) FROM meta.tile_commune_summary
+    SELECT 'landdb.parcel#summary', ST_Expand(ST_SetSRID(ST_Extent(extent)::geometry, 4326), 1e-9) FROM meta.tile_commune_summary
     WHERE province_code IN (SELECT province_code FROM meta.tile_commune_summary WHERE commune_code = ANY(codes))
     GROUP BY province_code;
 $$;

@@ -190,13 +190,13 @@
   searchFromUrl();
 
   map.on("click", function (e) {
-    var hit = map.queryRenderedFeatures(e.point, { layers: ["parcels-fill"] });
+    var fills = map.getStyle().layers.map(function (l) { return l.id; })
+      .filter(function (id) { return id.indexOf("parcels-fill") === 0; });
+    var hit = map.queryRenderedFeatures(e.point, { layers: fills });
     if (!hit.length) { return; }
     var f = hit[0];
     var props = Object.assign({}, f.properties);
     if (typeof props.land_use_codes === "string") { props.land_use_codes = props.land_use_codes.split("+"); }
     showDetails(f.id, props);
   });
-  map.on("mouseenter", "parcels-fill", function () { map.getCanvas().style.cursor = "pointer"; });
-  map.on("mouseleave", "parcels-fill", function () { map.getCanvas().style.cursor = ""; });
 })();
