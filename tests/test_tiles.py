@@ -93,6 +93,9 @@ def test_conformance_and_tileset_documents(api):
     tms = _get(api, "/tileMatrixSets/WorldCRS84Quad").json()
     assert tms["tileMatrices"][0]["matrixWidth"] == 2 and tms["tileMatrices"][0]["matrixHeight"] == 1
     assert len(_get(api, "/tileMatrixSets").json()["tileMatrixSets"]) == 2
+    paths = _get(api, "/openapi?f=json").json()["paths"]
+    assert "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}" in paths
+    assert "/styles/{styleId}" in paths and "/collections/parcels/items" in paths
 
 
 def test_parcel_tile_is_where_the_survey_put_it(api, tiles_db):

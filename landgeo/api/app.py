@@ -33,6 +33,7 @@ from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.pool import get_pool
 from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
+from landgeo.api.tiles_openapi import with_tiles
 from landgeo.api.tilesets import TILES_CONFORMANCE
 
 LOGGER = logging.getLogger("landgeo.api")
@@ -244,7 +245,7 @@ def ensure_openapi(config_path: Path, openapi_path: Path) -> Path:
 
     openapi_path.parent.mkdir(parents=True, exist_ok=True)
     content = generate_openapi_document(config_path, "yaml")
-    content = yaml.safe_dump(_with_cursor(yaml.safe_load(content)), sort_keys=False, allow_unicode=True)
+    content = yaml.safe_dump(with_tiles(_with_cursor(yaml.safe_load(content))), sort_keys=False, allow_unicode=True)
     tmp = openapi_path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(content, encoding="utf-8")
     tmp.replace(openapi_path)

@@ -14,6 +14,7 @@ TILES_CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
