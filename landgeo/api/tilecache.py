@@ -21,7 +21,7 @@ import psycopg
 from landgeo.api import tiles
 from landgeo.api.collections import Collection
 from landgeo.api.tilematrixsets import TileMatrixSet
-from landgeo.api.tiles import TileBox, change_layers, render, tile_sql
+from landgeo.api.tiles import TileBox, change_layers, draws_at, render
 
 _HEADER = struct.Struct(">q")
 #: The tile queries' version: a tile drawn by other code (an upgrade) is another cache entry.
@@ -30,7 +30,6 @@ _DB_IDS: dict[tuple[int, str], str] = {}
 
 FRESH_SQL = ("SELECT EXISTS (SELECT 1 FROM meta.tile_change WHERE id > %s AND layer = ANY(%s) "
              "AND box && ST_MakeEnvelope(%s, %s, %s, %s, 4326)), (SELECT coalesce(max(id), 0) FROM meta.tile_change)")
-SEQ_SQL = "SELECT coalesce((SELECT max(id) FROM meta.tile_change), 0)"
 
 
 def database_id(conn: psycopg.Connection, url: str) -> str:
@@ -58,7 +57,7 @@ class TileCache:
     def get(self, conn: psycopg.Connection, url: str, c: Collection, tms: TileMatrixSet, z: int, row: int, col: int,
             box: TileBox) -> tuple[bytes, str]:
         """The tile and how it was served: ``hit`` (cached and fresh), ``draw`` (drawn now), ``empty``."""
-        if tile_sql(c, z, box) is None:
+        if not draws_at(c, z):
             return b"", "empty"
         path = None
         if self.root is not None:
@@ -73,9 +72,8 @@ class TileCache:
                 if not stale and newest >= seq:  # (a log older than the tile: the database was restored)
                     self.hits += 1
                     return data[_HEADER.size:], "hit"
-        # the change id is read first: a change committed while drawing makes the tile stale, never lost
-        seq = conn.execute(SEQ_SQL).fetchone()[0]
-        tile = render(conn, c, z, box)
+        # the change id is read in the tile's own snapshot: a change committed later makes the tile stale
+        tile, seq = render(conn, c, z, box, with_change_id=path is not None)
         self.draws += 1
         if path is not None:
             self._write(path, _HEADER.pack(seq) + tile)

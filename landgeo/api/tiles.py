@@ -114,39 +114,16 @@ def _params(box: TileBox) -> dict:
             "ix1": box.inner84[0], "iy1": box.inner84[1], "ix2": box.inner84[2], "iy2": box.inner84[3]}
 
 
-def _select_property(c: Collection, name: str) -> sql.Composable:
+def _select_property(c: Collection, name: str) -> tuple[sql.Composable, str]:
     field = c.field_map[name]
     col = sql.SQL("t.{}").format(sql.Identifier(name))
     if field.type == "text[]":
-        return sql.SQL("array_to_string({}, '+') AS {}").format(col, sql.Identifier(name))
+        return sql.SQL("array_to_string({}, '+')").format(col), name
     if field.type in ("date", "datetime"):
-        return sql.SQL("{}::text AS {}").format(col, sql.Identifier(name))
+        return sql.SQL("{}::text").format(col), name
     if field.type == "number":
-        return sql.SQL("{}::float8 AS {}").format(col, sql.Identifier(name))
-    return sql.SQL("{} AS {}").format(col, sql.Identifier(name))
-
-
-def features_sql(c: Collection, box: TileBox) -> sql.Composable:
-    """The MVT layer ``c.id`` of one tile: current features whose envelope meets the buffered tile."""
-    cols = [_select_property(c, n) for n in tile_properties(c)]
-    if c.id == "parcels":
-        cols += [sql.SQL("t.land_use_codes[1] AS land_use"),
-                 sql.SQL("coalesce((SELECT min(u.group_code) FROM landdb.land_use_code u "
-                         "WHERE u.code = t.land_use_codes[1]), '?') AS land_use_group"),
-                 sql.SQL("t.sheet_number || '/' || t.parcel_number AS label")]
-    wgs84 = sql.SQL("t.{}").format(sql.Identifier(c.wgs84_column))
-    conds = [sql.SQL("{} && ST_MakeEnvelope(%(wx1)s, %(wy1)s, %(wx2)s, %(wy2)s, 4326)").format(wgs84)]
-    if c.vn2000_column:  # the index: on the canonical geometry
-        conds.insert(0, sql.SQL("t.{} && ST_MakeEnvelope(%(vx1)s, %(vy1)s, %(vx2)s, %(vy2)s, 4756)").format(
-            sql.Identifier(c.vn2000_column)))
-    if c.lifespan:
-        end = sql.Identifier(c.lifespan[1])
-        conds.append(sql.SQL("(t.{} IS NULL OR t.{} > now())").format(end, end))
-    inner = sql.SQL("SELECT t.id, {cols}{sep}{geom} AS geom FROM {tbl} t WHERE {conds}").format(
-        cols=sql.SQL(", ").join(cols), sep=sql.SQL(", ") if cols else sql.SQL(""),
-        geom=_mvt_geom(wgs84, box), tbl=sql.Identifier(c.schema, c.table), conds=sql.SQL(" AND ").join(conds))
-    return sql.SQL("WITH m AS MATERIALIZED ({}) SELECT ST_AsMVT(m, {}, {}, 'geom', 'id') FROM m "
-                   "WHERE m.geom IS NOT NULL").format(inner, sql.Literal(c.id), sql.Literal(EXTENT))
+        return sql.SQL("{}::float8").format(col), name
+    return col, name
 
 
 #: Label points of polygons (one per feature, in the tile that holds its point on surface — polygons cut at tile
@@ -162,26 +139,44 @@ def label_layer(cid: str) -> str:
     return f"{cid}-labels"
 
 
-def labels_sql(c: Collection, z: int, box: TileBox) -> sql.Composable | None:
-    """The ``{id}-labels`` layer: a point on the surface of each feature whose point falls in the tile itself."""
-    if c.id not in LABEL_RULES or z < LABEL_RULES[c.id][0]:
-        return None
-    conds = [sql.SQL("t.{} && ST_MakeEnvelope(%(wx1)s, %(wy1)s, %(wx2)s, %(wy2)s, 4326)").format(
-        sql.Identifier(c.wgs84_column))]
-    if c.vn2000_column:
+def features_sql(c: Collection, z: int, box: TileBox) -> sql.Composable:
+    """The MVT layer ``c.id`` of one tile — current features whose envelope meets the buffered tile — followed by
+    its ``{id}-labels`` point layer where the collection has labels at zoom ``z``: one index scan for both."""
+    cols = [_select_property(c, n) for n in tile_properties(c)]
+    if c.id == "parcels":
+        cols += [(sql.SQL("t.land_use_codes[1]"), "land_use"),
+                 (sql.SQL("coalesce((SELECT min(u.group_code) FROM landdb.land_use_code u "
+                          "WHERE u.code = t.land_use_codes[1]), '?')"), "land_use_group"),
+                 (sql.SQL("t.sheet_number || '/' || t.parcel_number"), "label")]
+    labelled = c.id in LABEL_RULES and z >= LABEL_RULES[c.id][0]
+    if labelled and c.id != "parcels":
+        cols.append((sql.SQL(LABEL_RULES[c.id][1]), "label"))
+    wgs84 = sql.SQL("t.{}").format(sql.Identifier(c.wgs84_column))
+    conds = [sql.SQL("{} && ST_MakeEnvelope(%(wx1)s, %(wy1)s, %(wx2)s, %(wy2)s, 4326)").format(wgs84)]
+    if c.vn2000_column:  # the index: on the canonical geometry
         conds.insert(0, sql.SQL("t.{} && ST_MakeEnvelope(%(vx1)s, %(vy1)s, %(vx2)s, %(vy2)s, 4756)").format(
             sql.Identifier(c.vn2000_column)))
     if c.lifespan:
         end = sql.Identifier(c.lifespan[1])
         conds.append(sql.SQL("(t.{} IS NULL OR t.{} > now())").format(end, end))
-    point = sql.SQL("ST_PointOnSurface(t.{})").format(sql.Identifier(c.wgs84_column))
-    inner = sql.SQL(
-        "SELECT l.id, l.label, {geom} AS geom FROM (SELECT t.id, {label} AS label, {point} AS pt FROM {tbl} t "
-        "WHERE {conds}) l WHERE l.pt && ST_MakeEnvelope(%(ix1)s, %(iy1)s, %(ix2)s, %(iy2)s, 4326)").format(
-        geom=_mvt_geom(sql.SQL("l.pt"), box), label=sql.SQL(LABEL_RULES[c.id][1]), point=point,
-        tbl=sql.Identifier(c.schema, c.table), conds=sql.SQL(" AND ").join(conds))
-    return sql.SQL("WITH m AS MATERIALIZED ({}) SELECT ST_AsMVT(m, {}, {}, 'geom', 'id') FROM m "
-                   "WHERE m.geom IS NOT NULL").format(inner, sql.Literal(label_layer(c.id)), sql.Literal(EXTENT))
+    rows = sql.SQL("SELECT t.id, {cols}{sep}{wgs84} AS g FROM {tbl} t WHERE {conds}").format(
+        cols=sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, sql.Identifier(n)) for e, n in cols),
+        sep=sql.SQL(", ") if cols else sql.SQL(""), wgs84=wgs84, tbl=sql.Identifier(c.schema, c.table),
+        conds=sql.SQL(" AND ").join(conds))
+    names = sql.SQL("").join(sql.SQL(", r.{}").format(sql.Identifier(n)) for _e, n in cols)
+    feats = sql.SQL("SELECT ST_AsMVT(m, {layer}, {ext}, 'geom', 'id') FROM (SELECT r.id{names}, {geom} AS geom "
+                    "FROM r OFFSET 0) m WHERE m.geom IS NOT NULL").format(
+        layer=sql.Literal(c.id), ext=sql.Literal(EXTENT), names=names, geom=_mvt_geom(sql.SQL("r.g"), box))
+    if not labelled:
+        return sql.SQL("WITH r AS MATERIALIZED ({}) {}").format(rows, feats)
+    labels = sql.SQL(
+        "SELECT ST_AsMVT(l, {layer}, {ext}, 'geom', 'id') FROM (SELECT p.id, p.label, {geom} AS geom FROM "
+        "(SELECT r.id, r.label, ST_PointOnSurface(r.g) AS pt FROM r) p "
+        "WHERE p.pt && ST_MakeEnvelope(%(ix1)s, %(iy1)s, %(ix2)s, %(iy2)s, 4326) OFFSET 0) l "
+        "WHERE l.geom IS NOT NULL").format(
+        layer=sql.Literal(label_layer(c.id)), ext=sql.Literal(EXTENT), geom=_mvt_geom(sql.SQL("p.pt"), box))
+    return sql.SQL("WITH r AS MATERIALIZED ({}) SELECT coalesce(({}), ''::bytea) || coalesce(({}), ''::bytea)").format(
+        rows, feats, labels)
 
 
 _GROUP_AREAS = sql.SQL(
@@ -219,25 +214,32 @@ def summary_sql(z: int, box: TileBox) -> sql.Composable:
                    "WHERE m.geom IS NOT NULL").format(inner, sql.Literal(SUMMARY_LAYER), sql.Literal(EXTENT))
 
 
+def draws_at(c: Collection, z: int) -> bool:
+    """Whether tiles of ``c`` at zoom ``z`` have any content (layer rules only: no SQL)."""
+    return z >= min_zoom(c)
+
+
 def tile_sql(c: Collection, z: int, box: TileBox) -> sql.Composable | None:
     """The query of ``c``'s tile at zoom ``z`` (None: nothing is drawn at that zoom)."""
     if c.id == "parcels" and z < PARCEL_MIN_ZOOM:
         return summary_sql(z, box)
-    if z < rule(c).min_zoom:
+    if not draws_at(c, z):
         return None
-    return features_sql(c, box)
+    return features_sql(c, z, box)
 
 
-def render(conn: psycopg.Connection, c: Collection, z: int, box: TileBox) -> bytes:
-    """The tile's bytes (empty when nothing is drawn there)."""
+def render(conn: psycopg.Connection, c: Collection, z: int, box: TileBox, with_change_id: bool = False
+           ) -> tuple[bytes, int | None]:
+    """The tile's bytes (empty when nothing is drawn there) and, with ``with_change_id``, the id of the newest
+    ``meta.tile_change`` row read in the same statement (the same snapshot as the tile)."""
     query = tile_sql(c, z, box)
     if query is None:
-        return b""
-    labels = labels_sql(c, z, box)
-    if labels is not None:  # two MVT layers in one statement (one snapshot): features, then their label points
-        query = sql.SQL("SELECT ({}) || coalesce(({}), ''::bytea)").format(query, labels)
+        return b"", None
+    if with_change_id:
+        query = sql.SQL("SELECT ({}), (SELECT coalesce(max(id), 0) FROM meta.tile_change)").format(query)
     row = conn.execute(query, _params(box)).fetchone()
-    return bytes(row[0]) if row and row[0] is not None else b""
+    tile = bytes(row[0]) if row and row[0] is not None else b""
+    return tile, (row[1] if with_change_id else None)
 
 
 def explain(conn: psycopg.Connection, c: Collection, z: int, box: TileBox) -> str:

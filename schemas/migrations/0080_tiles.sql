@@ -64,12 +64,11 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     WHERE province_code IN (SELECT province_code FROM meta.tile_commune_summary WHERE commune_code = ANY(codes))
     GROUP BY province_code;
     DELETE FROM meta.tile_commune_summary WHERE commune_code = ANY(codes);
-    WITH p AS (
-        SELECT p.commune_code, p.province_code, p.computed_area,
-               coalesce((SELECT min(c.group_code) FROM landdb.land_use_code c WHERE c.code = p.land_use_codes[1]), '?')
-                   AS grp,
-               p.geom_wgs84
-        FROM landdb.parcel p WHERE p.commune_code = ANY(codes) AND p.valid_to IS NULL
+    WITH u AS (SELECT code, min(group_code) AS grp FROM landdb.land_use_code GROUP BY code),
+    p AS (  -- the group of the first code by a hash join (not a look-up per parcel: loads bring millions)
+        SELECT p.commune_code, p.province_code, p.computed_area, coalesce(u.grp, '?') AS grp, p.geom_wgs84
+        FROM landdb.parcel p LEFT JOIN u ON u.code = p.land_use_codes[1]
+        WHERE p.commune_code = ANY(codes) AND p.valid_to IS NULL
     ), g AS (
         SELECT commune_code, grp, sum(computed_area) AS area FROM p GROUP BY commune_code, grp
     ), c AS (
