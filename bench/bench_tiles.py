@@ -7,7 +7,7 @@ gives them a GiST index on it). A fixed list of tiles at zooms 10, 14, 17 and 19
 each server in turn (tile by tile, interleaved, so the shared machine's noise falls on all alike), ``--rounds``
 times; per zoom: p50 and p95 time and bytes per tile. landgeo runs with its tile cache off (every tile drawn, as
 the peers draw theirs), then its cache is measured apart (hits), and the cold national overview (zoom 6, the
-parcels tileset and the whole base map) on a server that has never drawn it.
+parcels tileset and the whole base map) on a running server that has never drawn an overview tile.
 
 Generalisation is part of what is measured: below zoom 15 landgeo's parcels tileset carries commune / province
 summaries while the peers send every parcel of the tile (tipg stops at its per-tile feature limit, 10 000 here).
@@ -150,6 +150,11 @@ def main() -> None:
             lon, lat = conn.execute("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom_wgs84)"
                                     "::geometry) c FROM landdb.parcel) s").fetchone()
         ((row6, col6),) = WEB_MERCATOR_QUAD.tiles_covering(6, lon, lat, lon, lat)
+        # "cold" = a tile never drawn, on a running server: its workers have met a request before (connection
+        # pool, PROJ set-up), not this tile nor any overview (tiles of Hà Nội at zoom 19, far from the data)
+        for k in range(6):
+            ((wr, wc),) = WEB_MERCATOR_QUAD.tiles_covering(19, 105.80 + k * 0.01, 21.0, 105.80 + k * 0.01, 21.0)
+            fetch(f"{base}/tiles/WebMercatorQuad/19/{wr}/{wc}")
         overview = (("parcels z6", "/collections/parcels/tiles/WebMercatorQuad"),
                     ("base map z6", "/tiles/WebMercatorQuad"))
         cold = {name: fetch(f"{base}{path}/6/{row6}/{col6}") for name, path in overview}
