@@ -23,11 +23,12 @@ db: venv sysdeps
 	@$(LANDGEO) db up
 	@$(LANDGEO) db migrate
 
-test: db
+test: db map-assets
+	@scripts/ensure-test-browser.sh
 	@$(VENV)/bin/ruff check landgeo landdb geobase loaders tests bench qgis
 	@$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
-demo: db
+demo: db map-assets
 	@$(PY) -m landgeo.demo
 
 lint: venv
@@ -40,6 +41,10 @@ bench: db
 
 qgis:
 	@scripts/ensure-qgis.sh
+
+.PHONY: map-assets
+map-assets:
+	@scripts/ensure-web-assets.sh
 
 clean:
 	-@test -x $(LANDGEO) && $(LANDGEO) db down || true

@@ -50,6 +50,7 @@ class Settings:
     pygeoapi_config: str | None = None
     pygeoapi_openapi: str | None = None
     wal_archive: Path | None = None
+    tile_cache: str = ""  # LANDGEO_TILE_CACHE: vector tile cache directory, "off" for none; default .landgeo/tiles
 
     @property
     def schemas_dir(self) -> Path:
@@ -91,4 +92,5 @@ def get_settings() -> Settings:
         pygeoapi_openapi=os.environ.get("PYGEOAPI_OPENAPI") or None,
         wal_archive=Path(os.environ["LANDGEO_WAL_ARCHIVE"]).resolve() if os.environ.get("LANDGEO_WAL_ARCHIVE")
         else None,
+        tile_cache=os.environ.get("LANDGEO_TILE_CACHE", ""),
     )

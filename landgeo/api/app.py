@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg
 from psycopg_pool import PoolTimeout
 
+from landgeo.api import tileroutes
 from landgeo.api.collections import get_collection
 from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
@@ -36,6 +37,8 @@ from landgeo.api.ops import database_error
 from landgeo.api.parameters import body_error, query_string_error
 from landgeo.api.pool import STATEMENT_TIMEOUT_MS, get_pool
 from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
+from landgeo.api.tiles_openapi import with_tiles
+from landgeo.api.tilesets import TILES_CONFORMANCE
 from landgeo.settings import get_settings
 
 LOGGER = logging.getLogger("landgeo.api")
@@ -67,6 +70,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    *TILES_CONFORMANCE,
 ]
 
 _ITEMS = re.compile(r"^/collections/([^/]+)/items/?$")
@@ -103,6 +107,8 @@ class LandgeoApp:
         refused = query_string_error(environ.get("QUERY_STRING", ""))  # limits: docs/api.md
         if refused is not None:
             return self._send(start_response, 400, {"Content-Type": "application/json"}, refused.body())
+        if tileroutes.handles(path):  # OGC API – Tiles, styles, glyphs, the web map (landgeo/api/tileroutes.py)
+            return tileroutes.dispatch(self, environ, start_response)
         if path == "/conformance" or path.startswith("/collections/"):
             params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
             if path == "/conformance" and method == "GET" and params.get("f", "html") == "html" \
@@ -247,7 +253,7 @@ def ensure_openapi(config_path: Path, openapi_path: Path) -> Path:
 
     openapi_path.parent.mkdir(parents=True, exist_ok=True)
     content = generate_openapi_document(config_path, "yaml")
-    document = self_contained(_with_cursor(yaml.safe_load(content)))  # no $ref to another host (offline)
+    document = self_contained(with_tiles(_with_cursor(yaml.safe_load(content))))  # no $ref to another host (offline)
     content = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     tmp = openapi_path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(content, encoding="utf-8")

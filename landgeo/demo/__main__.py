@@ -105,11 +105,14 @@ def banner(port: int, home: Path) -> str:
         f"  {base}/collections/parcels/items?commune_code=09877&sheet_number=7   one map sheet of xã An Khánh",
         f"  {base}/collections/validation-findings/items   what validation found (planted errors)",
         f"  {base}/openapi                         OpenAPI document",
+        f"  {base}/map                             web map: vector tiles, land-use colours, search by thửa/address",
         "",
         "In QGIS (3.16 or later):",
         f"  - open the project {home / QGIS_PROJECT} (Project > Open): land-use colours, sheet/parcel labels; or",
         "  - Layer > Add Layer > Add WFS / OGC API – Features Layer…, New, URL "
         f"{base}/ , Connect, pick the collections, Add.",
+        "  - vector tiles: Layer > Add Layer > Add Vector Tile Layer…, New > Generic, URL "
+        f"{base}/collections/parcels/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}} , Style URL {base}/styles/parcels",
         "",
         "Stop the server with Ctrl-C. `make demo` again starts in seconds (the loads are no-ops).",
     ] + ([] if port == 5000 else [

@@ -1,0 +1,255 @@
+"""Mapbox Vector Tiles made by PostGIS (ô bản đồ vectơ): one layer of one published collection per query.
+
+The envelope of a tile selects through the spatial index on the canonical VN-2000 geometry (``geom && <the tile's
+cover in VN-2000 through the official EPSG:6960 operation>``), then the WGS 84 serving copy (made from ``geom`` by
+the same operation, ``meta.vn2000_to_wgs84``) is clipped and quantised by ``ST_AsMVTGeom``: a parcel corner on a
+tile is where the survey put it. Nothing is transformed per row but WGS 84 -> Web Mercator (same datum).
+
+Generalisation by zoom (:data:`LAYER_RULES`): each collection has a zoom from which its features are drawn. Below
+the parcels' zoom the ``parcels`` tileset carries ``parcel-summary`` points instead: one per commune (xã) from
+zoom :data:`COMMUNE_SUMMARY_ZOOM`, one per province (tỉnh) below it, with parcel counts and area by land-use group
+from ``meta.tile_commune_summary`` (kept current by the write triggers of migration 0080).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from landgeo.api.collections import FINDINGS_ID, Collection
+from landgeo.api.query import vn2000_cover
+from landgeo.api.tilematrixsets import TileMatrixSet, mercator_to_lonlat
+
+EXTENT = 4096  # MVT coordinate units per tile side
+BUFFER = 64  # units of buffer around a tile (labels and strokes across tile edges)
+PARCEL_MIN_ZOOM = 15  # a 20 m parcel is ≈ 5 px wide at zoom 15 (Việt Nam's latitudes)
+COMMUNE_SUMMARY_ZOOM = 8
+SUMMARY_LAYER = "parcel-summary"
+PUBLISHED_TYPES = frozenset({"text", "integer", "number", "date", "datetime", "text[]"})
+
+
+@dataclass(frozen=True)
+class LayerRule:
+    min_zoom: int
+    properties: tuple[str, ...] | None = None  # None: every published scalar field
+
+
+#: From which zoom each collection's features are drawn (smaller features later); the rest from zoom 10.
+LAYER_RULES: dict[str, LayerRule] = {
+    "parcels": LayerRule(PARCEL_MIN_ZOOM, ("commune_code", "sheet_number", "parcel_number", "land_use_codes",
+                                           "declared_area", "computed_area", "address")),
+    "map-sheets": LayerRule(12, ("commune_code", "sheet_number", "scale")),
+    "admin-units": LayerRule(0, ("code", "name", "level", "parent_code")),
+    FINDINGS_ID: LayerRule(8, ("check_code", "severity", "target", "feature_id", "message_vi", "message_en")),
+    "buildings": LayerRule(14), "contours": LayerRule(13), "spot-heights": LayerRule(13),
+    "control-points": LayerRule(12), "place-names": LayerRule(11), "bridges": LayerRule(13),
+}
+DEFAULT_RULE = LayerRule(10)
+
+
+def rule(c: Collection) -> LayerRule:
+    return LAYER_RULES.get(c.id, DEFAULT_RULE)
+
+
+def min_zoom(c: Collection) -> int:
+    """The first zoom at which a tile of ``c`` has content (summaries for parcels: zoom 0)."""
+    return 0 if c.id == "parcels" else rule(c).min_zoom
+
+
+def layer_key(c: Collection) -> str:
+    """The name the write triggers record changes under (``schema.table``)."""
+    return f"{c.schema}.{c.table}"
+
+
+def change_layers(c: Collection, z: int) -> list[str]:
+    """The change-log layers a tile of ``c`` at zoom ``z`` depends on: its table's, and for the parcels' overview
+    tiles also the moves of the commune and province symbols (``landdb.parcel#summary``, migration 0080)."""
+    key = layer_key(c)
+    return [key, f"{key}#summary"] if c.id == "parcels" and z < PARCEL_MIN_ZOOM else [key]
+
+
+def tile_properties(c: Collection) -> list[str]:
+    names = rule(c).properties
+    fields = c.field_map
+    chosen = names if names is not None else [f.name for f in c.fields]
+    return [n for n in chosen if n in fields and fields[n].type in PUBLISHED_TYPES]
+
+
+@dataclass(frozen=True)
+class TileBox:
+    """One tile's envelopes: in the matrix set's CRS (for ST_AsMVTGeom), CRS84 with the buffer, VN-2000 cover."""
+
+    env: tuple[float, float, float, float]
+    srid: int
+    crs84: tuple[float, float, float, float]
+    vn2000: tuple[float, float, float, float]
+    inner84: tuple[float, float, float, float]  # CRS84 envelope without the buffer (label points)
+
+
+def tile_box(tms: TileMatrixSet, z: int, row: int, col: int) -> TileBox:
+    env = tms.envelope(z, row, col)
+    pad = (env[2] - env[0]) * BUFFER / EXTENT
+    padded = (env[0] - pad, env[1] - pad, env[2] + pad, env[3] + pad)
+    if tms.srid == 4326:
+        crs84 = (max(padded[0], -180.0), max(padded[1], -90.0), min(padded[2], 180.0), min(padded[3], 90.0))
+        inner = env
+    else:
+        crs84 = (*mercator_to_lonlat(padded[0], padded[1]), *mercator_to_lonlat(padded[2], padded[3]))
+        inner = (*mercator_to_lonlat(env[0], env[1]), *mercator_to_lonlat(env[2], env[3]))
+    return TileBox(env, tms.srid, crs84, tuple(vn2000_cover(*crs84, 4326, margin=1e-6)), inner)
+
+
+def _mvt_geom(column: sql.Composable, box: TileBox) -> sql.Composable:
+    geom = column if box.srid == 4326 else sql.SQL("ST_Transform({}, {})").format(column, sql.Literal(box.srid))
+    return sql.SQL("ST_AsMVTGeom({}, ST_MakeEnvelope(%(ex1)s, %(ey1)s, %(ex2)s, %(ey2)s, {}), {}, {}, true)").format(
+        geom, sql.Literal(box.srid), sql.Literal(EXTENT), sql.Literal(BUFFER))
+
+
+def _params(box: TileBox) -> dict:
+    return {"ex1": box.env[0], "ey1": box.env[1], "ex2": box.env[2], "ey2": box.env[3],
+            "wx1": box.crs84[0], "wy1": box.crs84[1], "wx2": box.crs84[2], "wy2": box.crs84[3],
+            "vx1": box.vn2000[0], "vy1": box.vn2000[1], "vx2": box.vn2000[2], "vy2": box.vn2000[3],
+            "ix1": box.inner84[0], "iy1": box.inner84[1], "ix2": box.inner84[2], "iy2": box.inner84[3]}
+
+
+def _select_property(c: Collection, name: str) -> tuple[sql.Composable, str]:
+    field = c.field_map[name]
+    col = sql.SQL("t.{}").format(sql.Identifier(name))
+    if field.type == "text[]":
+        return sql.SQL("array_to_string({}, '+')").format(col), name
+    if field.type in ("date", "datetime"):
+        return sql.SQL("{}::text").format(col), name
+    if field.type == "number":
+        return sql.SQL("{}::float8").format(col), name
+    return col, name
+
+
+#: Label points of polygons (one per feature, in the tile that holds its point on surface — polygons cut at tile
+#: edges would otherwise be labelled once per tile): collection -> (first zoom, label expression on ``t``).
+LABEL_RULES: dict[str, tuple[int, str]] = {
+    "parcels": (17, "t.sheet_number || '/' || t.parcel_number"),
+    "map-sheets": (12, "'Tờ ' || t.sheet_number"),
+    "admin-units": (9, "t.name"),
+}
+
+
+def label_layer(cid: str) -> str:
+    return f"{cid}-labels"
+
+
+def features_sql(c: Collection, z: int, box: TileBox) -> sql.Composable:
+    """The MVT layer ``c.id`` of one tile — current features whose envelope meets the buffered tile — followed by
+    its ``{id}-labels`` point layer where the collection has labels at zoom ``z``: one index scan for both."""
+    cols = [_select_property(c, n) for n in tile_properties(c)]
+    if c.id == "parcels":
+        cols += [(sql.SQL("t.land_use_codes[1]"), "land_use"),
+                 (sql.SQL("coalesce((SELECT min(u.group_code) FROM landdb.land_use_code u "
+                          "WHERE u.code = t.land_use_codes[1]), '?')"), "land_use_group"),
+                 (sql.SQL("t.sheet_number || '/' || t.parcel_number"), "label")]
+    labelled = c.id in LABEL_RULES and z >= LABEL_RULES[c.id][0]
+    if labelled and c.id != "parcels":
+        cols.append((sql.SQL(LABEL_RULES[c.id][1]), "label"))
+    wgs84 = sql.SQL("t.{}").format(sql.Identifier(c.wgs84_column))
+    conds = [sql.SQL("{} && ST_MakeEnvelope(%(wx1)s, %(wy1)s, %(wx2)s, %(wy2)s, 4326)").format(wgs84)]
+    if c.vn2000_column:  # the index: on the canonical geometry
+        conds.insert(0, sql.SQL("t.{} && ST_MakeEnvelope(%(vx1)s, %(vy1)s, %(vx2)s, %(vy2)s, 4756)").format(
+            sql.Identifier(c.vn2000_column)))
+    if c.lifespan:
+        end = sql.Identifier(c.lifespan[1])
+        conds.append(sql.SQL("(t.{} IS NULL OR t.{} > now())").format(end, end))
+    rows = sql.SQL("SELECT t.id, {cols}{sep}{wgs84} AS g FROM {tbl} t WHERE {conds}").format(
+        cols=sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, sql.Identifier(n)) for e, n in cols),
+        sep=sql.SQL(", ") if cols else sql.SQL(""), wgs84=wgs84, tbl=sql.Identifier(c.schema, c.table),
+        conds=sql.SQL(" AND ").join(conds))
+    names = sql.SQL("").join(sql.SQL(", r.{}").format(sql.Identifier(n)) for _e, n in cols)
+    feats = sql.SQL("SELECT ST_AsMVT(m, {layer}, {ext}, 'geom', 'id') FROM (SELECT r.id{names}, {geom} AS geom "
+                    "FROM r OFFSET 0) m WHERE m.geom IS NOT NULL").format(
+        layer=sql.Literal(c.id), ext=sql.Literal(EXTENT), names=names, geom=_mvt_geom(sql.SQL("r.g"), box))
+    if not labelled:
+        return sql.SQL("WITH r AS MATERIALIZED ({}) {}").format(rows, feats)
+    labels = sql.SQL(
+        "SELECT ST_AsMVT(l, {layer}, {ext}, 'geom', 'id') FROM (SELECT p.id, p.label, {geom} AS geom FROM "
+        "(SELECT r.id, r.label, ST_PointOnSurface(r.g) AS pt FROM r) p "
+        "WHERE p.pt && ST_MakeEnvelope(%(ix1)s, %(iy1)s, %(ix2)s, %(iy2)s, 4326) OFFSET 0) l "
+        "WHERE l.geom IS NOT NULL").format(
+        layer=sql.Literal(label_layer(c.id)), ext=sql.Literal(EXTENT), geom=_mvt_geom(sql.SQL("p.pt"), box))
+    return sql.SQL("WITH r AS MATERIALIZED ({}) SELECT coalesce(({}), ''::bytea) || coalesce(({}), ''::bytea)").format(
+        rows, feats, labels)
+
+
+_GROUP_AREAS = sql.SQL(
+    "round(coalesce((s.area_by_group->>'NNP')::numeric, 0) / 10000, 1)::float8 AS nnp_ha, "
+    "round(coalesce((s.area_by_group->>'PNN')::numeric, 0) / 10000, 1)::float8 AS pnn_ha, "
+    "round(coalesce((s.area_by_group->>'CSD')::numeric, 0) / 10000, 1)::float8 AS csd_ha")
+
+
+def summary_sql(z: int, box: TileBox) -> sql.Composable:
+    """The ``parcel-summary`` layer: one point per commune (zoom ≥ 8) or per province, from the summary table."""
+    if z >= COMMUNE_SUMMARY_ZOOM:
+        inner = sql.SQL(
+            "SELECT 'commune' AS level, s.commune_code AS code, s.province_code, s.parcels, "
+            "round(s.area_m2 / 10000, 1)::float8 AS area_ha, s.main_group, {areas}, {geom} AS geom "
+            "FROM meta.tile_commune_summary s "
+            "WHERE s.label_point && ST_MakeEnvelope(%(wx1)s, %(wy1)s, %(wx2)s, %(wy2)s, 4326)").format(
+            areas=_GROUP_AREAS, geom=_mvt_geom(sql.SQL("s.label_point"), box))
+    else:
+        inner = sql.SQL(
+            "WITH p AS (SELECT DISTINCT province_code FROM meta.tile_commune_summary "
+            "           WHERE extent && ST_MakeEnvelope(%(wx1)s, %(wy1)s, %(wx2)s, %(wy2)s, 4326)), "
+            "g AS (SELECT s.province_code, k AS grp, sum(v::numeric) AS area "
+            "      FROM meta.tile_commune_summary s, jsonb_each_text(s.area_by_group) AS e(k, v) "
+            "      WHERE s.province_code IN (SELECT province_code FROM p) GROUP BY 1, 2), "
+            "a AS (SELECT s.province_code, sum(s.parcels) AS parcels, sum(s.area_m2) AS area_m2, "
+            "             ST_Centroid(ST_Extent(s.extent)::geometry) AS pt "
+            "      FROM meta.tile_commune_summary s WHERE s.province_code IN (SELECT province_code FROM p) GROUP BY 1) "
+            "SELECT 'province' AS level, a.province_code AS code, a.province_code, a.parcels::bigint AS parcels, "
+            "round(a.area_m2 / 10000, 1)::float8 AS area_ha, "
+            "(SELECT g.grp FROM g WHERE g.province_code = a.province_code ORDER BY g.area DESC LIMIT 1) AS main_group, "
+            "{areas}, {geom} AS geom FROM a, LATERAL (SELECT jsonb_object_agg(g.grp, g.area) AS area_by_group "
+            "FROM g WHERE g.province_code = a.province_code) s").format(
+            areas=_GROUP_AREAS, geom=_mvt_geom(sql.SQL("ST_SetSRID(a.pt, 4326)"), box))
+    return sql.SQL("WITH m AS MATERIALIZED ({}) SELECT ST_AsMVT(m, {}, {}, 'geom') FROM m "
+                   "WHERE m.geom IS NOT NULL").format(inner, sql.Literal(SUMMARY_LAYER), sql.Literal(EXTENT))
+
+
+def draws_at(c: Collection, z: int) -> bool:
+    """Whether tiles of ``c`` at zoom ``z`` have any content (layer rules only: no SQL)."""
+    return z >= min_zoom(c)
+
+
+def tile_sql(c: Collection, z: int, box: TileBox) -> sql.Composable | None:
+    """The query of ``c``'s tile at zoom ``z`` (None: nothing is drawn at that zoom)."""
+    if c.id == "parcels" and z < PARCEL_MIN_ZOOM:
+        return summary_sql(z, box)
+    if not draws_at(c, z):
+        return None
+    return features_sql(c, z, box)
+
+
+def render(conn: psycopg.Connection, c: Collection, z: int, box: TileBox, with_change_id: bool = False
+           ) -> tuple[bytes, int | None]:
+    """The tile's bytes (empty when nothing is drawn there) and, with ``with_change_id``, the id of the newest
+    ``meta.tile_change`` row read in the same statement (the same snapshot as the tile)."""
+    query = tile_sql(c, z, box)
+    if query is None:
+        return b"", None
+    if with_change_id:
+        query = sql.SQL("SELECT ({}), (SELECT coalesce(max(id), 0) FROM meta.tile_change)").format(query)
+    # One plan per statement shape and connection: the tile's numbers are parameters, and planning the scan of
+    # every partition costs more than running it (a generic plan keeps the index: measured in bench_tiles).
+    with conn.transaction():
+        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        row = conn.execute(query, _params(box), prepare=True).fetchone()
+    tile = bytes(row[0]) if row and row[0] is not None else b""
+    return tile, (row[1] if with_change_id else None)
+
+
+def explain(conn: psycopg.Connection, c: Collection, z: int, box: TileBox) -> str:
+    """EXPLAIN of a tile's query (for tests and the bench: the envelope goes through the index)."""
+    query = tile_sql(c, z, box)
+    if query is None:
+        return ""
+    rows = conn.execute(sql.SQL("EXPLAIN ") + query, _params(box)).fetchall()
+    return "\n".join(r[0] for r in rows)
