@@ -128,6 +128,8 @@ def _collection(app, cid: str):
     c = get_collection(cid)
     if c is None or cid not in app.db_urls:
         raise ApiError(404, "NotFound", f"collection {cid!r} not found")
+    if not c.has_geometry:
+        raise ApiError(404, "NotFound", f"collection {cid!r} has no geometry: it has no tiles")
     return c
 
 

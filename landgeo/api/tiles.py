@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from landgeo.api.collections import FINDINGS_ID, Collection
-from landgeo.api.query import vn2000_cover
+from landgeo.api.statements import vn2000_cover
 from landgeo.api.tilematrixsets import TileMatrixSet, mercator_to_lonlat
 
 EXTENT = 4096  # MVT coordinate units per tile side

@@ -30,7 +30,7 @@ def basemap_collections() -> list[Collection]:
     order = ["land-cover", "hydro-areas", "built-up-areas", "admin-units", "parcels", "map-sheets", "buildings",
              "hydro-lines", "roads", "railways", "bridges", "boundaries", "contours", "control-points",
              "spot-heights", "place-names", "validation-findings"]
-    found = collections()
+    found = {cid: c for cid, c in collections().items() if c.has_geometry}
     rest = [cid for cid in found if cid not in order]
     return [found[cid] for cid in [*order, *rest] if cid in found]
 
