@@ -37,11 +37,17 @@ class Target:
     table: str
     title: str
     description: str
-    geometry_type: str  # PostGIS type of ``geom``: MultiPolygon, MultiLineString, Point
+    geometry_type: str  # PostGIS type of ``geom``: MultiPolygon, MultiLineString, Point; "None" (register)
     fields: tuple[Field, ...]
     natural_key: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    restricted: bool = False  # personal data (landdb.register): published only to those allowed, audited
+
+    @property
+    def spatial(self) -> bool:
+        """False for register targets (no geometry: ``geometry_type`` "None")."""
+        return self.geometry_type != "None"
 
     @property
     def qualified_table(self) -> str:
@@ -61,9 +67,10 @@ class Target:
 def targets() -> dict[str, Target]:
     """Every load/publish target by id, land database first."""
     from geobase.themes import THEMES
+    from landdb.register import REGISTER
     from landdb.targets import TARGETS
 
-    return {t.id: t for t in (*TARGETS, *THEMES)}
+    return {t.id: t for t in (*TARGETS, *THEMES, *REGISTER)}
 
 
 def get_target(target_id: str) -> Target:

@@ -8,6 +8,11 @@
 | ``LANDGEO_PG_BINDIR`` | PostgreSQL server binaries | newest ``/usr/lib/postgresql/*/bin`` |
 | ``LANDGEO_PG_USER`` | OS user that runs the embedded cluster when invoked as root | ``postgres`` or ``landgeo`` |
 | ``LANDGEO_API_PORT`` | port of ``landgeo serve`` | 5000 |
+| ``LANDGEO_OIDC_ISSUER`` | accept JWTs of this OpenID Connect issuer (``iss``) | unset: API tokens only |
+| ``LANDGEO_OIDC_JWKS`` | the issuer's JWKS: an ``https://`` URL or a file path | unset |
+| ``LANDGEO_OIDC_AUDIENCE`` | the ``aud`` a JWT must carry | ``landgeo`` |
+| ``LANDGEO_OIDC_ALGORITHMS`` | accepted JWT algorithms (never ``none`` or HS*) | RS256,PS256,ES256,EdDSA |
+| ``LANDGEO_TOKEN_TTL_DAYS`` | lifetime of a new API token when ``--expires`` is not given | 90 |
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ class Settings:
     pg_port: int
     api_port: int
     external_url: str | None
+    oidc_issuer: str | None = None
+    oidc_jwks: str | None = None
+    oidc_audience: str = "landgeo"
+    oidc_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256", "EdDSA")
+    token_ttl_days: int = 90
 
     @property
     def schemas_dir(self) -> Path:
@@ -66,4 +76,10 @@ def get_settings() -> Settings:
         pg_port=int(os.environ.get("LANDGEO_PG_PORT", DEFAULT_PG_PORT)),
         api_port=int(os.environ.get("LANDGEO_API_PORT", DEFAULT_API_PORT)),
         external_url=os.environ.get("LANDGEO_DATABASE_URL") or None,
+        oidc_issuer=os.environ.get("LANDGEO_OIDC_ISSUER") or None,
+        oidc_jwks=os.environ.get("LANDGEO_OIDC_JWKS") or None,
+        oidc_audience=os.environ.get("LANDGEO_OIDC_AUDIENCE") or "landgeo",
+        oidc_algorithms=tuple(a.strip() for a in os.environ.get(
+            "LANDGEO_OIDC_ALGORITHMS", "RS256,PS256,ES256,EdDSA").split(",") if a.strip()),
+        token_ttl_days=int(os.environ.get("LANDGEO_TOKEN_TTL_DAYS", "90")),
     )

@@ -113,7 +113,7 @@ def _targets(conn, target: str | None, batch: int | None) -> list[Target]:
         known = targets()
         if row and row[0] in known:
             return [known[row[0]]]
-    return list(targets().values())
+    return [t for t in targets().values() if t.spatial]
 
 
 def _columns(conn, t: Target) -> set[str]:

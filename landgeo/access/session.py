@@ -1,0 +1,63 @@
+"""The identity inside a database transaction: the key of row-level security on the restricted register.
+
+:func:`scoped` opens a transaction on a pooled connection, takes the role ``landgeo_register`` for that
+transaction only (``SET LOCAL ROLE``), and sets four transaction-local settings with bound parameters::
+
+    set_config('landgeo.user', name, true), set_config('landgeo.role', role, true),
+    set_config('landgeo.provinces', '79,01', true), set_config('landgeo.communes', '26734', true)
+
+The policies (migration 0060, ``access.in_scope(province_code, commune_code)``) read them; at COMMIT or
+ROLLBACK they vanish with the role, so the next request on the connection starts blind again. Forgetting to call
+this shows nothing (the pool's role, ``landgeo_reader``, has no access to ``landdb_restricted``; without the
+settings the policies match no row). Register writes (issue 17) will add policies keyed on the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+from landgeo.access.identity import AuthError, Credential, Identity, check_scope
+
+REGISTER_ROLE = "landgeo_register"
+
+_RESOLVE = "SELECT name, role, provinces, communes FROM access.resolve_token(%s)"
+_APPLY = ("SELECT set_config('landgeo.user', %s, true), set_config('landgeo.role', %s, true), "
+          "set_config('landgeo.provinces', %s, true), set_config('landgeo.communes', %s, true)")
+
+
+def apply_identity(conn: psycopg.Connection, identity: Identity) -> None:
+    """Take the register role and set the identity, for the current transaction only."""
+    conn.execute(f"SET LOCAL ROLE {REGISTER_ROLE}")
+    conn.execute(_APPLY, (identity.name, identity.role, ",".join(identity.provinces), ",".join(identity.communes)),
+                 prepare=True)
+
+
+@contextmanager
+def scoped(conn: psycopg.Connection, identity: Identity, write_audit: bool = True) -> Iterator[psycopg.Connection]:
+    """A transaction of ``conn`` (autocommit pool connection) under ``identity``.
+
+    ``write_audit``: the transaction may append to the audit table (pooled connections default to read-only).
+    """
+    with conn.transaction():
+        if write_audit:
+            conn.execute("SET TRANSACTION READ WRITE")
+        apply_identity(conn, identity)
+        yield conn
+
+
+def resolve(conn: psycopg.Connection, credential: Credential) -> Identity:
+    """The identity of a credential: a JWT's as verified, an API token's from the database (one round trip:
+    ``access.resolve_token`` sees live tokens of unrevoked users only). Unknown -> :class:`AuthError`."""
+    if credential.identity is not None:
+        return credential.identity
+    with conn.pipeline(), conn.transaction():
+        conn.execute(f"SET LOCAL ROLE {REGISTER_ROLE}")
+        cur = conn.execute(_RESOLVE, (credential.token_hash,), prepare=True)
+    row = cur.fetchone()
+    if row is None:
+        raise AuthError("unknown, expired or revoked token")
+    provinces, communes = check_scope(row[1], row[2], row[3], error=AuthError)
+    return Identity(name=row[0], role=row[1], provinces=provinces, communes=communes, auth="token")
