@@ -84,6 +84,13 @@ def load_command(
         raise UserError("usage: landgeo load SRC --into TARGET [options]  (landgeo load --list-targets)")
     if set_checks not in ("all", "keys"):
         raise UserError("--set-checks: use all or keys")
+    from landgeo.catalog import get_target
+
+    if not get_target(into).spatial:  # the land register: rows without geometry, linked by codes
+        from loaders.register import load_register
+
+        print(load_register(src, into, mode).summary(str(src)))
+        return
     from loaders.pipeline import LoadOptions, load
     from loaders.report import summary_line
 

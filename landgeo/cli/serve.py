@@ -57,6 +57,7 @@ def serve(
         gunicorn, "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "gthread",
         "--threads", str(threads), "--keep-alive", "5", "--access-logfile", "-", "--error-logfile", "-",
         "--log-level", "warning", "--timeout", "60", "--preload", "landgeo.api.wsgi:application",
+        "--logger-class", "landgeo.access.logs.RedactingLogger",  # no credentials, no personal query values
     ]
     if os.environ.get("LANDGEO_API_NO_ACCESS_LOG"):
         args[args.index("--access-logfile"): args.index("--access-logfile") + 2] = []
