@@ -55,7 +55,6 @@ INSERT INTO landdb_restricted.land_right (right_code, parcel_id, party_id, right
                                           province_code, commune_code)
 SELECT 'R' || p.id, p.id, y.id, 'use', 1, '2020-01-01', p.province_code, p.commune_code
 FROM landdb.parcel p JOIN landdb_restricted.party y ON y.party_code = 'P' || p.id;
-ANALYZE;
 """
 
 
@@ -82,7 +81,11 @@ def ensure_db(rows: int) -> str:
     log(f"filling {BENCH_DB}: {2 * rows} parcels, parties and rights ...")
     started = time.monotonic()
     with psycopg.connect(bench) as conn:
-        conn.execute(FILL_SQL, {"n": rows})
+        for statement in FILL_SQL.split(";\n"):
+            if statement.strip():
+                conn.execute(statement, {"n": rows})
+    with psycopg.connect(bench, autocommit=True) as conn:
+        conn.execute("ANALYZE")
     log(f"  filled in {time.monotonic() - started:.0f} s")
     return bench
 

@@ -118,6 +118,8 @@ def verify(token: str, settings: Settings) -> Identity:
         raise AuthError("JWT signature does not verify") from exc
     except jwt.PyJWTError as exc:
         raise AuthError(f"JWT refused: {str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__}") from exc
+    except (TypeError, ValueError) as exc:  # e.g. an ES256 header naming an RSA key of the JWKS
+        raise AuthError("JWT refused: its algorithm does not match the key it names") from exc
     name = next((claims[c] for c in NAME_CLAIMS if isinstance(claims.get(c), str) and claims[c]), None)
     if name is None:
         raise AuthError("JWT names no user (preferred_username or sub)")
