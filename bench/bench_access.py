@@ -69,6 +69,7 @@ def ensure_db(rows: int) -> str:
         with psycopg.connect(bench) as conn:
             n = conn.execute("SELECT count(*) FROM landdb_restricted.land_right").fetchone()[0]
         if n == 2 * rows:
+            migrate(bench, get_settings().migrations_dir, log=lambda *a: None)  # newer policies, if any
             log(f"bench database {BENCH_DB}: {n} rights (reused)")
             return bench
     except psycopg.Error:

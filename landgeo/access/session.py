@@ -41,7 +41,9 @@ def scoped(conn: psycopg.Connection, identity: Identity, write_audit: bool = Tru
 
     ``write_audit``: the transaction may append to the audit table (pooled connections default to read-only).
     """
-    with conn.transaction():
+    # pipeline mode: BEGIN, the role, the identity and the caller's first query travel in one round trip; the
+    # audit INSERT and COMMIT in one more
+    with conn.pipeline(), conn.transaction():
         if write_audit:
             conn.execute("SET TRANSACTION READ WRITE")
         apply_identity(conn, identity)
