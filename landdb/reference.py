@@ -57,9 +57,6 @@ ADMIN_CROSSWALK_2025 = Target(
 #: Non-spatial collections of the reference tables (not loader targets: they come from migrations).
 REFERENCE_TABLES = (ADMIN_UNIT_CODES, ADMIN_CROSSWALK_2025)
 
-#: A collection published from another relation than the table its loader fills.
-PUBLISHED_RELATIONS = {"admin-units": "admin_unit_boundary"}
-
 #: Computed properties: (field, SQL expression over the row). Expressions are fixed text from here, never input.
 COMPUTED_FIELDS: dict[str, tuple[tuple[Field, str], ...]] = {
     "parcels": ((

@@ -85,6 +85,7 @@ ADMIN_UNITS = Target(
     replace_scope="code",
     topology="admin-cover",
     is_admin_unit=True,
+    extra={"published_as": "admin_unit_boundary"},  # the API serves only the units that have a boundary
     fields=(
         Field("code", "text", "Mã đơn vị hành chính — admin code", required=True, aliases=("ma", "madvhc"),
               pattern=r"\d{2,5}", rule=("mã ĐVHC gồm 2-5 chữ số", "an admin code has 2-5 digits")),

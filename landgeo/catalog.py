@@ -8,6 +8,7 @@ here. The id of a target is the id of the collection it feeds (``parcels``, ``ma
 from __future__ import annotations
 
 from geobase.themes import THEMES
+from landdb.register import REGISTER
 from landdb.targets import TARGETS
 from landgeo.errors import UserError
 from landgeo.target import FIELD_TYPES, Field, Target
@@ -17,7 +18,7 @@ __all__ = ["FIELD_TYPES", "Field", "Target", "get_target", "targets"]
 
 def targets() -> dict[str, Target]:
     """Every load/publish target by id, land database first."""
-    return {t.id: t for t in (*TARGETS, *THEMES)}
+    return {t.id: t for t in (*TARGETS, *THEMES, *REGISTER)}
 
 
 def get_target(target_id: str) -> Target:

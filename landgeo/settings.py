@@ -14,6 +14,12 @@
 | ``LANDGEO_CRS_MERIDIANS`` | central-meridian overrides ``CODE@GENERATION=LON0,…`` | unset |
 | ``PYGEOAPI_CONFIG``, ``PYGEOAPI_OPENAPI`` | pygeoapi's own: the config and OpenAPI files served | repo's, generated |
 | ``LANDGEO_WAL_ARCHIVE`` | folder the embedded cluster archives its WAL into | ``wal-archive/`` beside the data |
+| ``LANDGEO_OIDC_ISSUER`` | accept JWTs of this OpenID Connect issuer (``iss``) | unset: API tokens only |
+| ``LANDGEO_OIDC_JWKS`` | the issuer's JWKS: an ``https://`` URL or a file path | unset |
+| ``LANDGEO_OIDC_AUDIENCE`` | the ``aud`` a JWT must carry | ``landgeo`` |
+| ``LANDGEO_OIDC_ALGORITHMS`` | accepted JWT algorithms (never ``none`` or HS*) | RS256,PS256,ES256,EdDSA |
+| ``LANDGEO_TOKEN_TTL_DAYS`` | lifetime of a new API token when ``--expires`` is not given | 90 |
+| ``LANDGEO_AUDIT_DURABLE`` | ``1``: each register read waits for its audit row's WAL flush | unset (WAL writer) |
 """
 
 from __future__ import annotations
@@ -51,6 +57,12 @@ class Settings:
     pygeoapi_openapi: str | None = None
     wal_archive: Path | None = None
     tile_cache: str = ""  # LANDGEO_TILE_CACHE: vector tile cache directory, "off" for none; default .landgeo/tiles
+    oidc_issuer: str | None = None
+    oidc_jwks: str | None = None
+    oidc_audience: str = "landgeo"
+    oidc_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256", "EdDSA")
+    token_ttl_days: int = 90
+    audit_durable: bool = False
 
     @property
     def schemas_dir(self) -> Path:
@@ -93,4 +105,11 @@ def get_settings() -> Settings:
         wal_archive=Path(os.environ["LANDGEO_WAL_ARCHIVE"]).resolve() if os.environ.get("LANDGEO_WAL_ARCHIVE")
         else None,
         tile_cache=os.environ.get("LANDGEO_TILE_CACHE", ""),
+        oidc_issuer=os.environ.get("LANDGEO_OIDC_ISSUER") or None,
+        oidc_jwks=os.environ.get("LANDGEO_OIDC_JWKS") or None,
+        oidc_audience=os.environ.get("LANDGEO_OIDC_AUDIENCE") or "landgeo",
+        oidc_algorithms=tuple(a.strip() for a in os.environ.get(
+            "LANDGEO_OIDC_ALGORITHMS", "RS256,PS256,ES256,EdDSA").split(",") if a.strip()),
+        token_ttl_days=int(os.environ.get("LANDGEO_TOKEN_TTL_DAYS", "90")),
+        audit_durable=os.environ.get("LANDGEO_AUDIT_DURABLE", "").lower() in ("1", "true", "on", "yes"),
     )

@@ -40,7 +40,7 @@ class Target:
     table: str
     title: str
     description: str
-    geometry_type: str  # PostGIS type of ``geom``: MultiPolygon, MultiLineString, Point
+    geometry_type: str  # PostGIS type of ``geom``: MultiPolygon, MultiLineString, Point; "None" (register)
     fields: tuple[Field, ...]
     natural_key: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
@@ -57,6 +57,12 @@ class Target:
     topology: str | None = None  # the set-based checks of landgeo.validation.table that apply:
     #                              parcel-cover | admin-cover | network | boundary-lines
     is_admin_unit: bool = False  # rows are administrative units themselves (scoped by their own code)
+    restricted: bool = False  # personal data (landdb.register): published only to those allowed, audited
+
+    @property
+    def spatial(self) -> bool:
+        """False for register targets (no geometry: ``geometry_type`` "None")."""
+        return self.geometry_type != "None"
 
     @property
     def qualified_table(self) -> str:

@@ -28,15 +28,15 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from landgeo.api import tileroutes
+from landgeo.api import guard, tileroutes
 from landgeo.api.collections import get_collection
 from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.openapi import self_contained
 from landgeo.api.ops import database_error
 from landgeo.api.parameters import body_error, query_string_error
-from landgeo.api.pool import STATEMENT_TIMEOUT_MS, get_pool
-from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
+from landgeo.api.pool import STATEMENT_TIMEOUT_MS
+from landgeo.api.query import ApiError, bad, next_href, parse_items
 from landgeo.api.tiles_openapi import with_tiles
 from landgeo.api.tilesets import TILES_CONFORMANCE
 from landgeo.settings import get_settings
@@ -102,6 +102,21 @@ class LandgeoApp:
 
     # ---- WSGI
     def __call__(self, environ, start_response):
+        """Who is asking first (landgeo.api.guard: 401/403 before anything else), then the request as them."""
+        try:
+            query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+            identity = guard.admit(environ, next(iter(self.db_urls.values()), None), query)
+        except ApiError as exc:
+            return self._send(start_response, exc.status, {"Content-Type": "application/json",
+                                                           **getattr(exc, "headers", {})}, exc.body())
+        except (PoolTimeout, psycopg.OperationalError) as exc:  # 503 + Retry-After, or 504 on timeout
+            LOGGER.warning("database unavailable while checking credentials: %s", exc)
+            status, headers, body = database_error(exc, STATEMENT_TIMEOUT_MS)
+            return self._send(start_response, status, headers, body)
+        with guard.acting_as(identity):
+            return self._dispatch(environ, start_response)
+
+    def _dispatch(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         refused = query_string_error(environ.get("QUERY_STRING", ""))  # limits: docs/api.md
@@ -153,8 +168,8 @@ class LandgeoApp:
 
     @staticmethod
     def _send(start_response, status: int, headers: dict, body: bytes):
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error",
-                  503: "Service Unavailable", 504: "Gateway Timeout"}.get(status, "")
+        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                  500: "Internal Server Error", 503: "Service Unavailable", 504: "Gateway Timeout"}.get(status, "")
         headers = {**headers, "Content-Length": str(len(body))}
         start_response(f"{status} {reason}", list(headers.items()))
         return [body]
@@ -176,8 +191,7 @@ class LandgeoApp:
             if not body:
                 raise bad("POST to items needs a CQL2-JSON filter body")
         q = parse_items(c, params, body)
-        with get_pool(self.db_urls[cid]).connection() as conn:
-            page = run_items(conn, q)
+        page = guard.run_items(self.db_urls[cid], q)
         items_url = f"{self.base_url}/collections/{cid}/items"
         links = [
             {"rel": "self", "type": "application/geo+json", "title": "This document",
@@ -212,13 +226,13 @@ class LandgeoApp:
             crs = parse_crs(params.get("crs") or CRS84, c.crs_uris)
         except ValueError as exc:
             raise bad(str(exc)) from exc
-        with get_pool(self.db_urls[cid]).connection() as conn:
-            text = run_item(conn, c, fid, crs)
+        text = guard.run_item(self.db_urls[cid], c, fid, crs)
         if text is None:
             raise ApiError(404, "NotFound", f"feature {fid!r} not found in {cid}")
         links = [
             {"rel": "self", "type": "application/geo+json", "href": f"{self.base_url}/collections/{cid}/items/{fid}"},
             {"rel": "collection", "type": "application/json", "href": f"{self.base_url}/collections/{cid}"},
+            *guard.related_links(self.base_url, c, text),
         ]
         body = (text[:-1] + ',"links":' + json.dumps(links) + "}").encode()
         return self._send(start_response, 200, {"Content-Type": "application/geo+json",
@@ -274,7 +288,9 @@ def create_app(config_path: str | os.PathLike | None = None) -> LandgeoApp:
     if pygeoapi.__version__ != PYGEOAPI_VERSION_TESTED:
         LOGGER.warning("landgeo's API wrapper was tested on pygeoapi %s, running %s",
                        PYGEOAPI_VERSION_TESTED, pygeoapi.__version__)
-    return LandgeoApp(flask_app.APP, flask_app.CONFIG, flask_app.api_)
+    app = LandgeoApp(flask_app.APP, flask_app.CONFIG, flask_app.api_)
+    flask_app.CONFIG["resources"] = guard.ScopedResources(flask_app.CONFIG["resources"])  # listing per identity
+    return app
 
 
 _APP: LandgeoApp | None = None

@@ -2,7 +2,9 @@
 
 A :class:`Collection` tells the query builder everything it needs about a table: its identifiers (from the
 catalogue only), the properties it publishes, where its geometry lives in each datum, and how time applies to it.
-Personal data (schema ``landdb_restricted``) is never a collection; :func:`collections` refuses to build one.
+Personal data (schema ``landdb_restricted``) is a collection only when its catalogue target says ``restricted``: it
+is then read through its ``published_as`` view (security-invoker: row-level security decides) and only by those
+allowed (:mod:`landgeo.api.guard`); any other target in a restricted schema is refused.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from functools import lru_cache
 
 from psycopg import sql
 
-from landdb.reference import COMPUTED_FIELDS, PUBLISHED_RELATIONS, REFERENCE_TABLES
+from landdb.reference import COMPUTED_FIELDS, REFERENCE_TABLES
 from landgeo.api.crs import CRS84, epsg_uri, national_crs_uris
 from landgeo.catalog import Field, Target, targets
 from landgeo.crs.srids import VN2000_GEOGRAPHIC
@@ -69,6 +71,7 @@ class Collection:
     instant: str | None  # timestamp column of an event table (findings)
     lifespan_type: str = "datetime"  # 'date' for admin units
     computed: tuple[tuple[str, str], ...] = ()  # (property, SQL expression from the catalogue) — not columns
+    restricted: bool = False  # the register: identity required, row-level security, every read audited
 
     def column(self, name: str) -> sql.Composable:
         """The SQL of a published property: its column, or the catalogue's expression for a computed one."""
@@ -99,16 +102,16 @@ class Collection:
 
 
 def _from_target(target: Target) -> Collection:
-    if target.schema in RESTRICTED_SCHEMAS:
+    if target.schema in RESTRICTED_SCHEMAS and not (target.restricted and target.extra.get("published_as")):
         raise ValueError(f"target {target.id} is in {target.schema}: never published")
     names = [f.name for f in target.fields]
     lifespan = ("valid_from", "valid_to") if {"valid_from", "valid_to"} <= set(names) else None
     lifespan_type = target.field("valid_from").type if lifespan else "datetime"
-    spatial = target.geometry_type != "None"
+    spatial = target.spatial
     return Collection(
         id=target.id, title=target.title, description=target.description, keywords=tuple(target.keywords),
-        schema=target.schema, table=PUBLISHED_RELATIONS.get(target.id, target.table),
-        geometry_type=target.geometry_type,
+        schema=target.schema, table=target.extra.get("published_as", target.table),
+        geometry_type=target.geometry_type, restricted=target.restricted,
         fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ()),
                 *(f for f, _e in COMPUTED_FIELDS.get(target.id, ()))),
         wgs84_column="geom_wgs84" if spatial else None, vn2000_column="geom" if spatial else None,

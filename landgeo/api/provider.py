@@ -26,11 +26,10 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 
+from landgeo.api import guard
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.parameters import ApiError, build_query
-from landgeo.api.pool import get_pool
-from landgeo.api.query import run_item, run_items
 
 JSON_SCHEMA_TYPES = {
     "text": {"type": "string"}, "integer": {"type": "integer"}, "number": {"type": "number"},
@@ -84,8 +83,7 @@ class LandgeoProvider(BaseProvider):
                 sortby=[(s["property"], s["order"] != "-") for s in (sortby or [])],
                 filter_ast=filterq, filter_crs=storage, hits=resulttype == "hits",
             )
-            with get_pool(self.url).connection() as conn:
-                page = run_items(conn, query)
+            page = guard.run_items(self.url, query)  # the register: under the request's identity, audited
         except ApiError as exc:
             raise ProviderInvalidQueryError(exc.description) from exc
         except ValueError as exc:
@@ -97,8 +95,10 @@ class LandgeoProvider(BaseProvider):
         return out
 
     def get(self, identifier, crs_transform_spec=None, **kwargs) -> dict:
-        with get_pool(self.url).connection() as conn:
-            text = run_item(conn, self.collection, str(identifier), self._crs(crs_transform_spec))
+        try:
+            text = guard.run_item(self.url, self.collection, str(identifier), self._crs(crs_transform_spec))
+        except ApiError as exc:
+            raise ProviderItemNotFoundError(exc.description) from exc
         if text is None:
             raise ProviderItemNotFoundError(f"no feature {identifier!r} in {self.collection.id}")
         return json.loads(text)

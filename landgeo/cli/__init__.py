@@ -41,6 +41,10 @@ def _register() -> None:
     serve.register(app)
     from landgeo.cli import admin
     admin.register(app)
+    from landgeo.cli import users
+    users.register(app)
+    from landgeo.cli import audit
+    audit.register(app)
 
 
 _register()

@@ -15,7 +15,7 @@ def _list_targets() -> None:
 
     for t in targets().values():
         print(f"{t.id:16} {t.qualified_table:26} {t.geometry_type:16} {t.title}")
-        for f in t.fields:
+        for f in t.extra.get("load_fields", t.fields):  # the register's files name links by codes
             req = "required" if f.required else "optional"
             aliases = f"  aliases: {', '.join(f.aliases)}" if f.aliases else ""
             print(f"    {f.name:16} {f.type:9} {req:9} {f.description}{aliases}")
@@ -84,6 +84,13 @@ def load_command(
         raise UserError("usage: landgeo load SRC --into TARGET [options]  (landgeo load --list-targets)")
     if set_checks not in ("all", "keys"):
         raise UserError("--set-checks: use all or keys")
+    from landgeo.catalog import get_target
+
+    if not get_target(into).spatial:  # the land register: rows without geometry, linked by codes
+        from loaders.register import load_register
+
+        print(load_register(src, into, mode).summary(str(src)))
+        return
     from loaders.pipeline import LoadOptions, load
     from loaders.report import summary_line
 

@@ -159,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         os.chdir(home)  # the paths are printed, and given, relative to the project folder
         for source in demo_sources(out, manifest):
             run(load_args(source, home))
+        from landgeo.demo import register  # the land register of the demo parcels (synthetic people)
+        from landgeo.demo.synth import COMMUNES
+
+        for args in register.prepare(out / "register", url, home, PROVINCE_CODE, tuple(c.code for c in COMMUNES)):
+            run(args)
         run(["validate"])
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,38 @@
+"""The audit (nhật ký truy cập): every read of restricted data and every change of users, append-only.
+
+Rows go to ``access.audit_event`` (who, when, what, which ids). The API's register role may INSERT there and
+nothing else; UPDATE, DELETE and TRUNCATE are refused by privilege and by trigger, whoever tries.
+Decree 13/2023/NĐ-CP on personal data expects this trace of every processing of a register of people.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+import psycopg
+
+from landgeo.access.identity import Identity
+
+_FEATURE_ID = re.compile(r'^\{"type":"Feature","id":(\d+),')
+
+_INSERT = ("INSERT INTO access.audit_event (actor, actor_role, auth, action, collection, item_ids, detail) "
+           "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)")
+
+
+def feature_ids(features: Iterable[str]) -> list[int]:
+    """Ids of GeoJSON feature texts as the API builds them (``{"type":"Feature","id":N,...``)."""
+    out = []
+    for text in features:
+        m = _FEATURE_ID.match(text)
+        if m:
+            out.append(int(m.group(1)))
+    return out
+
+
+def record(conn: psycopg.Connection, identity: Identity, action: str, collection: str | None = None,
+           ids: Iterable[int] = (), detail: dict | None = None) -> None:
+    """Append one audit row in the caller's transaction (it commits or rolls back with the work it records)."""
+    conn.execute(_INSERT, (identity.name, identity.role, identity.auth, action, collection, list(ids),
+                           json.dumps(detail or {}, ensure_ascii=False)), prepare=True)

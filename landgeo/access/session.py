@@ -1,0 +1,89 @@
+"""The identity inside a database transaction: the key of row-level security on the restricted register.
+
+:func:`scoped` opens a transaction on a pooled connection, takes the role ``landgeo_register`` for that
+transaction only (``SET LOCAL ROLE``), and sets four transaction-local settings with bound parameters::
+
+    set_config('landgeo.user', name, true), set_config('landgeo.role', role, true),
+    set_config('landgeo.provinces', '79,01', true), set_config('landgeo.communes', '26734', true)
+
+The policies (migration 0060, ``access.in_scope(province_code, commune_code)``) read them; at COMMIT or
+ROLLBACK they vanish with the role, so the next request on the connection starts blind again. Forgetting to call
+this shows nothing (the pool's role, ``landgeo_reader``, has no access to ``landdb_restricted``; without the
+settings the policies match no row). Register writes (issue 17) will add policies keyed on the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+from landgeo.access.identity import AuthError, Credential, Identity, check_scope
+
+REGISTER_ROLE = "landgeo_register"
+
+_RESOLVE = "SELECT name, role, provinces, communes FROM access.resolve_token(%s)"
+_APPLY = ("SELECT set_config('landgeo.user', %s, true), set_config('landgeo.role', %s, true), "
+          "set_config('landgeo.provinces', %s, true), set_config('landgeo.communes', %s, true)")
+
+
+_APPLY_FROM_TOKEN = (
+    "SELECT set_config('landgeo.user', name, true), set_config('landgeo.role', role, true), "
+    "set_config('landgeo.provinces', array_to_string(provinces, ','), true), "
+    "set_config('landgeo.communes', array_to_string(communes, ','), true) FROM access.resolve_token(%s)")
+
+
+def apply_identity(conn: psycopg.Connection, identity: Identity) -> psycopg.Cursor | None:
+    """Take the register role and set the identity, for the current transaction only.
+
+    For an API token the database sets the identity itself, from the token's hash (``access.resolve_token``:
+    a token revoked a moment ago sets nothing); the returned cursor has one row when it did. For a JWT the
+    verified claims are set, as bound parameters.
+    """
+    conn.execute(f"SET LOCAL ROLE {REGISTER_ROLE}")
+    if identity.token_hash is not None:
+        return conn.execute(_APPLY_FROM_TOKEN, (identity.token_hash,), prepare=True)
+    conn.execute(_APPLY, (identity.name, identity.role, ",".join(identity.provinces), ",".join(identity.communes)),
+                 prepare=True)
+    return None
+
+
+@contextmanager
+def scoped(conn: psycopg.Connection, identity: Identity, write_audit: bool = True,
+           durable_audit: bool = False) -> Iterator[psycopg.Connection]:
+    """A transaction of ``conn`` (autocommit pool connection) under ``identity``; :class:`AuthError` at the end
+    when the database no longer knows its token (the work is then rolled back: nothing is answered).
+
+    ``write_audit``: the transaction may append to the audit table (pooled connections default to read-only).
+    ``durable_audit``: COMMIT waits for the WAL flush (``synchronous_commit``); by default a read's audit rows are
+    flushed by the WAL writer within a few hundred milliseconds (``3 × wal_writer_delay``), which is what keeps an
+    officer's page within 1.2x of a public one (a flush per read costs more than the read).
+    """
+    # pipeline mode: BEGIN, the role, the identity and the caller's first query travel in one round trip; the
+    # audit INSERT and COMMIT in one more
+    with conn.pipeline(), conn.transaction():
+        if write_audit:
+            conn.execute("SET TRANSACTION READ WRITE")
+            if not durable_audit:
+                conn.execute("SET LOCAL synchronous_commit = off")
+        check = apply_identity(conn, identity)
+        yield conn
+        if check is not None and check.fetchone() is None:
+            raise AuthError("unknown, expired or revoked token")
+
+
+def resolve(conn: psycopg.Connection, credential: Credential) -> Identity:
+    """The identity of a credential: a JWT's as verified, an API token's from the database (one round trip:
+    ``access.resolve_token`` sees live tokens of unrevoked users only). Unknown -> :class:`AuthError`."""
+    if credential.identity is not None:
+        return credential.identity
+    with conn.pipeline(), conn.transaction():
+        conn.execute(f"SET LOCAL ROLE {REGISTER_ROLE}")
+        cur = conn.execute(_RESOLVE, (credential.token_hash,), prepare=True)
+    row = cur.fetchone()
+    if row is None:
+        raise AuthError("unknown, expired or revoked token")
+    provinces, communes = check_scope(row[1], row[2], row[3], error=AuthError)
+    return Identity(name=row[0], role=row[1], provinces=provinces, communes=communes, auth="token",
+                    token_hash=credential.token_hash)
