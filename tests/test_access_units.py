@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from landgeo.access import oidc
 from landgeo.access.http import credential
 from landgeo.access.identity import AuthError, Identity, check_scope
-from landgeo.access.logs import redact_atoms, redact_target
 from landgeo.access.tokens import generate_token, hash_token, looks_like_token, parse_expiry
+from landgeo.api.ops import redact
 from landgeo.settings import get_settings
 
 ISSUER = "https://sso.example.gov.vn/realms/tnmt"
@@ -126,13 +126,11 @@ def test_jwt_refused(sso, case, message):
 
 
 def test_log_redaction():
-    assert redact_target("/collections/parties/items?full_name=Nguy%E1%BB%85n&limit=5") == \
-        "/collections/parties/items?full_name=***&limit=***"
-    assert redact_target("/collections/parcels/items?commune_code=09895&access_token=x") == \
-        "/collections/parcels/items?commune_code=09895&access_token=***"
-    assert redact_target("/collections/parcels/items") == "/collections/parcels/items"
-    atoms = redact_atoms({"r": "GET /collections/rights/items/12?f=json HTTP/1.1", "{authorization}i": "Bearer x",
-                          "{http_authorization}e": "Bearer x", "{cookie}i": "s=1", "u": "bob",
-                          "f": "http://h/collections/parties/items?id_number=079188001234"})
-    assert atoms["r"] == "GET /collections/rights/items/12?f=*** HTTP/1.1"
-    assert "Bearer" not in json.dumps(atoms) and "079188001234" not in json.dumps(atoms) and atoms["u"] == "-"
+    path, params = redact("/collections/{collectionId}/items", "/collections/parties/items",
+                          [("full_name", "Nguyễn"), ("limit", "5")])
+    assert path == "/collections/parties/items" and params == {"full_name": "[redacted]", "limit": "[redacted]"}
+    _path, params = redact("/collections/{collectionId}/items", "/collections/parcels/items",
+                           [("commune_code", "09877"), ("access_token", "x")])
+    assert params == {"commune_code": "09877", "access_token": "[redacted]"}
+    _path, params = redact("/collections/{collectionId}/items", "/collections/parcels/items", [])
+    assert params == {}

@@ -57,7 +57,7 @@ def test_health_metrics_and_access_log(server):
     assert one.status_code == 200
     secret = requests.get(f"{base}{ITEMS}&token=Zm9vYmFyc2VjcmV0", timeout=10,
                           headers={"Authorization": "Bearer c2VjcmV0LXRva2Vu"})
-    assert secret.status_code == 400
+    assert secret.status_code in (400, 401)  # an unknown bearer token (401) or a token in the URL (400)
     metrics = requests.get(f"{base}/metrics", timeout=5)
     assert metrics.status_code == 200
     text = metrics.text

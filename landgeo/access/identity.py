@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from landgeo.crs.provinces import provinces
+
 ROLES = ("analyst", "officer", "admin")
 REGISTER_READERS = frozenset({"officer", "admin"})
 PROVINCE_RE = re.compile(r"^[0-9]{2}$")
@@ -72,8 +74,6 @@ class Identity:
 @lru_cache(maxsize=1)
 def known_provinces() -> frozenset[str]:
     """Province codes of the current (2025) list: the codes parcels carry."""
-    from landgeo.crs.provinces import provinces
-
     return frozenset(p.code for p in provinces("2025"))
 
 

@@ -23,13 +23,14 @@ from urllib.parse import parse_qsl
 
 import psycopg
 
+from landgeo.access.logs import is_personal_path
 from landgeo.api import assets, failfast, health, metrics
 from landgeo.api.pool import get_pool
 from landgeo.api.query import ApiError
 from landgeo.settings import get_settings
 
 RETRY_AFTER = str(failfast.RETRY_AFTER_S)
-_SECRET_PARAMS = {"token", "access_token", "api_key", "apikey", "key", "password", "secret", "auth"}
+_SECRET_PARAMS = {"token", "access_token", "api_key", "apikey", "jwt", "key", "password", "secret", "auth"}
 _MAX_VALUE = 200
 _REASONS = {200: "OK", 415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable",
             504: "Gateway Timeout"}
@@ -43,8 +44,9 @@ def redact(route: str, path: str, params: list[tuple[str, str]]) -> tuple[str, d
     values, no feature ids) without touching the logger.
     """
     out: dict[str, str] = {}
+    personal = is_personal_path(path)  # the register: no query value is logged (landgeo.access.logs)
     for key, value in params:
-        if key.lower() in _SECRET_PARAMS:
+        if personal or key.lower() in _SECRET_PARAMS:
             value = "[redacted]"
         elif len(value) > _MAX_VALUE:
             value = value[:_MAX_VALUE] + "…"

@@ -24,8 +24,9 @@ from landgeo.cli import main as cli_main
 from landgeo.db.cluster import EmbeddedCluster
 from landgeo.db.connect import connect, database_url
 from landgeo.db.migrate import migrate
+from landgeo.demo import register
 from landgeo.demo.files import Source, ensure, sources_from_manifest
-from landgeo.demo.synth import DEFAULT_SEED, PROVINCE_CODE
+from landgeo.demo.synth import COMMUNES, DEFAULT_SEED, PROVINCE_CODE
 from landgeo.errors import UserError
 from landgeo.settings import get_settings
 
@@ -159,9 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         os.chdir(home)  # the paths are printed, and given, relative to the project folder
         for source in demo_sources(out, manifest):
             run(load_args(source, home))
-        from landgeo.demo import register  # the land register of the demo parcels (synthetic people)
-        from landgeo.demo.synth import COMMUNES
-
+        # the land register of the demo parcels (synthetic people)
         for args in register.prepare(out / "register", url, home, PROVINCE_CODE, tuple(c.code for c in COMMUNES)):
             run(args)
         run(["validate"])
