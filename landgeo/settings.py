@@ -8,6 +8,8 @@
 | ``LANDGEO_PG_BINDIR`` | PostgreSQL server binaries | newest ``/usr/lib/postgresql/*/bin`` |
 | ``LANDGEO_PG_USER`` | OS user that runs the embedded cluster when invoked as root | ``postgres`` or ``landgeo`` |
 | ``LANDGEO_API_PORT`` | port of ``landgeo serve`` | 5000 |
+| ``LANDGEO_READ_DATABASE_URL`` | the API reads from this server (a streaming replica) while it answers | unset |
+| ``LANDGEO_REPLICA_PORT`` | port of the embedded cluster's read replica (``landgeo db replica up``) | PG port + 1000 |
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Settings:
     pg_port: int
     api_port: int
     external_url: str | None
+    read_database_url: str | None = None
+    replica_port: int = 0
 
     @property
     def schemas_dir(self) -> Path:
@@ -66,4 +70,7 @@ def get_settings() -> Settings:
         pg_port=int(os.environ.get("LANDGEO_PG_PORT", DEFAULT_PG_PORT)),
         api_port=int(os.environ.get("LANDGEO_API_PORT", DEFAULT_API_PORT)),
         external_url=os.environ.get("LANDGEO_DATABASE_URL") or None,
+        read_database_url=os.environ.get("LANDGEO_READ_DATABASE_URL") or None,
+        replica_port=int(os.environ.get("LANDGEO_REPLICA_PORT") or
+                         int(os.environ.get("LANDGEO_PG_PORT", DEFAULT_PG_PORT)) + 1000),
     )

@@ -30,8 +30,10 @@ from psycopg_pool import PoolTimeout
 
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.federated import HEADER as UNAVAILABLE_HEADER
+from landgeo.api.federated import run_items_federated, unavailable_error
 from landgeo.api.pool import get_pool
-from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item, run_items
+from landgeo.api.query import ApiError, bad, next_href, parse_items, run_item
 
 LOGGER = logging.getLogger("landgeo.api")
 PYGEOAPI_VERSION_TESTED = "0.24.0"
@@ -122,9 +124,9 @@ class LandgeoApp:
                         return self._item(start_response, match.group(1), match.group(2), params)
                 except ApiError as exc:
                     return self._send(start_response, exc.status, {"Content-Type": "application/json"}, exc.body())
-                except (PoolTimeout, psycopg.OperationalError):
+                except (PoolTimeout, psycopg.OperationalError) as exc:
                     LOGGER.exception("database unavailable for %s %s", method, path)
-                    err = ApiError(503, "ServiceUnavailable", "the database is not reachable; try again later")
+                    err = unavailable_error(exc)  # names a federated province that does not answer
                     return self._send(start_response, 503, {"Content-Type": "application/json"}, err.body())
                 except Exception:  # a bug, not the client's doing: log it, answer in OGC form
                     LOGGER.exception("error in %s %s", method, path)
@@ -162,8 +164,7 @@ class LandgeoApp:
             if not body:
                 raise bad("POST to items needs a CQL2-JSON filter body")
         q = parse_items(c, params, body)
-        with get_pool(self.db_urls[cid]).connection() as conn:
-            page = run_items(conn, q)
+        page, left_out = run_items_federated(get_pool(self.db_urls[cid]).connection, q)
         items_url = f"{self.base_url}/collections/{cid}/items"
         links = [
             {"rel": "self", "type": "application/geo+json", "title": "This document",
@@ -187,6 +188,8 @@ class LandgeoApp:
         prefix = json.dumps(head, ensure_ascii=False)[:-1]
         body_out = (prefix + ',"features":[' + ",".join(page.features) + "]}").encode()
         headers = {"Content-Type": "application/geo+json", "Content-Crs": f"<{q.crs.uri}>"}
+        if left_out:
+            headers[UNAVAILABLE_HEADER] = ",".join(left_out)
         return self._send(start_response, 200, headers, body_out)
 
     def _item(self, start_response, cid: str, fid: str, params: dict[str, str]):

@@ -12,6 +12,8 @@ import threading
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from landgeo.db.replica import on_recovery, read_url
+
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _LOCK = threading.Lock()
 
@@ -37,6 +39,7 @@ def _configure(conn: psycopg.Connection) -> None:
 
 def get_pool(url: str) -> ConnectionPool:
     """The pool of this process for ``url`` (created on first use, after any fork)."""
+    url = read_url(url)  # the read replica while LANDGEO_READ_DATABASE_URL answers (landgeo.db.replica)
     key = (os.getpid(), url)
     pool = _POOLS.get(key)
     if pool is None:
@@ -49,4 +52,5 @@ def get_pool(url: str) -> ConnectionPool:
                     kwargs={"prepare_threshold": 1, "connect_timeout": 10},
                 )
                 _POOLS[key] = pool
+                on_recovery(url, pool.check)  # drop connections the replica's restart broke
     return pool

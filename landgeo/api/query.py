@@ -29,6 +29,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from landgeo.api.by_id import fetch_item, item_queries
 from landgeo.api.collections import SQL_TYPES, Collection
 from landgeo.api.cql2 import Compiler, FilterError, envelope_geojson, geometry_literal, parse_filter
 from landgeo.api.crs import CRS84, ApiCrs, parse_crs
@@ -160,6 +161,7 @@ class ItemsQuery:
     filter_crs: ApiCrs | None = None
     cursor: dict | None = None
     hits: bool = False
+    unavailable: tuple[str, ...] = ()  # provinces whose own database does not answer: left out (federation)
 
     @property
     def sort_signature(self) -> str:
@@ -301,6 +303,8 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
     c = q.collection
     conds: list[sql.Composable] = []
     params: list = []
+    if q.unavailable:  # literals (checked two-digit codes) so that the planner prunes their partitions
+        conds.append(sql.SQL("province_code NOT IN ({})").format(sql.SQL(", ").join(map(sql.Literal, q.unavailable))))
     # time
     if c.lifespan:
         begin, end = (sql.Identifier(n) for n in c.lifespan)
@@ -600,21 +604,20 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
 
 
 # SQL text of the one-feature query per (collection, CRS): composing it costs more than running it.
-_ITEM_SQL: dict[tuple[str, str], str] = {}
+_ITEM_SQL: dict[tuple[str, str], tuple[str | None, str]] = {}
 
 
 def run_item(conn: psycopg.Connection, c: Collection, fid: str, crs: ApiCrs) -> str | None:
-    """The GeoJSON text of one feature by id (any version: ids are version ids), or None."""
+    """The GeoJSON text of one feature by id (any version: ids are version ids), or None. On a table partitioned
+    by province, only the id's province is asked first (landgeo.api.by_id)."""
     if not fid.isdigit() or len(fid) > 18:
         return None
     key = (c.id, crs.uri)
-    query = _ITEM_SQL.get(key)
-    if query is None:
-        query = sql.SQL("SELECT {} FROM {} WHERE id = %s LIMIT 1").format(
-            feature_sql(c, crs, None, False), _table(c)).as_string(conn)
-        _ITEM_SQL[key] = query
-    row = conn.execute(query, (int(fid),)).fetchone()
-    return row[0] if row else None
+    queries = _ITEM_SQL.get(key)
+    if queries is None:
+        queries = item_queries(conn, c.schema, c.table, feature_sql(c, crs, None, False))
+        _ITEM_SQL[key] = queries
+    return fetch_item(conn, queries, int(fid))
 
 
 def next_href(base: str, params: dict[str, str], cursor: str) -> str:
