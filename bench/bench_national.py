@@ -155,11 +155,14 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000000,10000000")
     ap.add_argument("--requests", type=int, default=25, help="requests per scenario, size and round")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of: "
+                    + ", ".join(SCENARIOS))
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--data-dir", default="/tmp/landgeo-national")
     ap.add_argument("--out", default=None, help="also write the report (markdown) here")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    scenarios = [s for s in SCENARIOS if s in args.scenarios.split(",")]
     log(f"machine: {os.cpu_count()} cores, shared with other work while this runs (numbers taken under load)")
     targets = []
     for n in sizes:
@@ -176,10 +179,10 @@ def main() -> None:
     errors: dict[tuple[str, int], list[str]] = {}
     try:
         for t in targets:  # warm each server's pools and caches once
-            for s in SCENARIOS:
+            for s in scenarios:
                 measure(t, s, 1, args.timeout)
         for r in range(args.rounds):
-            for s in SCENARIOS:
+            for s in scenarios:
                 for t in (targets if r % 2 == 0 else targets[::-1]):
                     times, errs = measure(t, s, SLOW.get(s, args.requests), args.timeout)
                     results.setdefault((s, t.n), []).extend(times)
@@ -192,7 +195,7 @@ def main() -> None:
     lo, hi = sizes[0], sizes[-1]
     lines = [f"| scenario | p50 {lo:,} | p95 {lo:,} | p50 {hi:,} | p95 {hi:,} | p95 ratio | bar 1.5× |",
              "|---|---:|---:|---:|---:|---:|---|"]
-    for s in SCENARIOS:
+    for s in scenarios:
         a, b = results[(s, lo)], results[(s, hi)]
         ratio = pct(b, 95) / pct(a, 95)
         bad = len(errors[(s, lo)]) + len(errors[(s, hi)])
