@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import psycopg
@@ -203,17 +204,21 @@ def probe(url: str) -> _Probe:
     return found
 
 
+@lru_cache(maxsize=1)
+def _read_target() -> str | None:
+    """LANDGEO_READ_DATABASE_URL of this server process (read once: asked on every request)."""
+    return get_settings().read_database_url
+
+
 def on_recovery(url: str, callback) -> None:
     """Call ``callback`` (e.g. the read pool's ``check``) whenever the read database at ``url`` answers again."""
-    settings = get_settings()
-    if settings.read_database_url and url == settings.read_database_url:
+    if _read_target() and url == _read_target():
         probe(url).on_recovery.append(callback)
 
 
-def read_url(primary_url: str, settings: Settings | None = None) -> str:
+def read_url(primary_url: str) -> str:
     """Where a read for ``primary_url`` goes: the read database when one is configured and answering."""
-    settings = settings or get_settings()
-    target = settings.read_database_url
+    target = _read_target()
     if not target or target == primary_url:
         return primary_url
     return target if probe(target).healthy else primary_url
