@@ -21,6 +21,7 @@ from psycopg.pq import TransactionStatus
 from landgeo.catalog import Target
 from landgeo.errors import UserError
 from landgeo.validation.config import DEFAULT, Tolerances
+from landgeo.validation.nearby import nearby_provinces
 from landgeo.validation.registry import CHECKS, Finding
 
 ID_COLUMNS = ("id", "feature_index", "row_index", "fid", "ogc_fid")
@@ -110,6 +111,10 @@ class _Context:
         # computed column, not a filter, so the planner cannot turn it into an index condition on the inner side
         # of a GiST nested loop.
         self.all_rows = sql.SQL("(SELECT *, coalesce(({}), false) AS in_scope FROM {})").format(self.scope, self.rel)
+        near = nearby_provinces(conn, self.rel, table, self.scope) if self.scoped else None
+        if near is not None:  # partners only in provinces that reach the scope's extent (landgeo.validation.nearby)
+            self.all_rows = sql.SQL("(SELECT *, coalesce(({}), false) AS in_scope FROM {} WHERE province_code IN ({}))"
+                                    ).format(self.scope, self.rel, sql.SQL(", ").join(map(sql.Literal, near or [""])))
         if not self.scoped:
             self.neighbourhood = self.rows
         elif "commune_code" in self.columns:
