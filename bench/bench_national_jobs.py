@@ -35,7 +35,10 @@ def main() -> None:
     ap.add_argument("--data-dir", default="/tmp/landgeo-national")
     args = ap.parse_args()
     path = write_country(Path(args.data_dir) / f"n{args.n}", args.n, [args.probe], log=log)[args.probe]
-    alone = create_database(url_with_database(database_url(), "postgres"), "landgeo_bench_national_alone")
+    server = url_with_database(database_url(), "postgres")
+    alone = url_with_database(server, "landgeo_bench_national_alone")
+    if not args.skip_load:  # --skip-load validates what the previous run left in it
+        create_database(server, "landgeo_bench_national_alone")
     migrate(alone, get_settings().migrations_dir, log=lambda *_: None)
     national = db_url(f"landgeo_bench_national_{args.n}")
     migrate(national, get_settings().migrations_dir, log=lambda *_: None)

@@ -33,11 +33,11 @@ def nearby_provinces(conn, rel: sql.Composable, table: str, scope: sql.Composabl
     codes: set[str] = set()
     for name, bound in parts:
         values = re.findall(r"'([^']*)'", bound or "")
-        if not values:  # the default partition: it may hold any code
-            return None
         # the partition's name is the catalogue's (regclass text), the extent a bound value
         hit = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE geom && %s::geometry)").format(
             sql.SQL(name)), (extent,)).fetchone()[0]
+        if hit and not values:  # rows of the default partition near the scope: their codes are unknown
+            return None
         if hit:
             codes.update(values)
     return sorted(codes)
