@@ -20,6 +20,8 @@
 | ``LANDGEO_OIDC_ALGORITHMS`` | accepted JWT algorithms (never ``none`` or HS*) | RS256,PS256,ES256,EdDSA |
 | ``LANDGEO_TOKEN_TTL_DAYS`` | lifetime of a new API token when ``--expires`` is not given | 90 |
 | ``LANDGEO_AUDIT_DURABLE`` | ``1``: each register read waits for its audit row's WAL flush | unset (WAL writer) |
+| ``LANDGEO_READ_DATABASE_URL`` | the API reads from this server (a streaming replica) while it answers | unset |
+| ``LANDGEO_REPLICA_PORT`` | port of the embedded cluster's read replica (``landgeo db replica up``) | PG port + 1000 |
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class Settings:
     oidc_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256", "EdDSA")
     token_ttl_days: int = 90
     audit_durable: bool = False
+    read_database_url: str | None = None
+    replica_port: int = 0
 
     @property
     def schemas_dir(self) -> Path:
@@ -112,4 +116,7 @@ def get_settings() -> Settings:
             "LANDGEO_OIDC_ALGORITHMS", "RS256,PS256,ES256,EdDSA").split(",") if a.strip()),
         token_ttl_days=int(os.environ.get("LANDGEO_TOKEN_TTL_DAYS", "90")),
         audit_durable=os.environ.get("LANDGEO_AUDIT_DURABLE", "").lower() in ("1", "true", "on", "yes"),
+        read_database_url=os.environ.get("LANDGEO_READ_DATABASE_URL") or None,
+        replica_port=int(os.environ.get("LANDGEO_REPLICA_PORT") or
+                         int(os.environ.get("LANDGEO_PG_PORT", DEFAULT_PG_PORT)) + 1000),
     )

@@ -32,6 +32,8 @@ from landgeo.api import guard, tileroutes
 from landgeo.api.collections import get_collection
 from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.federated import HEADER as UNAVAILABLE_HEADER
+from landgeo.api.federated import run_items_federated, unavailable_error
 from landgeo.api.openapi import self_contained
 from landgeo.api.ops import database_error
 from landgeo.api.parameters import body_error, query_string_error
@@ -154,6 +156,8 @@ class LandgeoApp:
                 except (PoolTimeout, psycopg.OperationalError) as exc:  # 503 + Retry-After, or 504 on timeout
                     LOGGER.warning("database error for %s %s: %s", method, path, type(exc).__name__)
                     status, headers, body = database_error(exc, STATEMENT_TIMEOUT_MS)
+                    if status == 503:  # a federated province that does not answer is named
+                        body = unavailable_error(exc).body()
                     return self._send(start_response, status, headers, body)
                 except Exception:  # a bug, not the client's doing: log it, answer in OGC form
                     LOGGER.exception("error in %s %s", method, path)
@@ -191,7 +195,8 @@ class LandgeoApp:
             if not body:
                 raise bad("POST to items needs a CQL2-JSON filter body")
         q = parse_items(c, params, body)
-        page = guard.run_items(self.db_urls[cid], q)
+        url = self.db_urls[cid]
+        page, left_out = run_items_federated(lambda query: guard.run_items(url, query), q)
         items_url = f"{self.base_url}/collections/{cid}/items"
         links = [
             {"rel": "self", "type": "application/geo+json", "title": "This document",
@@ -215,6 +220,8 @@ class LandgeoApp:
         prefix = json.dumps(head, ensure_ascii=False)[:-1]
         body_out = (prefix + ',"features":[' + ",".join(page.features) + "]}").encode()
         headers = {"Content-Type": "application/geo+json", "Content-Crs": f"<{q.crs.uri}>"}
+        if left_out:
+            headers[UNAVAILABLE_HEADER] = ",".join(left_out)
         return self._send(start_response, 200, headers, body_out)
 
     def _item(self, start_response, cid: str, fid: str, params: dict[str, str]):

@@ -160,6 +160,7 @@ class ItemsQuery:
     filter_crs: ApiCrs | None = None
     cursor: dict | None = None
     hits: bool = False
+    unavailable: tuple[str, ...] = ()  # provinces whose own database does not answer: left out (federation)
 
     @property
     def sort_signature(self) -> str:

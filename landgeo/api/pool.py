@@ -12,6 +12,7 @@ import threading
 import psycopg
 
 from landgeo.api.failfast import FailFastPool
+from landgeo.db.replica import on_recovery, read_url
 from landgeo.settings import get_settings
 
 _POOLS: dict[tuple[int, str], FailFastPool] = {}
@@ -39,6 +40,7 @@ def _configure(conn: psycopg.Connection) -> None:
 
 def get_pool(url: str) -> FailFastPool:
     """The pool of this process for ``url`` (created on first use, after any fork)."""
+    url = read_url(url)  # the read replica while LANDGEO_READ_DATABASE_URL answers (landgeo.db.replica)
     key = (os.getpid(), url)
     pool = _POOLS.get(key)
     if pool is None:
@@ -52,4 +54,5 @@ def get_pool(url: str) -> FailFastPool:
                     kwargs={"prepare_threshold": 1, "connect_timeout": 5},
                 )
                 _POOLS[key] = pool
+                on_recovery(url, pool.check)  # drop connections the replica's restart broke
     return pool

@@ -61,6 +61,8 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
     c = q.collection
     conds: list[sql.Composable] = []
     params: list = []
+    if q.unavailable:  # literals (checked two-digit codes) so that the planner prunes their partitions
+        conds.append(sql.SQL("province_code NOT IN ({})").format(sql.SQL(", ").join(map(sql.Literal, q.unavailable))))
     # time
     if c.lifespan:
         begin, end = (sql.Identifier(n) for n in c.lifespan)

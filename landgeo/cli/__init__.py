@@ -45,6 +45,8 @@ def _register() -> None:
     users.register(app)
     from landgeo.cli import audit
     audit.register(app)
+    from landgeo.cli import province
+    province.register(app)
 
 
 _register()

@@ -6,13 +6,16 @@ from pathlib import Path
 
 import typer
 
+from landgeo.cli import replica as replica_cli
 from landgeo.db import migrate as migrations
 from landgeo.db.cluster import EmbeddedCluster
 from landgeo.db.connect import connect, database_url
+from landgeo.db.national import national_lines
 from landgeo.errors import UserError
 from landgeo.settings import get_settings
 
 app = typer.Typer(help="Manage the database: embedded cluster, migrations, status.", no_args_is_help=True)
+app.add_typer(replica_cli.app, name="replica")
 
 EXTERNAL_NOTE = "LANDGEO_DATABASE_URL is set: `landgeo db {}` manages only the embedded cluster; nothing done"
 
@@ -68,6 +71,8 @@ def status() -> None:
     else:
         typer.echo("database: LANDGEO_DATABASE_URL")
     for line in describe_server():
+        typer.echo(line)
+    for line in national_lines(settings):  # federated provinces, read replica and its lag
         typer.echo(line)
 
 

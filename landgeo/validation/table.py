@@ -22,6 +22,7 @@ from landgeo.crs.srids import VN2000_GEOGRAPHIC
 from landgeo.errors import UserError
 from landgeo.target import Target
 from landgeo.validation.check_codes import CHECKS, Finding
+from landgeo.validation.nearby import nearby_provinces
 from landgeo.validation.tolerances import DEFAULT, Tolerances
 
 ID_COLUMNS = ("id", "feature_index", "row_index", "fid", "ogc_fid")
@@ -98,6 +99,13 @@ class _Context:
         # computed column, not a filter, so the planner cannot turn it into an index condition on the inner side
         # of a GiST nested loop.
         self.all_rows = sql.SQL("(SELECT *, coalesce(({}), false) AS in_scope FROM {})").format(self.scope, self.rel)
+        near = nearby_provinces(conn, self.rel, table, self.scope) if self.scoped else None
+        nearby = sql.SQL("TRUE")  # rows outside the scope worth pairing with it: in the provinces that reach it
+        if near is not None:  # partners only in provinces that reach the scope's extent (landgeo.validation.nearby)
+            nearby = sql.SQL("province_code IN ({})").format(sql.SQL(", ").join(map(sql.Literal, near or [""])))
+            self.all_rows = sql.SQL("(SELECT *, coalesce(({}), false) AS in_scope FROM {} WHERE {})").format(
+                self.scope, self.rel, nearby)
+        self.nearby = nearby
         if not self.scoped:
             self.neighbourhood = self.rows
         elif "commune_code" in self.columns:
@@ -105,8 +113,8 @@ class _Context:
             # scope the second part is empty after one scan, no per-row look-ups)
             self.neighbourhood = sql.SQL(
                 "(SELECT * FROM {rows} i UNION ALL SELECT * FROM {rel} m WHERE NOT coalesce(({scope}), false) "
-                "AND m.commune_code IN (SELECT commune_code FROM {rows} s))").format(
-                rel=self.rel, rows=self.rows, scope=self.scope)
+                "AND {nearby} AND m.commune_code IN (SELECT commune_code FROM {rows} s))").format(
+                rel=self.rel, rows=self.rows, scope=self.scope, nearby=nearby)
         else:
             self.neighbourhood = sql.SQL("(SELECT * FROM {})").format(self.rel)
         self.bad: list[int] | None = None
@@ -257,9 +265,9 @@ def _parcel_coverage(ctx: _Context) -> list[Finding]:
     # the scope's rows, plus the rows outside it that share a sheet with them (a cheap filter first: for a
     # province or commune scope the second part is empty after one scan, no per-row look-ups)
     members = ctx.rows if not ctx.scoped else sql.SQL(
-        "(SELECT * FROM {rows} i UNION ALL SELECT * FROM {rel} m WHERE NOT coalesce(({scope}), false) "
+        "(SELECT * FROM {rows} i UNION ALL SELECT * FROM {rel} m WHERE NOT coalesce(({scope}), false) AND {nearby} "
         "AND (m.commune_code, m.sheet_number) IN (SELECT commune_code, sheet_number FROM {rows} s))").format(
-        rel=ctx.rel, rows=ctx.rows, scope=ctx.scope)
+        rel=ctx.rel, rows=ctx.rows, scope=ctx.scope, nearby=ctx.nearby)
     srid = sql.SQL("p.area_srid") if ctx.has("area_srid") else sql.SQL("meta.vn2000_metric_srid(p.geom)")
 
     def per_sheet(part: Callable[[str], sql.Composable]) -> sql.Composable:

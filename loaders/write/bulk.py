@@ -207,6 +207,8 @@ class FreshPartition:
         conn.execute(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
             old, sql.Identifier(f"{self.name}_pkey"), sql.Identifier(f"{self.partition}_pkey")))
         conn.execute(sql.SQL("ALTER TABLE landdb.parcel ATTACH PARTITION {} {}").format(old, sql.SQL(bound)))
+        # keys the parent cannot hold since partitions may be foreign (migration 0091): the lineage foreign key
+        conn.execute("SELECT landdb.parcel_partition_keys(%s::regclass)", (f"{PARENT[0]}.{self.partition}",))
         conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
             old, sql.Identifier(f"{self.name}_bound")))
         for grantee, privilege in grants:
