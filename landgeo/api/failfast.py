@@ -27,6 +27,8 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from landgeo.db.federation import unavailable_province
+
 LOGGER = logging.getLogger("landgeo.api.failfast")
 
 PROBE_INTERVAL_S = 0.25
@@ -40,8 +42,9 @@ class DatabaseUnavailable(PoolTimeout):
 
 
 def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` means the server is unreachable (not a query the server cancelled)."""
-    if isinstance(exc, psycopg.errors.QueryCanceled):
+    """Whether ``exc`` means the server is unreachable (not a query the server cancelled, nor a federated province's
+    own database that does not answer: the national server is fine, that province gets its 503)."""
+    if isinstance(exc, psycopg.errors.QueryCanceled) or unavailable_province(exc) is not None:
         return False
     return isinstance(exc, (PoolTimeout, psycopg.OperationalError))
 
@@ -123,6 +126,10 @@ class FailFastPool:
                                                                              psycopg.errors.QueryCanceled):
                 _notify("timeout")
             raise
+
+    def check(self) -> None:
+        """Drop the idle connections that no longer work (a restarted server broke them)."""
+        self.pool.check()
 
     def close(self, timeout: float = 1.0) -> None:
         self._closed = True

@@ -116,7 +116,7 @@ class OpsMiddleware:
             status, headers, body = 200, {"Content-Type": ctype}, data
         elif route == "/assets/{path}":
             status, headers, body = assets.serve(path)
-        elif _needs_database(path) and failfast.any_down():
+        elif _needs_database(path) and self._database_down():
             status, headers, body = _unavailable()
         elif method == "POST" and route == "/collections/{collectionId}/items" and not _filter_post(environ):
             err = ApiError(415, "UnsupportedMediaType", "POST to items takes a CQL2-JSON filter body (Content-Type "
@@ -133,7 +133,7 @@ class OpsMiddleware:
                     chunks.close()
             status = int(str(captured.get("status", "500")).split(" ", 1)[0])
             headers = dict(captured.get("headers", []))
-            if status == 500 and _needs_database(path) and failfast.any_down():
+            if status == 500 and _needs_database(path) and self._database_down():
                 status, headers, body = _unavailable()
             elif headers.get("Content-Type", "").startswith("text/html"):
                 body = assets.rewrite_html(body, self.base_url)  # no script or style from a CDN
@@ -144,6 +144,11 @@ class OpsMiddleware:
         if self.access_log:
             self._log(environ, method, route, path, status, seconds, len(body))
         return [body]
+
+    def _database_down(self) -> bool:
+        """The database reads go to now (the read replica, or the primary when the replica does not answer) is known
+        to be unreachable: answer 503 at once."""
+        return self.db_url is not None and self.get_pool(self.db_url).down
 
     @staticmethod
     def _log(environ, method: str, route: str, path: str, status: int, seconds: float, size: int) -> None:

@@ -28,8 +28,9 @@ app = typer.Typer(
 
 def _register() -> None:
     """Every sub-command, named here: a missing module is an ImportError, never a silently absent command."""
-    from landgeo.cli import db
+    from landgeo.cli import db, replica
 
+    db.app.add_typer(replica.app, name="replica")
     app.add_typer(db.app, name="db")
     from landgeo.cli import crs
     crs.register(app)

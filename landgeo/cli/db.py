@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from landgeo.cli import replica as replica_cli
 from landgeo.db import migrate as migrations
 from landgeo.db.cluster import EmbeddedCluster
 from landgeo.db.connect import connect, database_url
@@ -15,7 +14,6 @@ from landgeo.errors import UserError
 from landgeo.settings import get_settings
 
 app = typer.Typer(help="Manage the database: embedded cluster, migrations, status.", no_args_is_help=True)
-app.add_typer(replica_cli.app, name="replica")
 
 EXTERNAL_NOTE = "LANDGEO_DATABASE_URL is set: `landgeo db {}` manages only the embedded cluster; nothing done"
 
