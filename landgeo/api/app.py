@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from landgeo.api import guard
+from landgeo.api import guard, processes, transactions
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.query import ApiError, bad, next_href, parse_items
@@ -63,6 +63,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 ]
+CONFORMANCE += transactions.CONFORMANCE + processes.CONFORMANCE  # register writes (issue 17)
 
 _ITEMS = re.compile(r"^/collections/([^/]+)/items/?$")
 _ITEM = re.compile(r"^/collections/([^/]+)/items/([^/]+)$")
@@ -110,6 +111,9 @@ class LandgeoApp:
     def _dispatch(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        answer = transactions.answer(environ, path, method, self.base_url, self.db_urls)  # Part 4, Processes
+        if answer is not None:
+            return transactions.send(start_response, answer)
         if path == "/conformance" or path.startswith("/collections/"):
             params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
             if path == "/conformance" and method == "GET" and params.get("f", "html") == "html" \
@@ -220,10 +224,12 @@ class LandgeoApp:
             {"rel": "self", "type": "application/geo+json", "href": f"{self.base_url}/collections/{cid}/items/{fid}"},
             {"rel": "collection", "type": "application/json", "href": f"{self.base_url}/collections/{cid}"},
             *guard.related_links(self.base_url, c, text),
+            *transactions.item_links(self.base_url, cid, fid),
         ]
         body = (text[:-1] + ',"links":' + json.dumps(links) + "}").encode()
         return self._send(start_response, 200, {"Content-Type": "application/geo+json",
-                                                "Content-Crs": f"<{crs.uri}>"}, body)
+                                                "Content-Crs": f"<{crs.uri}>",
+                                                **transactions.item_headers(cid, text)}, body)
 
 
 CURSOR_PARAMETER = {
