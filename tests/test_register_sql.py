@@ -107,3 +107,38 @@ def test_public_reads_unchanged(conn):
     assert conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0] == 52
     with pytest.raises(errors.InsufficientPrivilege):
         conn.execute("UPDATE landdb.parcel SET address = 'x'")
+
+
+def test_cli_split_and_a_refused_merge(conn, fresh_db, run_cli, tmp_path):
+    import json
+
+    assert run_cli("users", "add", "can-bo.79", "--role", "officer", "--province", "79",
+                   db_url=fresh_db).returncode == 0
+    fid = _id(conn, "26734", 6)
+    x = 604000 + 20 * 5
+    halves = [[[x, 1192000], [x + 10, 1192000], [x + 10, 1192030], [x, 1192030], [x, 1192000]],
+              [[x + 10, 1192000], [x + 20, 1192000], [x + 20, 1192030], [x + 10, 1192030], [x + 10, 1192000]]]
+    parts = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+         "properties": {"parcel_number": 100 + k, "land_use_codes": ["ONT"], "declared_area": 300}}
+        for k, ring in enumerate(halves)]}
+    (tmp_path / "parts.geojson").write_text(json.dumps(parts))
+    args = ["parcel", "split", str(fid), "--parts", str(tmp_path / "parts.geojson"), "--as", "can-bo.79",
+            "--document-number", "45/QĐ-UBND", "--document-date", "2026-11-02",
+            "--crs", "http://www.opengis.net/def/crs/EPSG/0/9210"]
+    done = run_cli(*args, db_url=fresh_db)
+    assert done.returncode == 0, done.stderr
+    assert "new" in done.stdout
+    assert conn.execute("SELECT count(*) FROM landdb.parcel WHERE commune_code = '26734' AND parcel_number "
+                        "IN (100, 101) AND valid_to IS NULL").fetchone()[0] == 2
+    assert conn.execute("SELECT actor, document_number FROM landdb.parcel_mutation WHERE kind = 'split'"
+                        ).fetchone() == ("can-bo.79", "45/QĐ-UBND")
+    assert conn.execute("SELECT auth FROM access.audit_event WHERE action = 'split'").fetchone() == ("cli",)
+    (tmp_path / "merged.geojson").write_text(json.dumps({**parts["features"][0], "properties": {
+        "parcel_number": 7, "land_use_codes": ["ONT"]}}))
+    a, b = _id(conn, "26734", 8), _id(conn, "26734", 10)
+    refused = run_cli("parcel", "merge", str(a), str(b), "--result", str(tmp_path / "merged.geojson"), "--as",
+                      "can-bo.79", "--document-number", "1", "--document-date", "2026-11-02", "--crs", args[-1],
+                      db_url=fresh_db)
+    assert refused.returncode != 0 and refused.stderr.startswith("error: ") and "touch" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1

@@ -22,7 +22,7 @@ def _register() -> None:
     from landgeo.cli import db
 
     app.add_typer(db.app, name="db")
-    for name in ("crs", "load", "validate", "serve", "users", "audit"):
+    for name in ("crs", "load", "validate", "serve", "users", "audit", "parcel"):
         try:
             module = __import__(f"landgeo.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
