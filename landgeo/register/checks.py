@@ -67,12 +67,33 @@ def features_pass(shapes: Sequence[Any], props: Sequence[dict[str, Any]], srid: 
     return out
 
 
-def table_pass(conn, ids: Iterable[int], geometry_changed: bool) -> list[dict]:
-    """Set-based findings for the written ids (their new versions, in this transaction)."""
+NEIGHBOURHOOD = "pg_temp.register_check"
+
+
+def _neighbourhood(conn, ids: list[int], province: str) -> None:
+    """A temporary copy of the written rows and every current parcel that could pair with them (bounding boxes
+    meet, or same commune/sheet/number): the set-based checks then cost the same on a 1 M-parcel table as on a
+    small one (over ``landdb.parcel`` itself they would scan the whole table)."""
+    conn.execute(f"DROP TABLE IF EXISTS {NEIGHBOURHOOD}")
+    # the province as a constant: the planner keeps one partition instead of planning all of them
+    conn.execute("CREATE TEMP TABLE register_check ON COMMIT DROP AS SELECT * FROM landdb.parcel "
+                 "WHERE province_code = %s AND id = ANY(%s) AND valid_to IS NULL", (province, ids))
+    for pairing in ("p.geom && w.geom", "p.commune_code = w.commune_code AND p.sheet_number = w.sheet_number "
+                    "AND p.parcel_number = w.parcel_number"):  # two statements: an OR would defeat the indexes
+        conn.execute(f"INSERT INTO {NEIGHBOURHOOD} SELECT p.* FROM (SELECT * FROM {NEIGHBOURHOOD} "
+                     "WHERE id = ANY(%s)) w JOIN landdb.parcel p ON p.province_code = %s "
+                     f"AND {pairing} WHERE p.valid_to IS NULL AND NOT p.id IN (SELECT id FROM {NEIGHBOURHOOD})",
+                     (ids, province))
+    conn.execute(f"ANALYZE {NEIGHBOURHOOD}")
+
+
+def table_pass(conn, ids: Iterable[int], geometry_changed: bool, province: str) -> list[dict]:
+    """Set-based findings for the written ids of ``province`` (their new versions, in this transaction)."""
     ids = sorted(set(ids))
     codes = (*ATTRIBUTES, *(TOPOLOGY if geometry_changed else ()))
+    _neighbourhood(conn, ids, province)
     where = sql.SQL("id = ANY({})").format(sql.Literal(ids))
-    found = check_table(conn, PARCELS, "landdb.parcel", where, id_column="id", checks=codes)
+    found = check_table(conn, PARCELS, NEIGHBOURHOOD, where, id_column="id", checks=codes)
     keep = []
     wanted = {str(i) for i in ids}
     for f in found:

@@ -145,7 +145,7 @@ def _commit(conn, identity: Identity, kind: str, event: str, parents: list[versi
         for p in parent_ids:
             versions.link(conn, p, kid, event, mid, at)
     found = pre + _cover(conn, parent_ids, kids) + _area(conn, parent_ids, kids, first)
-    found += checks.table_pass(conn, kids, True)
+    found += checks.table_pass(conn, kids, True, first["province_code"])
     out = writes.Outcome(kids, None, parent_ids, mid)
     out.warnings = checks.refuse_on_errors(found, f"the {kind}")
     audit.record(conn, identity, kind, writes.COLLECTION, kids + parent_ids,

@@ -150,7 +150,8 @@ def create(conn: psycopg.Connection, identity: Identity | None, doc: Any, crs: B
         mid = versions.record_mutation(conn, "create", props["province_code"], props["commune_code"], document, at)
         versions.feed(conn, mid, fid, "create", None, at)
         out = Outcome([fid], versions.etag_of(fid, at), [], mid)
-        out.warnings = checks.refuse_on_errors(found + checks.table_pass(conn, [fid], True), "the new parcel")
+        found_here = checks.table_pass(conn, [fid], True, props["province_code"])
+        out.warnings = checks.refuse_on_errors(found + found_here, "the new parcel")
         _finish(conn, identity, "create", out, document, at)
         return out
 
@@ -212,7 +213,8 @@ def update(conn: psycopg.Connection, identity: Identity | None, fid_text: str, i
         versions.link(conn, closed, cur.id, event, mid, at)
         versions.feed(conn, mid, cur.id, "update", closed, at)
         out = Outcome([cur.id], versions.etag_of(cur.id, at), [closed], mid)
-        out.warnings = checks.refuse_on_errors(found + checks.table_pass(conn, [cur.id], geom is not None),
+        out.warnings = checks.refuse_on_errors(found + checks.table_pass(conn, [cur.id], geom is not None,
+                                                                         merged["province_code"]),
                                                f"feature {cur.id}")
         _finish(conn, identity, kind, out, document, at)
         return out
