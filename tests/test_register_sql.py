@@ -142,3 +142,28 @@ def test_cli_split_and_a_refused_merge(conn, fresh_db, run_cli, tmp_path):
                       db_url=fresh_db)
     assert refused.returncode != 0 and refused.stderr.startswith("error: ") and "touch" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_write_notifies_tile_caches_at_commit(conn, fresh_db):
+    """The hook for tile caches: NOTIFY landgeo_features with the collection, ids and CRS84 bbox, at commit."""
+    import json
+
+    from landgeo.register import writes
+
+    listener = psycopg.connect(fresh_db, autocommit=True)
+    listener.execute("LISTEN landgeo_features")
+    fid = _id(conn, "26734", 9)
+    with psycopg.connect(fresh_db, autocommit=True) as writer:
+        cur = writes.versions.peek(writer, fid)
+        doc = {"properties": {"address": "mới"}}
+        crs = writes.BodyCrs(4326, False, "http://www.opengis.net/def/crs/OGC/1.3/CRS84")
+        out = writes.update(writer, OFFICER_79, str(fid), cur.etag, doc, crs, partial=True)
+    note = next(listener.notifies(timeout=5, stop_after=1))
+    listener.close()
+    payload = json.loads(note.payload)
+    assert payload["collection"] == "parcels" and payload["ids"] == out.ids == [fid]
+    west, south, east, north = payload["bbox"]
+    assert 106 < west < east < 107 and 10 < south < north < 11
+    history = conn.execute("SELECT parent_id, event FROM landdb.parcel_history WHERE child_id = %s",
+                           (fid,)).fetchall()
+    assert history == [(out.closed[0], "update")]

@@ -229,13 +229,16 @@ def _history(cid: str, fid: str, base_url: str, url: str) -> Answer:
             raise WriteError(404, "NotFound", f"feature {fid!r} not found in {cid}")
         h = versions.history(conn, int(fid))
     items = f"{base_url}/collections/{cid}/items"
+    identity = guard.current()
+    staff = identity is not None and identity.reads_register  # who made a change: shown to the land office only
     doc = {
         "id": int(fid),
         "versions": [{"versionId": r[0], "validFrom": r[1], "validTo": r[2], "parcel_number": r[3],
                       "sheet_number": r[4], "land_use_codes": r[5], "declared_area": r[6], "computed_area": r[7],
                       "href": f"{items}/{r[0]}"} for r in h["versions"]],
         "mutations": [{"parent": r[0], "child": r[1], "event": r[2], "at": r[3], "mutation": r[4], "kind": r[5],
-                       "document": {"number": r[6], "date": r[7]} if r[6] else None, "actor": r[8],
+                       "document": {"number": r[6], "date": r[7]} if r[6] else None,
+                       "actor": r[8] if staff else None,
                        "relation": "ancestor" if r[1] in h["version_ids"] else "descendant"} for r in h["links"]],
         "links": [{"rel": "self", "type": "application/json", "href": f"{items}/{fid}/history"},
                   {"rel": "item", "type": "application/geo+json", "href": f"{items}/{fid}"}],

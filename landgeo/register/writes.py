@@ -163,8 +163,8 @@ def _locked(conn, identity: Identity, fid: int, if_match: str | None) -> version
     if cur is None:
         raise WriteError(403, "Forbidden", f"feature {fid} is outside the scope of {identity.name}")
     if cur.valid_to is not None:
-        raise WriteError(409, "Conflict", f"feature {fid} was retired at {cur.valid_to.isoformat()}: "
-                         "it cannot change any more (see its history)")
+        raise WriteError(409, "Conflict", f"feature {fid} is not current (its lifespan ended at "
+                         f"{cur.valid_to.isoformat()}): only a current parcel changes (see its history)")
     check_if_match(if_match, cur)
     return cur
 
