@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, Computed, Date, FetchedValue, ForeignKey, Integer, Numeric, Text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from landgeo.db.models import TZ, Base
@@ -101,6 +101,38 @@ class ParcelHistory(Base):
     event: Mapped[str] = mapped_column(Text)
     happened_at: Mapped[datetime] = mapped_column(TZ)
     batch_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("meta.load_batch.id"))
+    mutation_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("landdb.parcel_mutation.id"))
+
+
+class ParcelMutation(Base):
+    """Biến động đất đai: one register change with its legal basis (migration 0100)."""
+
+    __tablename__ = "parcel_mutation"
+    __table_args__ = {"schema": "landdb"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    document_number: Mapped[str | None] = mapped_column(Text)
+    document_date: Mapped[date | None] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(TZ)
+    province_code: Mapped[str] = mapped_column(Text)
+    commune_code: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(JSONB)
+
+
+class ParcelChange(Base):
+    """Change feed of API writes (migration 0100)."""
+
+    __tablename__ = "parcel_change"
+    __table_args__ = {"schema": "landdb"}
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(TZ)
+    mutation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("landdb.parcel_mutation.id"))
+    feature_id: Mapped[int] = mapped_column(BigInteger)
+    closed_version: Mapped[int | None] = mapped_column(BigInteger)
+    op: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str] = mapped_column(Text)
+    commune_code: Mapped[str] = mapped_column(Text)
 
 
 class Party(Base):
