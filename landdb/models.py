@@ -147,6 +147,8 @@ class Party(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     address: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("meta.load_batch.id"))
+    province_code: Mapped[str | None] = mapped_column(Text)  # the province whose register holds it (0060)
+    party_code: Mapped[str | None] = mapped_column(Text)
 
 
 class LandRight(Base):
@@ -161,6 +163,10 @@ class LandRight(Base):
     share: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
+    province_code: Mapped[str | None] = mapped_column(Text)  # of the parcel: the row-level security key (0060)
+    commune_code: Mapped[str | None] = mapped_column(Text)
+    right_code: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("meta.load_batch.id"))
 
 
 class Certificate(Base):
@@ -176,3 +182,7 @@ class Certificate(Base):
     parcel_id: Mapped[int] = mapped_column(BigInteger)
     party_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("landdb_restricted.party.id"))
     revoked_on: Mapped[date | None] = mapped_column(Date)
+    right_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("landdb_restricted.land_right.id"))
+    province_code: Mapped[str | None] = mapped_column(Text)  # of the parcel: the row-level security key (0060)
+    commune_code: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("meta.load_batch.id"))

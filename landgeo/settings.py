@@ -13,6 +13,7 @@
 | ``LANDGEO_OIDC_AUDIENCE`` | the ``aud`` a JWT must carry | ``landgeo`` |
 | ``LANDGEO_OIDC_ALGORITHMS`` | accepted JWT algorithms (never ``none`` or HS*) | RS256,PS256,ES256,EdDSA |
 | ``LANDGEO_TOKEN_TTL_DAYS`` | lifetime of a new API token when ``--expires`` is not given | 90 |
+| ``LANDGEO_AUDIT_DURABLE`` | ``1``: each register read waits for its audit row's WAL flush | unset (WAL writer) |
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Settings:
     oidc_audience: str = "landgeo"
     oidc_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256", "EdDSA")
     token_ttl_days: int = 90
+    audit_durable: bool = False
 
     @property
     def schemas_dir(self) -> Path:
@@ -82,4 +84,5 @@ def get_settings() -> Settings:
         oidc_algorithms=tuple(a.strip() for a in os.environ.get(
             "LANDGEO_OIDC_ALGORITHMS", "RS256,PS256,ES256,EdDSA").split(",") if a.strip()),
         token_ttl_days=int(os.environ.get("LANDGEO_TOKEN_TTL_DAYS", "90")),
+        audit_durable=os.environ.get("LANDGEO_AUDIT_DURABLE", "").lower() in ("1", "true", "on", "yes"),
     )

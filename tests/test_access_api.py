@@ -354,3 +354,19 @@ def test_reads_are_audited_and_logs_hold_no_secrets(env, keys):
         assert token not in log
     assert "Bearer" not in log and "Sài Gòn" not in log and "S%C3%A0i" not in log
     assert "full_name=***" in log
+
+
+def test_revocation_is_immediate_for_the_register(env):
+    done = _cli(env["db"], "users", "add", "short-lived", "--role", "officer", "--province", "79")
+    token = done.stdout.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{env['base']}/collections/parties/items"
+    for _ in range(4):  # both workers have seen (and remembered) the token
+        assert requests.get(url, params={"f": "json"}, headers=headers, timeout=30).status_code == 200
+    assert _cli(env["db"], "users", "revoke", "short-lived").returncode == 0
+    for _ in range(4):
+        r = requests.get(url, params={"f": "json"}, headers=headers, timeout=30)
+        assert r.status_code == 401 and "features" not in r.text, r.text
+        assert requests.get(f"{url}/1", params={"f": "json"}, headers=headers, timeout=30).status_code == 401
+        assert requests.get(f"{env['base']}/collections/parcels/items", params={"f": "json"}, headers=headers,
+                            timeout=30).status_code == 401

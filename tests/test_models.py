@@ -46,6 +46,10 @@ def test_every_model_matches_its_table(engine):
 def test_every_catalogue_target_has_its_fields_in_the_database(engine):
     insp = sa.inspect(engine)
     for target in targets().values():
+        if not target.spatial:  # the register: published through its view, loaded by codes (tests/test_access_*)
+            view = {c["name"] for c in insp.get_columns(target.extra["published_as"], schema=target.schema)}
+            assert {"id", *(f.name for f in target.fields)} <= view, target.id
+            continue
         cols = {c["name"] for c in insp.get_columns(target.table, schema=target.schema)}
         missing = {f.name for f in target.fields} - cols
         assert not missing, f"{target.id}: {missing}"

@@ -14,7 +14,7 @@ see :mod:`landgeo.access.session`); this module only says it in Python, for answ
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 ROLES = ("analyst", "officer", "admin")
@@ -46,6 +46,9 @@ class Identity:
     provinces: tuple[str, ...] = ()
     communes: tuple[str, ...] = ()
     auth: str = "token"
+    #: SHA-256 of the API token that proved it (the database re-reads the identity from it in each register
+    #: transaction); None for a JWT
+    token_hash: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def reads_register(self) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -51,24 +52,55 @@ def unauthorized(description: str, error: AuthError | None = None) -> AuthApiErr
     return AuthApiError(401, "Unauthorized", description, {"WWW-Authenticate": challenge(error)})
 
 
+#: token hash -> (identity, when resolved): lets a register request skip the look-up before its transaction, which
+#: reads the identity from the token again anyway (a revoked token reads nothing, at once). Public paths always
+#: look the token up.
+_RESOLVED: dict[str, tuple[Identity, float]] = {}
+RESOLVED_TTL_S = 60.0
+
+
+def _resolve(db_url: str | None, cred, register_path: bool) -> Identity:
+    if cred.token_hash is not None and register_path:
+        hit = _RESOLVED.get(cred.token_hash)
+        if hit is not None and time.monotonic() - hit[1] < RESOLVED_TTL_S:
+            return hit[0]
+    if db_url is None:
+        raise AuthError("no database to resolve tokens")
+    with get_pool(db_url).connection() as conn:
+        identity = session.resolve(conn, cred)
+    if cred.token_hash is not None:
+        if len(_RESOLVED) > 10_000:
+            _RESOLVED.clear()
+        _RESOLVED[cred.token_hash] = (identity, time.monotonic())
+    return identity
+
+
 def admit(environ: dict, db_url: str | None, query: dict[str, str]) -> Identity | None:
     """The identity of the request (None: anonymous), or :class:`AuthApiError` (401/403)."""
+    match = _COLLECTION_PATH.match(environ.get("PATH_INFO", ""))
+    c = get_collection(match.group(1)) if match else None
+    restricted = c is not None and c.restricted
     try:
         cred = credential(environ, get_settings(), query)
-        identity = None
-        if cred is not None:
-            if db_url is None:
-                raise AuthError("no database to resolve tokens")
-            with get_pool(db_url).connection() as conn:
-                identity = session.resolve(conn, cred)
+        identity = None if cred is None else _resolve(db_url, cred, restricted)
     except AuthError as exc:
         raise unauthorized(str(exc), exc) from None
-    match = _COLLECTION_PATH.match(environ.get("PATH_INFO", ""))
-    if match:
-        c = get_collection(match.group(1))
-        if c is not None and c.restricted:
-            require_reader(c, identity)
+    if restricted:
+        require_reader(c, identity)
     return identity
+
+
+@contextmanager
+def _register_transaction(url: str, identity: Identity):
+    """A pooled connection in a transaction under ``identity`` (401 when its token died meanwhile)."""
+    try:
+        with get_pool(url).connection() as conn, session.scoped(conn, identity,
+                                                                durable_audit=get_settings().audit_durable):
+            yield conn
+    except AuthError as exc:
+        if identity.token_hash is not None:
+            _RESOLVED.pop(identity.token_hash, None)
+        raise unauthorized(str(exc), exc) from None
 
 
 def require_reader(c: Collection, identity: Identity | None) -> Identity:
@@ -113,7 +145,7 @@ def run_items(url: str, q: ItemsQuery) -> Page:
         with get_pool(url).connection() as conn:
             return query_items(conn, q)
     identity = require_reader(c, current())
-    with get_pool(url).connection() as conn, session.scoped(conn, identity):
+    with _register_transaction(url, identity) as conn:
         page = query_items(conn, q)
         audit.record(conn, identity, "read", c.id, audit.feature_ids(page.features), _audit_detail(q))
     return page
@@ -125,7 +157,7 @@ def run_item(url: str, c: Collection, fid: str, crs: ApiCrs) -> str | None:
         with get_pool(url).connection() as conn:
             return query_item(conn, c, fid, crs)
     identity = require_reader(c, current())
-    with get_pool(url).connection() as conn, session.scoped(conn, identity):
+    with _register_transaction(url, identity) as conn:
         text = query_item(conn, c, fid, crs)
         ids = audit.feature_ids([text]) if text else []
         audit.record(conn, identity, "read", c.id, ids, {} if text else {"missing": fid[:32]})

@@ -95,7 +95,7 @@ def reset(yes: bool = typer.Option(False, "--yes", help="Do not ask for confirma
     settings = get_settings()
     with connect(autocommit=True) as conn, conn.transaction():
         # schema names come from this fixed list, never from user input
-        for schema in ("staging", "landdb_restricted", "landdb", "geobase", "meta"):
+        for schema in ("staging", "access", "landdb_restricted", "landdb", "geobase", "meta"):
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         if conn.execute("SELECT to_regclass('public.spatial_ref_sys')").fetchone()[0]:
             conn.execute("DELETE FROM spatial_ref_sys WHERE srid >= 900000")

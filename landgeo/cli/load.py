@@ -15,7 +15,7 @@ def _list_targets() -> None:
 
     for t in targets().values():
         print(f"{t.id:16} {t.qualified_table:26} {t.geometry_type:16} {t.title}")
-        for f in t.fields:
+        for f in t.extra.get("load_fields", t.fields):  # the register's files name links by codes
             req = "required" if f.required else "optional"
             aliases = f"  aliases: {', '.join(f.aliases)}" if f.aliases else ""
             print(f"    {f.name:16} {f.type:9} {req:9} {f.description}{aliases}")

@@ -107,12 +107,15 @@ def _scope(conn, province, commune, batch) -> dict[str, Any]:
 
 def _targets(conn, target: str | None, batch: int | None) -> list[Target]:
     if target is not None:
-        return [get_target(target)]
+        found = get_target(target)
+        if not found.spatial:
+            raise UserError(f"{target} is a register target (no geometry): nothing for validate to check")
+        return [found]
     if batch is not None:
         row = conn.execute("SELECT target FROM meta.load_batch WHERE id = %s", (int(batch),)).fetchone()
         known = targets()
         if row and row[0] in known:
-            return [known[row[0]]]
+            return [known[row[0]]] if known[row[0]].spatial else []
     return [t for t in targets().values() if t.spatial]
 
 
