@@ -234,7 +234,9 @@ def _history(cid: str, fid: str, base_url: str, url: str) -> Answer:
     doc = {
         "id": int(fid),
         "versions": [{"versionId": r[0], "validFrom": r[1], "validTo": r[2], "parcel_number": r[3],
-                      "sheet_number": r[4], "land_use_codes": r[5], "declared_area": r[6], "computed_area": r[7],
+                      "sheet_number": r[4], "land_use_codes": r[5],
+                      "declared_area": None if r[6] is None else float(r[6]),
+                      "computed_area": None if r[7] is None else float(r[7]),
                       "href": f"{items}/{r[0]}"} for r in h["versions"]],
         "mutations": [{"parent": r[0], "child": r[1], "event": r[2], "at": r[3], "mutation": r[4], "kind": r[5],
                        "document": {"number": r[6], "date": r[7]} if r[6] else None,
