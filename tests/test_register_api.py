@@ -135,6 +135,14 @@ def test_post_creates_with_location(env):
     again = requests.post(f"{env['base']}/collections/parcels/items", data=json.dumps(doc), headers=headers,
                           timeout=60)
     assert again.status_code in (409, 422), again.text  # same number on the sheet / overlapping itself
+    x1, _ = _cell(42)
+    doc = _feature(_rect(x1, Y0, x1 + 20, Y0 + 30), 42, commune="26740", declared_area=600)
+    plain = requests.post(f"{env['base']}/collections/parcels/items", data=json.dumps(doc), timeout=60,
+                          headers={**headers, "Content-Type": "application/json"})
+    assert plain.status_code == 201, plain.text  # a Feature as application/json is a create, not a filter
+    cql = requests.post(f"{env['base']}/collections/parcels/items", timeout=60, headers={
+        "Content-Type": "application/json"}, data=json.dumps({"op": "=", "args": [{"property": "parcel_number"}, 42]}))
+    assert cql.status_code == 200 and len(cql.json()["features"]) == 1, cql.text
 
 
 # ---------------------------------------------------------------- who may write (API side)

@@ -18,6 +18,7 @@ their own, listed in the history and returned by ``datetime`` queries.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 import re
@@ -149,7 +150,7 @@ def _route(path: str, method: str, environ) -> tuple[str, str, str | None] | Non
     if m:
         if method == "OPTIONS":
             return "options-items", m.group(1), None
-        if method == "POST" and _ctype(environ) in _CREATE_TYPES:
+        if method == "POST" and (_ctype(environ) in _CREATE_TYPES or _is_feature_json(environ)):
             return "create", m.group(1), None
         if method in ("PUT", "PATCH", "DELETE"):
             return "not-allowed-items", m.group(1), None
@@ -168,6 +169,20 @@ def _route(path: str, method: str, environ) -> tuple[str, str, str | None] | Non
     if m and method == "GET":
         return "changes", m.group(1), None
     return None
+
+
+def _is_feature_json(environ) -> bool:
+    """A POST to items as ``application/json`` holding a Feature is a create (a CQL2-JSON filter is not): the body
+    is read once and put back for the filter route."""
+    if _ctype(environ) != "application/json":
+        return False
+    raw = _read_body(environ)
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and doc.get("type") == "Feature"
 
 
 def _serve(environ, kind: str, cid: str, fid: str | None, base_url: str, url: str) -> Answer:
