@@ -227,6 +227,17 @@ def test_unknown_content_crs_is_400(env):
 # ---------------------------------------------------------------- feed, audit, load
 
 def test_change_feed_and_audit(env):
+    # its own create, update and retire (the test does not rely on the order of the others)
+    x1, x2 = _cell(43)
+    headers = {**_h(env, "off26740"), "Content-Type": "application/geo+json", "Content-Crs": f"<{TM3}>"}
+    made = requests.post(f"{env['base']}/collections/parcels/items", headers=headers, timeout=60,
+                         data=json.dumps(_feature(_rect(x1, Y0, x2, Y0 + 30), 43, commune="26740", declared_area=600)))
+    assert made.status_code == 201, made.text
+    fid = made.json()["id"]
+    patched = _write(env, "PATCH", fid, {"properties": {"address": "feed"}}, user="off26740", etag=made.headers["ETag"],
+                     ctype="application/merge-patch+json")
+    assert patched.status_code == 200, patched.text
+    assert _write(env, "DELETE", fid, b"", user="off26740", etag=patched.headers["ETag"], crs=None).status_code == 204
     feed = requests.get(f"{env['base']}/collections/parcels/changes", params={"since": 0}, timeout=30).json()
     assert feed["changes"] and all(c["seq"] > 0 for c in feed["changes"])
     ops = {c["op"] for c in feed["changes"]}

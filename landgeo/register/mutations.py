@@ -64,7 +64,7 @@ def _parts(fc: Any, parent: dict, crs: writes.BodyCrs, what: str) -> list[tuple[
 def _lock_all(conn, identity: Identity, ids: list[int], tags: list[str | None]) -> list[versions.Current]:
     by_id = {}
     for fid in sorted(ids):
-        by_id[fid] = writes._locked(conn, identity, fid, dict(zip(ids, tags, strict=True))[fid])
+        by_id[fid] = writes.lock_current(conn, identity, fid, dict(zip(ids, tags, strict=True))[fid])
     return [by_id[i] for i in ids]
 
 
@@ -160,7 +160,7 @@ def split(conn: psycopg.Connection, identity: Identity | None, inputs: dict, crs
     """``parcel-split``: inputs ``parcel``, ``if_match``, ``parts`` (FeatureCollection), ``document``."""
     identity = writes.require_writer(identity)
     document = _document(inputs)
-    held = writes._held(conn, identity, str(inputs.get("parcel", "")))
+    held = writes.held_feature(conn, identity, str(inputs.get("parcel", "")))
     parts = _parts(inputs.get("parts"), held.props, crs, "parts")
     if len(parts) < 2:
         raise bad("a split needs at least 2 parts")
@@ -186,7 +186,7 @@ def merge(conn: psycopg.Connection, identity: Identity | None, inputs: dict, crs
         raise bad("if_match must be a list with one ETag per parcel")
     if len({str(i) for i in ids}) != len(ids):
         raise bad("parcels repeat")
-    held = [writes._held(conn, identity, str(i)) for i in ids]
+    held = [writes.held_feature(conn, identity, str(i)) for i in ids]
     communes = sorted({h.props["commune_code"] for h in held})
     if len(communes) > 1:
         raise WriteError(422, "InvalidMutation", f"parcels lie in different communes ({', '.join(communes)}): "

@@ -158,7 +158,7 @@ def create(conn: psycopg.Connection, identity: Identity | None, doc: Any, crs: B
     return in_transaction(conn, identity, work)
 
 
-def _locked(conn, identity: Identity, fid: int, if_match: str | None) -> versions.Current:
+def lock_current(conn, identity: Identity, fid: int, if_match: str | None) -> versions.Current:
     cur = versions.lock(conn, fid)
     if cur is None:
         raise WriteError(403, "Forbidden", f"feature {fid} is outside the scope of {identity.name}")
@@ -169,7 +169,7 @@ def _locked(conn, identity: Identity, fid: int, if_match: str | None) -> version
     return cur
 
 
-def _held(conn, identity: Identity, fid_text: str) -> versions.Current:
+def held_feature(conn, identity: Identity, fid_text: str) -> versions.Current:
     if not fid_text.isdigit() or len(fid_text) > 18:
         raise WriteError(404, "NotFound", f"feature {fid_text[:40]!r} not found in {COLLECTION}")
     cur = versions.peek(conn, int(fid_text))
@@ -199,13 +199,13 @@ def update(conn: psycopg.Connection, identity: Identity | None, fid_text: str, i
     geom = None
     if not partial or "geometry" in doc:
         geom = body.geometry(doc.get("geometry"), crs.srid, crs.lat_first)
-    held = _held(conn, identity, fid_text)
+    held = held_feature(conn, identity, fid_text)
     merged = {**held.props, **new} if partial else {**{k: None for k in versions.WRITABLE}, **new}
     require_scope(identity, merged["province_code"], merged["commune_code"], f"feature {held.id} after the change")
     found = checks.refuse_on_errors(_merged_check(conn, merged, geom, held.id, crs.uri), f"feature {held.id}")
 
     def work(conn):
-        cur = _locked(conn, identity, held.id, if_match)
+        cur = lock_current(conn, identity, held.id, if_match)
         at = versions.change_time(conn)
         closed = versions.revise(conn, cur, merged, geom.text if geom else None, geom.srid if geom else None, at)
         event = {"boundary_correction": "correction", "land_use_change": "land_use_change"}.get(kind, "update")
@@ -227,10 +227,10 @@ def retire(conn: psycopg.Connection, identity: Identity | None, fid_text: str, i
     """DELETE: the parcel's lifespan ends now; its row stays (the last version), readable with ``datetime``."""
     identity = require_writer(identity)
     document = document_of(doc.get("document")) if isinstance(doc, dict) else None
-    held = _held(conn, identity, fid_text)
+    held = held_feature(conn, identity, fid_text)
 
     def work(conn):
-        cur = _locked(conn, identity, held.id, if_match)
+        cur = lock_current(conn, identity, held.id, if_match)
         at = versions.change_time(conn)
         versions.retire(conn, cur.id, at)
         mid = versions.record_mutation(conn, "retire", cur.props["province_code"], cur.props["commune_code"],
