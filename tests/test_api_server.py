@@ -268,13 +268,16 @@ def test_collection_metadata_crs_list(api):
 
 # ---------------------------------------------------------------- Part 3: conformance, queryables, CQL2
 
-def test_conformance_declares_filter_and_not_transactions(api):
+def test_conformance_declares_filter_and_transactions(api):
     classes = requests.get(f"{api}/conformance", timeout=30).json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter" in classes
     assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter" in classes
     assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json" in classes
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in classes
-    assert not any("features-4" in c for c in classes)
+    # Part 4 is implemented on parcels only (landgeo.api.transactions): exactly these classes
+    assert {c for c in classes if "features-4" in c} == {
+        f"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/{k}"
+        for k in ("create-replace-delete", "update", "optimistic-locking-etags", "features")}
 
 
 def test_queryables(api):
@@ -575,7 +578,8 @@ def test_pygeoapi_pages_never_500(api, fmt, params):
 def test_conformance_html_lists_the_same_classes(api):
     r = requests.get(f"{api}/conformance", params={"f": "html"}, timeout=30)
     assert r.status_code == 200 and "text/html" in r.headers["Content-Type"]
-    assert "ogcapi-features-3/1.0/conf/features-filter" in r.text and "features-4" not in r.text
+    assert "ogcapi-features-3/1.0/conf/features-filter" in r.text
+    assert "ogcapi-features-4/1.0/conf/create-replace-delete" in r.text
 
 
 def test_admin_units_by_code_and_date(api):

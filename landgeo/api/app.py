@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from landgeo.api import guard, tileroutes
+from landgeo.api import guard, processes, tileroutes, transactions
 from landgeo.api.collections import get_collection
 from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
@@ -74,6 +74,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
     *TILES_CONFORMANCE,
 ]
+CONFORMANCE += transactions.CONFORMANCE + processes.CONFORMANCE  # register writes (issue 17)
 
 _ITEMS = re.compile(r"^/collections/([^/]+)/items/?$")
 _ITEM = re.compile(r"^/collections/([^/]+)/items/([^/]+)$")
@@ -126,6 +127,9 @@ class LandgeoApp:
             return self._send(start_response, 400, {"Content-Type": "application/json"}, refused.body())
         if tileroutes.handles(path):  # OGC API – Tiles, styles, glyphs, the web map (landgeo/api/tileroutes.py)
             return tileroutes.dispatch(self, environ, start_response)
+        answer = transactions.answer(environ, path, method, self.base_url, self.db_urls)  # Part 4, Processes
+        if answer is not None:
+            return transactions.send(start_response, answer)
         if path == "/conformance" or path.startswith("/collections/"):
             params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
             if path == "/conformance" and method == "GET" and params.get("f", "html") == "html" \
@@ -240,10 +244,12 @@ class LandgeoApp:
             {"rel": "self", "type": "application/geo+json", "href": f"{self.base_url}/collections/{cid}/items/{fid}"},
             {"rel": "collection", "type": "application/json", "href": f"{self.base_url}/collections/{cid}"},
             *guard.related_links(self.base_url, c, text),
+            *transactions.item_links(self.base_url, cid, fid),
         ]
         body = (text[:-1] + ',"links":' + json.dumps(links) + "}").encode()
         return self._send(start_response, 200, {"Content-Type": "application/geo+json",
-                                                "Content-Crs": f"<{crs.uri}>"}, body)
+                                                "Content-Crs": f"<{crs.uri}>",
+                                                **transactions.item_headers(cid, text)}, body)
 
 
 CURSOR_PARAMETER = {

@@ -69,11 +69,15 @@ def _unavailable() -> tuple[int, dict[str, str], bytes]:
 
 
 FILTER_TYPES = ("application/query-cql-json", "application/json", "application/cql2+json")
+FEATURE_TYPES = ("application/geo+json", "application/json")  # Part 4: a Feature to create (landgeo.api.transactions)
 
 
 def _filter_post(environ) -> bool:
-    """A POST to items that landgeo answers: a CQL2-JSON body, as JSON (pygeoapi would answer nothing: 500)."""
+    """A POST to items that landgeo answers: a CQL2-JSON filter (as JSON) or a Feature to create (pygeoapi would
+    answer nothing: 500)."""
     ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if ctype in FEATURE_TYPES:
+        return True
     params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
     return ctype in FILTER_TYPES and params.get("f", "json").lower() in ("json", "geojson", "application/json",
                                                                       "application/geo+json")

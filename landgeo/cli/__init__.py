@@ -48,6 +48,8 @@ def _register() -> None:
     audit.register(app)
     from landgeo.cli import province
     province.register(app)
+    from landgeo.cli import parcel
+    parcel.register(app)
 
 
 _register()
