@@ -37,6 +37,7 @@ FLOORS: dict[str, int] = {
     "loaders": 2,
     "landgeo.api": 2,
     "landgeo.access": 2,
+    "landgeo.register": 2,  # register transactions (biến động): Part 4 writes and parcel mutations
     "landgeo.ops": 2,
     "landgeo.federation": 2,
     "landgeo.national": 2,

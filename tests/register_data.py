@@ -1,6 +1,6 @@
 """Test data for the land register: parcels in two provinces (79: two communes; 01: one), and register files.
 
-Province 79 (TP. Hồ Chí Minh): communes 26734 (30 parcels) and 26740 (10 parcels), VN-2000 / TM-3 105-45.
+Province 79 (TP. Hồ Chí Minh): communes 26737 (30 parcels) and 26740 (10 parcels), VN-2000 / TM-3 105-45.
 Province 01 (Hà Nội): commune 00004 (12 parcels), TM-3 105. Every parcel has one holder (a few have two) and
 most a certificate; names of province 01 start with "Hà Nội" so a leak is easy to see.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 PARCELS_SQL = """
 INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes,
                            declared_area, address, source_srid, area_srid, valid_from, geom)
-SELECT '79', CASE WHEN i < 30 THEN '26734' ELSE '26740' END, 1, 1 + i, ARRAY['ONT'], 600, 'Số ' || i,
+SELECT '79', CASE WHEN i < 30 THEN '26737' ELSE '26740' END, 1, 1 + i, ARRAY['ONT'], 600, 'Số ' || i,
        9210, 9210, '2020-01-01T00:00:00Z',
        ST_Transform(ST_Multi(ST_MakeEnvelope(604000 + i * 20.0, 1192000, 604020 + i * 20.0, 1192030, 9210)), 4756)
 FROM generate_series(0, 39) AS i;
@@ -24,7 +24,7 @@ SELECT '01', '00004', 3, 1 + i, ARRAY['ODT'], 88, NULL, 5897, 5897, '2019-03-01T
 FROM generate_series(0, 11) AS i;
 """
 
-PARCELS = [("79", "26734" if i < 30 else "26740", 1, 1 + i) for i in range(40)] + \
+PARCELS = [("79", "26737" if i < 30 else "26740", 1, 1 + i) for i in range(40)] + \
           [("01", "00004", 3, 1 + i) for i in range(12)]
 
 

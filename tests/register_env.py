@@ -106,7 +106,7 @@ def _cell(n: int, dx1: float = 0.0, dx2: float = 0.0) -> tuple[float, float]:
     return X0 + 20 * (n - 1) + dx1, X0 + 20 * n + dx2
 
 
-def _feature(geometry: dict, number: int, commune: str = "26734", **props) -> dict:
+def _feature(geometry: dict, number: int, commune: str = "26737", **props) -> dict:
     p = {"province_code": "79", "commune_code": commune, "sheet_number": 1, "parcel_number": number,
          "land_use_codes": ["ONT"], **props}
     return {"type": "Feature", "geometry": geometry, "properties": p}

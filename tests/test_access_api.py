@@ -1,6 +1,6 @@
 """Land-office access over HTTP against a real `landgeo serve`: tokens, JWTs, scopes, the register, the audit.
 
-Province 79 has parcels in communes 26734 and 26740, province 01 in 00004 (tests/register_data.py); the register
+Province 79 has parcels in communes 26737 and 26740, province 01 in 00004 (tests/register_data.py); the register
 is loaded with `landgeo load --into …`, users are made with `landgeo users add`, JWTs are signed with an RSA key
 pair made here and published in a JWKS file the server reads.
 """
@@ -29,7 +29,7 @@ from landgeo.db.scratch import create_database, drop_database
 ROOT = Path(__file__).resolve().parent.parent
 ISSUER = "https://sso.test.btnmt.gov.vn/realms/landgeo"
 AUDIENCE = "landgeo-api"
-SECRET_QUERY_NAME = "Sài Gòn Người 26734-7"
+SECRET_QUERY_NAME = "Sài Gòn Người 26737-7"
 
 
 def _free_port() -> int:
@@ -211,7 +211,7 @@ def test_commune_officer_sees_its_commune_only(env):
 
 
 def test_officer_follows_parcel_to_rights_to_parties(env):
-    parcel = _get(env, "/collections/parcels/items", "off79", commune_code="26734", parcel_number="10").json()
+    parcel = _get(env, "/collections/parcels/items", "off79", commune_code="26737", parcel_number="10").json()
     pid = parcel["features"][0]["id"]
     assert set(parcel["features"][0]["properties"]) & {"full_name", "party_id", "owner"} == set()
     item = _get(env, f"/collections/parcels/items/{pid}", "off79").json()
@@ -226,7 +226,7 @@ def test_officer_follows_parcel_to_rights_to_parties(env):
         party = requests.get(href, params={"f": "json"}, timeout=30,
                              headers={"Authorization": f"Bearer {env['tokens']['off79']}"}).json()
         owners.add(party["properties"]["full_name"])
-    assert owners == {name_of("79", "26734", 10), name_of("79", "26734", 10, True)}
+    assert owners == {name_of("79", "26737", 10), name_of("79", "26737", 10, True)}
 
 
 def test_cql2_paging_sorting_crs_on_the_register(env):
@@ -256,7 +256,7 @@ def test_cql2_paging_sorting_crs_on_the_register(env):
 def test_html_pages_of_the_register_follow_the_scope(env):
     r = _get(env, "/collections/parties/items", "off79", f="html", limit=100)
     assert r.status_code == 200
-    assert '"P26734-1"' in r.text and "P00004-" not in r.text  # party codes of 79, none of 01
+    assert '"P26737-1"' in r.text and "P00004-" not in r.text  # party codes of 79, none of 01
     listed = {c["id"] for c in _get(env, "/collections", "off79").json()["collections"]}
     assert set(REGISTER) <= listed
 

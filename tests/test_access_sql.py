@@ -196,15 +196,15 @@ def test_register_load_refuses_bad_files_whole(register_db, run_cli, tmp_path):
         before = conn.execute("SELECT count(*) FROM landdb_restricted.land_right").fetchone()[0]
     cases = {
         "rights_unknown_parcel.csv": ("right_code,party_code,commune_code,sheet_number,parcel_number,right_type,"
-                                      "share,valid_from\nZ1,P26734-1,26734,1,1,use,1,2020-01-01\n"
-                                      "Z2,P26734-1,26734,1,999,use,1,2020-01-01\n", "row 3: no current parcel"),
+                                      "share,valid_from\nZ1,P26737-1,26737,1,1,use,1,2020-01-01\n"
+                                      "Z2,P26737-1,26737,1,999,use,1,2020-01-01\n", "row 3: no current parcel"),
         "rights_bad_type.csv": ("right_code,party_code,commune_code,sheet_number,parcel_number,right_type,share,"
-                                "valid_from\nZ3,P26734-1,26734,1,1,theft,1,2020-01-01\n", "row 2: right_type"),
+                                "valid_from\nZ3,P26737-1,26737,1,1,theft,1,2020-01-01\n", "row 2: right_type"),
         "rights_bad_date.csv": ("right_code,party_code,commune_code,sheet_number,parcel_number,right_type,share,"
-                                "valid_from\nZ4,P26734-1,26734,1,1,use,1,01/02/2020\n", "not a valid date"),
-        "rights_missing_column.csv": ("right_code,party_code\nZ5,P26734-1\n", "missing column"),
+                                "valid_from\nZ4,P26737-1,26737,1,1,use,1,01/02/2020\n", "not a valid date"),
+        "rights_missing_column.csv": ("right_code,party_code\nZ5,P26737-1\n", "missing column"),
         "rights_other_province_party.csv": ("right_code,party_code,commune_code,sheet_number,parcel_number,"
-                                            "right_type,share,valid_from\nZ6,P00004-1,26734,1,1,use,1,2020-01-01\n",
+                                            "right_type,share,valid_from\nZ6,P00004-1,26737,1,1,use,1,2020-01-01\n",
                                             "no party P00004-1 in province 79"),
     }
     for name, (text, message) in cases.items():

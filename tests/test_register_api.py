@@ -2,7 +2,7 @@
 optimistic locking, Content-Crs, versions and history, scope, validation before commit, bad input, the change
 feed, the audit, and 20 concurrent writers.
 
-Data: tests/register_data.py — province 79, communes 26734 (parcels 1–30) and 26740 (31–40): 20 m × 30 m
+Data: tests/register_data.py — province 79, communes 26737 (parcels 1–30) and 26740 (31–40): 20 m × 30 m
 rectangles side by side on sheet 1 in VN-2000 / TM-3 105°45' (EPSG:9210), declared 600 m²; province 01,
 commune 00004 (sheet 3).
 """
@@ -34,7 +34,7 @@ def test_options_tell_each_user_what_it_may_do(env):
     assert "POST" not in requests.options(items, timeout=30).headers["Allow"]
     assert "POST" not in requests.options(items, headers=_h(env, "analyst"), timeout=30).headers["Allow"]
     assert "POST" in requests.options(items, headers=_h(env, "off79"), timeout=30).headers["Allow"]
-    fid79, fid01 = _id_of(env, "26734", 2), _id_of(env, "00004", 2, sheet=3)
+    fid79, fid01 = _id_of(env, "26737", 2), _id_of(env, "00004", 2, sheet=3)
     assert "PUT" in requests.options(f"{items}/{fid79}", headers=_h(env, "off79"), timeout=30).headers["Allow"]
     assert "DELETE" not in requests.options(f"{items}/{fid01}", headers=_h(env, "off79"), timeout=30).headers["Allow"]
     assert "PATCH" not in requests.options(f"{items}/{fid79}", headers=_h(env, "off26740"), timeout=30).headers["Allow"]
@@ -47,7 +47,7 @@ def test_options_tell_each_user_what_it_may_do(env):
 
 
 def test_put_keeps_the_id_versions_and_crs_round_trip(env):
-    fid = _id_of(env, "26734", 3)
+    fid = _id_of(env, "26737", 3)
     before = _get(env, fid)
     etag = before.headers["ETag"]
     x1, x2 = _cell(3)
@@ -66,7 +66,7 @@ def test_put_keeps_the_id_versions_and_crs_round_trip(env):
     # the old state is still there, by datetime
     then = before.json()["properties"]["valid_from"]
     old = requests.get(f"{env['base']}/collections/parcels/items", timeout=30,
-                       params={"f": "json", "datetime": then, "parcel_number": 3, "commune_code": "26734"}).json()
+                       params={"f": "json", "datetime": then, "parcel_number": 3, "commune_code": "26737"}).json()
     assert [f["properties"]["address"] for f in old["features"]] == ["Số 2"]
     assert old["features"][0]["id"] != fid and old["features"][0]["properties"]["valid_to"] is not None
     # and in the history, linked to the current version
@@ -76,7 +76,7 @@ def test_put_keeps_the_id_versions_and_crs_round_trip(env):
 
 
 def test_if_match_missing_stale_or_of_another_version(env):
-    fid, other = _id_of(env, "26734", 4), _id_of(env, "26734", 5)
+    fid, other = _id_of(env, "26737", 4), _id_of(env, "26737", 5)
     x1, x2 = _cell(4)
     doc = _feature(_rect(x1, Y0, x2, Y0 + 30), 4, declared_area=600)
     snap = _snapshot(env)
@@ -88,7 +88,7 @@ def test_if_match_missing_stale_or_of_another_version(env):
 
 
 def test_two_officers_one_parcel_exactly_one_wins(env):
-    fid = _id_of(env, "26734", 6)
+    fid = _id_of(env, "26737", 6)
     etag = _get(env, fid).headers["ETag"]
     results = []
 
@@ -148,7 +148,7 @@ def test_post_creates_with_location(env):
 # ---------------------------------------------------------------- who may write (API side)
 
 def test_roles_and_scope(env):
-    fid79, fid01 = _id_of(env, "26734", 7), _id_of(env, "00004", 7, sheet=3)
+    fid79, fid01 = _id_of(env, "26737", 7), _id_of(env, "00004", 7, sheet=3)
     patch = {"properties": {"address": "x"}}
     snap = _snapshot(env)
     anon = _write(env, "PATCH", fid79, patch, user=None, etag="x", ctype="application/merge-patch+json")
@@ -170,7 +170,7 @@ def test_roles_and_scope(env):
 # ---------------------------------------------------------------- validation before commit, bad input
 
 def test_overlap_with_a_neighbour_is_422_with_findings(env):
-    fid = _id_of(env, "26734", 8)
+    fid = _id_of(env, "26737", 8)
     x1, x2 = _cell(8)
     snap = _snapshot(env)
     r = _write(env, "PUT", fid, _feature(_rect(x1, Y0, x2 + 5, Y0 + 30), 8, declared_area=750),
@@ -184,7 +184,7 @@ def test_overlap_with_a_neighbour_is_422_with_findings(env):
 
 
 def test_area_mismatch_and_legacy_code_refused(env):
-    fid = _id_of(env, "26734", 9)
+    fid = _id_of(env, "26737", 9)
     x1, x2 = _cell(9)
     etag = _get(env, fid).headers["ETag"]
     r = _write(env, "PUT", fid, _feature(_rect(x1, Y0, x2, Y0 + 30), 9, declared_area=900), etag=etag)
@@ -208,7 +208,7 @@ def test_area_mismatch_and_legacy_code_refused(env):
     (json.dumps(_feature(_rect(X0, Y0, X0 + 20, Y0 + 30), "ten")), 400, "integer"),
 ])
 def test_bad_bodies_are_one_clear_4xx_and_change_nothing(env, payload, status, words):
-    fid = _id_of(env, "26734", 10)
+    fid = _id_of(env, "26737", 10)
     snap = _snapshot(env)
     r = _write(env, "PUT", fid, payload, etag=_get(env, fid).headers["ETag"])
     assert r.status_code == status, r.text
@@ -217,7 +217,7 @@ def test_bad_bodies_are_one_clear_4xx_and_change_nothing(env, payload, status, w
 
 
 def test_unknown_content_crs_is_400(env):
-    fid = _id_of(env, "26734", 11)
+    fid = _id_of(env, "26737", 11)
     x1, x2 = _cell(11)
     r = _write(env, "PUT", fid, _feature(_rect(x1, Y0, x2, Y0 + 30), 11), etag=_get(env, fid).headers["ETag"],
                crs="http://www.opengis.net/def/crs/EPSG/0/2154")
@@ -255,8 +255,8 @@ def test_change_feed_and_audit(env):
 
 
 def test_twenty_writers_at_once(env):
-    numbers = list(range(12, 30))  # 18 parcels of 26734 + 2 of 26740 by the commune officer
-    jobs = [("off79", "26734", n) for n in numbers] + [("off26740", "26740", n) for n in (34, 35)]
+    numbers = list(range(12, 30))  # 18 parcels of 26737 + 2 of 26740 by the commune officer
+    jobs = [("off79", "26737", n) for n in numbers] + [("off26740", "26740", n) for n in (34, 35)]
     before = _count(env, "SELECT count(*) FROM access.audit_event WHERE action = 'update'")
     results: list[tuple[int, str]] = []
     barrier = threading.Barrier(len(jobs))

@@ -38,7 +38,7 @@ def test_processes_are_listed_and_described(env):
 
 
 def test_split_one_into_four_with_history_and_audit(env):
-    fid = _id_of(env, "26734", 1)
+    fid = _id_of(env, "26737", 1)
     etag = _get(env, fid).headers["ETag"]
     x1, x2 = _cell(1)
     xm, ym = x1 + 10, Y0 + 15
@@ -67,7 +67,7 @@ def test_split_one_into_four_with_history_and_audit(env):
 
 
 def _split_inputs(env, n: int, *parts, doc=DOC, etag: str | None = None) -> dict:
-    fid = _id_of(env, "26734", n)
+    fid = _id_of(env, "26737", n)
     return {"parcel": fid, "if_match": etag or _get(env, fid).headers["ETag"], "parts": _fc(*parts), "crs": TM3,
             "document": doc}
 
@@ -116,7 +116,7 @@ def test_bad_splits_change_nothing(env, case, status, code):
 
 
 def test_merge_two_neighbours(env):
-    a, b = _id_of(env, "26734", 2), _id_of(env, "26734", 3)
+    a, b = _id_of(env, "26737", 2), _id_of(env, "26737", 3)
     x1, _ = _cell(2)
     _, x2 = _cell(3)
     result = _part(_rect(x1, Y0, x2, Y0 + 30), 2, 1200)
@@ -133,7 +133,7 @@ def test_merge_two_neighbours(env):
 
 @pytest.mark.parametrize("pair, words", [((6, 8), "do not touch"), ((30, 31), "different communes")])
 def test_bad_merges(env, pair, words):
-    ids = [_id_of(env, "26734" if n <= 30 else "26740", n) for n in pair]
+    ids = [_id_of(env, "26737" if n <= 30 else "26740", n) for n in pair]
     x1, _ = _cell(pair[0])
     _, x2 = _cell(pair[1])
     snap = _snapshot(env)
@@ -146,7 +146,7 @@ def test_bad_merges(env, pair, words):
 
 
 def test_land_use_change_and_boundary_correction(env):
-    fid = _id_of(env, "26734", 12)
+    fid = _id_of(env, "26737", 12)
     r = _run(env, "parcel-land-use-change", {"parcel": fid, "if_match": _get(env, fid).headers["ETag"],
                                              "land_use_codes": ["TMD"], "document": DOC})
     assert r.status_code == 200, r.text
@@ -162,7 +162,7 @@ def test_land_use_change_and_boundary_correction(env):
 
 
 def test_who_may_run_mutations(env):
-    fid = _id_of(env, "26734", 14)
+    fid = _id_of(env, "26737", 14)
     inputs = {"parcel": fid, "if_match": "x", "land_use_codes": ["TMD"], "document": DOC}
     assert _run(env, "parcel-land-use-change", inputs, user=None).status_code == 401
     assert _run(env, "parcel-land-use-change", inputs, user="analyst").status_code == 403

@@ -43,7 +43,7 @@ def _id(conn, commune: str, number: int) -> int:
 
 
 def test_officer_updates_only_its_province(conn):
-    mine, theirs = _id(conn, "26734", 1), _id(conn, "00004", 1)
+    mine, theirs = _id(conn, "26737", 1), _id(conn, "00004", 1)
     tx = _as(conn, OFFICER_79)
     assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (mine,)).rowcount == 1
     assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (theirs,)).rowcount == 0
@@ -52,7 +52,7 @@ def test_officer_updates_only_its_province(conn):
 
 
 def test_officer_cannot_move_a_parcel_out_of_scope_or_insert_elsewhere(conn):
-    mine = _id(conn, "26734", 2)
+    mine = _id(conn, "26737", 2)
     tx = _as(conn, OFFICER_79)
     with pytest.raises(errors.InsufficientPrivilege):
         conn.execute("UPDATE landdb.parcel SET province_code = '01', commune_code = '00004' WHERE id = %s", (mine,))
@@ -66,7 +66,7 @@ def test_officer_cannot_move_a_parcel_out_of_scope_or_insert_elsewhere(conn):
 
 
 def test_commune_officer_writes_its_commune_only(conn):
-    inside, outside = _id(conn, "26740", 31), _id(conn, "26734", 3)
+    inside, outside = _id(conn, "26740", 31), _id(conn, "26737", 3)
     tx = _as(conn, OFFICER_26740)
     assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (inside,)).rowcount == 1
     assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (outside,)).rowcount == 0
@@ -75,17 +75,17 @@ def test_commune_officer_writes_its_commune_only(conn):
 
 @pytest.mark.parametrize("identity", [ANALYST, None])
 def test_analyst_and_no_identity_write_nothing(conn, identity):
-    fid = _id(conn, "26734", 4)
+    fid = _id(conn, "26737", 4)
     tx = _as(conn, identity)
     assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (fid,)).rowcount == 0
     with pytest.raises(errors.InsufficientPrivilege):
         conn.execute("INSERT INTO landdb.parcel_mutation (kind, province_code, commune_code, actor) "
-                     "VALUES ('update', '79', '26734', 'ana')")
+                     "VALUES ('update', '79', '26737', 'ana')")
     _rollback(tx)
 
 
 def test_no_row_is_ever_deleted_and_mutations_name_their_actor(conn):
-    fid = _id(conn, "26734", 5)
+    fid = _id(conn, "26737", 5)
     tx = _as(conn, OFFICER_79)
     with pytest.raises(errors.InsufficientPrivilege):
         conn.execute("DELETE FROM landdb.parcel WHERE id = %s", (fid,))
@@ -93,11 +93,11 @@ def test_no_row_is_ever_deleted_and_mutations_name_their_actor(conn):
     tx = _as(conn, OFFICER_79)
     with pytest.raises(errors.InsufficientPrivilege):  # an officer cannot file a mutation in someone else's name
         conn.execute("INSERT INTO landdb.parcel_mutation (kind, province_code, commune_code, actor) "
-                     "VALUES ('update', '79', '26734', 'admin')")
+                     "VALUES ('update', '79', '26737', 'admin')")
     _rollback(tx)
     tx = _as(conn, OFFICER_79)
     mid = conn.execute("INSERT INTO landdb.parcel_mutation (kind, province_code, commune_code) "
-                       "VALUES ('update', '79', '26734') RETURNING actor").fetchone()
+                       "VALUES ('update', '79', '26737') RETURNING actor").fetchone()
     assert mid == ("off79",)
     _rollback(tx)
 
@@ -114,7 +114,7 @@ def test_cli_split_and_a_refused_merge(conn, fresh_db, run_cli, tmp_path):
 
     assert run_cli("users", "add", "can-bo.79", "--role", "officer", "--province", "79",
                    db_url=fresh_db).returncode == 0
-    fid = _id(conn, "26734", 6)
+    fid = _id(conn, "26737", 6)
     x = 604000 + 20 * 5
     halves = [[[x, 1192000], [x + 10, 1192000], [x + 10, 1192030], [x, 1192030], [x, 1192000]],
               [[x + 10, 1192000], [x + 20, 1192000], [x + 20, 1192030], [x + 10, 1192030], [x + 10, 1192000]]]
@@ -129,14 +129,14 @@ def test_cli_split_and_a_refused_merge(conn, fresh_db, run_cli, tmp_path):
     done = run_cli(*args, db_url=fresh_db)
     assert done.returncode == 0, done.stderr
     assert "new" in done.stdout
-    assert conn.execute("SELECT count(*) FROM landdb.parcel WHERE commune_code = '26734' AND parcel_number "
+    assert conn.execute("SELECT count(*) FROM landdb.parcel WHERE commune_code = '26737' AND parcel_number "
                         "IN (100, 101) AND valid_to IS NULL").fetchone()[0] == 2
     assert conn.execute("SELECT actor, document_number FROM landdb.parcel_mutation WHERE kind = 'split'"
                         ).fetchone() == ("can-bo.79", "45/QĐ-UBND")
     assert conn.execute("SELECT auth FROM access.audit_event WHERE action = 'split'").fetchone() == ("cli",)
     (tmp_path / "merged.geojson").write_text(json.dumps({**parts["features"][0], "properties": {
         "parcel_number": 7, "land_use_codes": ["ONT"]}}))
-    a, b = _id(conn, "26734", 8), _id(conn, "26734", 10)
+    a, b = _id(conn, "26737", 8), _id(conn, "26737", 10)
     refused = run_cli("parcel", "merge", str(a), str(b), "--result", str(tmp_path / "merged.geojson"), "--as",
                       "can-bo.79", "--document-number", "1", "--document-date", "2026-11-02", "--crs", args[-1],
                       db_url=fresh_db)
@@ -152,7 +152,7 @@ def test_a_write_notifies_tile_caches_at_commit(conn, fresh_db):
 
     listener = psycopg.connect(fresh_db, autocommit=True)
     listener.execute("LISTEN landgeo_features")
-    fid = _id(conn, "26734", 9)
+    fid = _id(conn, "26737", 9)
     with psycopg.connect(fresh_db, autocommit=True) as writer:
         cur = writes.versions.peek(writer, fid)
         doc = {"properties": {"address": "mới"}}

@@ -110,9 +110,9 @@ def in_transaction[T](conn: psycopg.Connection, identity: Identity, work: Callab
         except errors.InsufficientPrivilege:
             raise WriteError(403, "Forbidden", "the database refused the write: outside the scope of "
                              f"{identity.name}") from None
-        except errors.UniqueViolation:
+        except errors.UniqueViolation as exc:
             raise WriteError(409, "Conflict", "a current parcel already has this commune, sheet and parcel "
-                             "number") from None
+                             f"number ({exc.diag.constraint_name})") from None
         except (errors.CheckViolation, errors.NotNullViolation, errors.NumericValueOutOfRange) as exc:
             raise bad(f"value refused by the register: {str(exc).splitlines()[0][:160]}") from None
         except (errors.InternalError, errors.DataException) as exc:  # PostGIS: bad coordinates for the CRS

@@ -55,8 +55,12 @@ $$;
 -- (a commune's point is the centre of its parcels' extent, a province's the centre of its communes'): the old and
 -- new extents of the communes and of their provinces are recorded as changes of layer 'landdb.parcel#summary' (read
 -- only by the overview tiles: a load in one corner of a province does not redraw the province's parcel tiles).
+-- Concurrent register writes in one commune take its lock in turn (codes in order: no deadlock); each statement
+-- after it sees what the writer before committed (READ COMMITTED), so the summary is rebuilt from the latest state.
 CREATE FUNCTION meta.tile_refresh_communes(codes text[]) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT count(pg_advisory_xact_lock(hashtext('meta.tile_commune_summary'), hashtext(code)))
+    FROM (SELECT DISTINCT code FROM unnest(codes) AS code ORDER BY code) c;
     INSERT INTO meta.tile_change (layer, box)
     SELECT 'landdb.parcel#summary', extent FROM meta.tile_commune_summary WHERE commune_code = ANY(codes)
     UNION ALL
