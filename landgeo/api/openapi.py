@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 
+from landgeo.catalog import targets
+
 _LINK = {"$ref": "#/components/schemas/link"}
 _EXCEPTION_CONTENT = {
     "application/json": {"schema": {"$ref": "#/components/schemas/exception"}},
@@ -105,6 +107,11 @@ RESPONSES = {
     "ServerError": {"description": "A server error occurred", "content": _EXCEPTION_CONTENT},
     "UnsupportedMediaType": {"description": "The request body is not of a supported media type",
                              "content": _EXCEPTION_CONTENT},
+    "Unauthorized": {"description": "The land register needs an identity: send Authorization: Bearer TOKEN",
+                     "content": _EXCEPTION_CONTENT},
+    "Forbidden": {"description": "This identity may not read the land register (analysts)",
+                  "content": _EXCEPTION_CONTENT},
+    "Allowed": {"description": "What this user may do here (the Allow header)"},
     "UriTooLong": {"description": "The request line is longer than the server accepts (use POST for long filters)",
                    "content": {"text/html": {"schema": {"type": "string"}},
                                "text/plain": {"schema": {"type": "string"}}}},
@@ -187,6 +194,7 @@ def _document_answers(doc: dict) -> None:
     ``application/schema+json`` for queryables and schemas, GeoJSON for items, 404 for unknown feature ids, 415
     for a POST filter of another media type, and the conformance declaration's own schema."""
     components = doc["components"]["responses"]
+    restricted = [t.id for t in targets().values() if t.restricted]
     conformance = doc.get("paths", {}).get("/conformance", {}).get("get")
     if conformance is not None:
         conformance.setdefault("responses", {})["200"] = {"$ref": "#/components/responses/ConformanceDeclaration"}
@@ -197,6 +205,11 @@ def _document_answers(doc: dict) -> None:
                 continue
             responses = op.setdefault("responses", {})
             responses.setdefault("414", {"$ref": "#/components/responses/UriTooLong"})
+            if method == "options":  # landgeo.api.transactions: 204 with Allow (what this user may do)
+                responses.setdefault("204", {"$ref": "#/components/responses/Allowed"})
+            if any(path.startswith(f"/collections/{cid}") for cid in restricted):  # the register (landgeo.access)
+                responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
+                responses.setdefault("403", {"$ref": "#/components/responses/Forbidden"})
             if "{featureId}" in path and "404" not in responses:
                 responses["404"] = {"$ref": "#/components/responses/NotFound"}
             if method == "post" and path.endswith("/items"):
