@@ -28,6 +28,7 @@ PARCELS = Target(
     unique_current_key=True,
     history_table="parcel_history",
     topology="parcel-cover",
+    tile_summaries=True,
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code (2025 list)", required=True),
         COMMUNE_CODE,

@@ -58,6 +58,7 @@ class Target:
     #                              parcel-cover | admin-cover | network | boundary-lines
     is_admin_unit: bool = False  # rows are administrative units themselves (scoped by their own code)
     restricted: bool = False  # personal data (landdb.register): published only to those allowed, audited
+    tile_summaries: bool = False  # vector tiles: features from the parcel zoom, commune/province aggregates below
 
     @property
     def spatial(self) -> bool:

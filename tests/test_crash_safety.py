@@ -44,7 +44,10 @@ def _lineage_agrees(url: str) -> list[tuple[int, int, int]]:
     return rows
 
 
-def test_kill_9_of_the_postmaster_during_a_load_and_a_write(cluster, tmp_path, run_cli):
+@pytest.mark.parametrize("path", ["first-load", "append"])
+def test_kill_9_of_the_postmaster_during_a_load_and_a_write(cluster, tmp_path, run_cli, path):
+    """``first-load``: a province's first load (built as its partition); ``append``: a load into a province that
+    has parcels (staged in a temporary table, then merged)."""
     env = env_for(cluster)
     url = cluster.url()
     # other rows already in the register: 30 parcels of another province (Đà Nẵng, 48), loaded and committed
@@ -55,17 +58,25 @@ def test_kill_9_of_the_postmaster_during_a_load_and_a_write(cluster, tmp_path, r
     n = 60_000  # big enough to be caught in the middle, small enough to load again in a few seconds
     i = np.arange(n)
     x, y = vf.X0 + (i % 300) * 20.0, vf.Y0 + (i // 300) * 25.0  # 300 x 200 parcels, 6 km x 5 km
-    big = vf.write(tmp_path / "big.gpkg", shapely.box(x, y, x + 20.0, y + 25.0), vf.cadastral_fields(
-        n, commune="00006", numbers=list(range(1, n + 1))), driver="GPKG")
+    if path == "first-load":
+        province = "01"
+        big = vf.write(tmp_path / "big.gpkg", shapely.box(x, y, x + 20.0, y + 25.0), vf.cadastral_fields(
+            n, commune="00006", numbers=list(range(1, n + 1))), driver="GPKG")
+    else:  # beside the 30 parcels of Đà Nẵng, other numbers of the same commune
+        province = "48"
+        x, y = 556_000 + (i % 300) * 20.0, 1_775_000 + (i // 300) * 25.0
+        big = vf.write(tmp_path / "big.gpkg", shapely.box(x, y, x + 20.0, y + 25.0), vf.cadastral_fields(
+            n, commune="20194", numbers=list(range(1000, 1000 + n))), crs="EPSG:5899", driver="GPKG")
 
-    # an open write transaction (a register write: uncommitted at the crash) and a committed one
-    writer = psycopg.connect(url)
-    writer.execute("UPDATE landdb.parcel SET land_use_codes = ARRAY['ODT'] WHERE parcel_number = 7")
+    # a committed write and an open one (a register write: uncommitted at the crash). In this order: writes in one
+    # commune take its tile-summary lock in turn (migration 0080), so the open one would hold the committed one back
     with psycopg.connect(url) as conn:
         conn.execute("UPDATE landdb.parcel SET declared_area = 777 WHERE parcel_number = 8")
+    writer = psycopg.connect(url)
+    writer.execute("UPDATE landdb.parcel SET land_use_codes = ARRAY['ODT'] WHERE parcel_number = 7")
 
     load = subprocess.Popen([sys.executable, "-m", "landgeo", "load", str(big), "--into", "parcels", "--province",
-                             "01"], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                             province], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
     seen = False
@@ -108,7 +119,7 @@ def test_kill_9_of_the_postmaster_during_a_load_and_a_write(cluster, tmp_path, r
         assert float(area) == 777  # the committed one is there
     assert [r[1] for r in _lineage_agrees(url)] == [30]
 
-    again = run_cli("load", str(big), "--into", "parcels", "--province", "01", env=env)
+    again = run_cli("load", str(big), "--into", "parcels", "--province", province, env=env)
     assert again.returncode == 0, again.stderr
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM landdb.parcel").fetchone()[0] == 30 + n

@@ -72,6 +72,7 @@ class Collection:
     lifespan_type: str = "datetime"  # 'date' for admin units
     computed: tuple[tuple[str, str], ...] = ()  # (property, SQL expression from the catalogue) — not columns
     restricted: bool = False  # the register: identity required, row-level security, every read audited
+    tile_summaries: bool = False  # tiles: features from the parcel zoom, commune/province summaries below
 
     def column(self, name: str) -> sql.Composable:
         """The SQL of a published property: its column, or the catalogue's expression for a computed one."""
@@ -111,7 +112,7 @@ def _from_target(target: Target) -> Collection:
     return Collection(
         id=target.id, title=target.title, description=target.description, keywords=tuple(target.keywords),
         schema=target.schema, table=target.extra.get("published_as", target.table),
-        geometry_type=target.geometry_type, restricted=target.restricted,
+        geometry_type=target.geometry_type, restricted=target.restricted, tile_summaries=target.tile_summaries,
         fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ()),
                 *(f for f, _e in COMPUTED_FIELDS.get(target.id, ()))),
         wgs84_column="geom_wgs84" if spatial else None, vn2000_column="geom" if spatial else None,

@@ -55,7 +55,7 @@ def rule(c: Collection) -> LayerRule:
 
 def min_zoom(c: Collection) -> int:
     """The first zoom at which a tile of ``c`` has content (summaries for parcels: zoom 0)."""
-    return 0 if c.id == "parcels" else rule(c).min_zoom
+    return 0 if c.tile_summaries else rule(c).min_zoom
 
 
 def layer_key(c: Collection) -> str:
@@ -67,7 +67,7 @@ def change_layers(c: Collection, z: int) -> list[str]:
     """The change-log layers a tile of ``c`` at zoom ``z`` depends on: its table's, and for the parcels' overview
     tiles also the moves of the commune and province symbols (``landdb.parcel#summary``, migration 0080)."""
     key = layer_key(c)
-    return [key, f"{key}#summary"] if c.id == "parcels" and z < PARCEL_MIN_ZOOM else [key]
+    return [key, f"{key}#summary"] if c.tile_summaries and z < PARCEL_MIN_ZOOM else [key]
 
 
 def tile_properties(c: Collection) -> list[str]:
@@ -143,13 +143,13 @@ def features_sql(c: Collection, z: int, box: TileBox) -> sql.Composable:
     """The MVT layer ``c.id`` of one tile — current features whose envelope meets the buffered tile — followed by
     its ``{id}-labels`` point layer where the collection has labels at zoom ``z``: one index scan for both."""
     cols = [_select_property(c, n) for n in tile_properties(c)]
-    if c.id == "parcels":
+    if c.tile_summaries:
         cols += [(sql.SQL("t.land_use_codes[1]"), "land_use"),
                  (sql.SQL("coalesce((SELECT min(u.group_code) FROM landdb.land_use_code u "
                           "WHERE u.code = t.land_use_codes[1]), '?')"), "land_use_group"),
                  (sql.SQL("t.sheet_number || '/' || t.parcel_number"), "label")]
     labelled = c.id in LABEL_RULES and z >= LABEL_RULES[c.id][0]
-    if labelled and c.id != "parcels":
+    if labelled and not c.tile_summaries:
         cols.append((sql.SQL(LABEL_RULES[c.id][1]), "label"))
     wgs84 = sql.SQL("t.{}").format(sql.Identifier(c.wgs84_column))
     conds = [sql.SQL("{} && ST_MakeEnvelope(%(wx1)s, %(wy1)s, %(wx2)s, %(wy2)s, 4326)").format(wgs84)]
@@ -221,7 +221,7 @@ def draws_at(c: Collection, z: int) -> bool:
 
 def tile_sql(c: Collection, z: int, box: TileBox) -> sql.Composable | None:
     """The query of ``c``'s tile at zoom ``z`` (None: nothing is drawn at that zoom)."""
-    if c.id == "parcels" and z < PARCEL_MIN_ZOOM:
+    if c.tile_summaries and z < PARCEL_MIN_ZOOM:
         return summary_sql(z, box)
     if not draws_at(c, z):
         return None

@@ -37,10 +37,10 @@ def basemap_collections() -> list[Collection]:
 
 def _vector_layer(c: Collection) -> dict:
     fields = {n: c.field_map[n].description for n in tile_properties(c)}
-    if c.id == "parcels":
+    if c.tile_summaries:
         fields.update({"land_use": "first land-use code", "land_use_group": "NNP | PNN | CSD | ?",
                        "label": "số tờ/số thửa — sheet/parcel"})
-    return {"id": c.id, "description": c.title, "minzoom": max(min_zoom(c), PARCEL_MIN_ZOOM if c.id == "parcels"
+    return {"id": c.id, "description": c.title, "minzoom": max(min_zoom(c), PARCEL_MIN_ZOOM if c.tile_summaries
                                                                else 0), "maxzoom": 22,
             "fields": fields, "geometry_type": _geometry_type(c.geometry_type)}
 
@@ -86,7 +86,7 @@ def tileset(base: str, cid: str | None, tms: TileMatrixSet) -> dict:
                        "minzoom": LABEL_RULES[c.id][0], "maxzoom": 22, "geometry_type": "points",
                        "fields": {"label": "label text"}}
                       for c in layers if c.id in LABEL_RULES]
-    if any(c.id == "parcels" for c in layers):
+    if any(c.tile_summaries for c in layers):
         vector_layers.append(_summary_layer())
     href = f"{base}{tileset_path(cid)}/{tms.id}"
     template = f"{href}/{{z}}/{{y}}/{{x}}"

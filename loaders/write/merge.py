@@ -67,7 +67,7 @@ def set_checks(conn: Connection, st: StagingTable, target: Target, mode: str, wh
     conn.execute(sql.SQL("ANALYZE {}").format(st.ident))
     checks = None if which == "all" else list(rejecting)
     kept = []
-    for finding in check_table(conn, target, f"staging.{st.name}", id_column="feature_index", checks=checks):
+    for finding in check_table(conn, target, f"pg_temp.{st.name}", id_column="feature_index", checks=checks):
         if finding.code in rejecting and finding.feature_index is not None:
             # a second copy skipped at insert time was marked "already current": the duplicate is the reason
             conn.execute(sql.SQL("UPDATE {} SET reject_code = %s, reject_message = %s WHERE feature_index = %s "

@@ -1,7 +1,10 @@
-"""Stage (bảng tạm nạp): a per-load UNLOGGED table in schema ``staging`` filled by binary COPY.
+"""Stage (bảng tạm nạp): a per-load temporary table (``pg_temp``) filled by binary COPY.
 
 The table is created inside the load's transaction, so a load that fails, is interrupted or whose client
-dies leaves no trace of it; a successful load drops it before committing.
+dies leaves no trace of it; a successful load drops it before committing. Temporary, not UNLOGGED: PostgreSQL 15
+could fail to restart after a crash in the middle of a load whose uncommitted UNLOGGED table was being filled
+(crash recovery stopped at "could not create file …: File exists", tests/test_crash_safety.py); a temporary table
+writes no WAL either and its files are simply removed at restart.
 
 Rows go in by binary COPY, each batch encoded column by column by :mod:`landgeo.db.copybin` (no Python loop per
 row), geometry as binary EWKB built by :mod:`landgeo.db.ewkb`. Binary because the database is the busy side of a
@@ -46,7 +49,7 @@ def temporal(arr: pa.Array, kind: str) -> pa.Array:
 
 
 class StagingTable:
-    """``staging.load_<pid>_<random>``: feature_index (row in the source), the target's fields, extra columns,
+    """``pg_temp.load_<pid>_<random>``: feature_index (row in the source), the target's fields, extra columns,
     attributes (themes, JSON text), geom (4756) — for parcels also the WGS 84 copy and computed area the loader
     derived — and reject_code/reject_message (set-based rejects)."""
 
@@ -73,7 +76,7 @@ class StagingTable:
 
     @property
     def ident(self) -> sql.Composed:
-        return sql.Identifier("staging", self.name)
+        return sql.Identifier("pg_temp", self.name)
 
     def create(self) -> None:
         cols = [sql.SQL("feature_index bigint NOT NULL")]
@@ -86,7 +89,7 @@ class StagingTable:
                      sql.SQL("computed_area double precision")]
         cols += [sql.SQL("geom geometry(Geometry, {})").format(sql.Literal(VN2000_GEOGRAPHIC)),
                  sql.SQL("reject_code text"), sql.SQL("reject_message text")]
-        self.conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(self.ident, sql.SQL(", ").join(cols)))
+        self.conn.execute(sql.SQL("CREATE TEMPORARY TABLE {} ({})").format(self.ident, sql.SQL(", ").join(cols)))
 
     def encode(self, src_index: np.ndarray, columns: dict[str, pa.Array], geometry: dict[str, pa.Array],
                attributes: pa.Array | None = None) -> bytes:

@@ -110,6 +110,9 @@ UPDATE landdb_restricted.land_right r SET province_code = p.province_code, commu
 FROM landdb.parcel p WHERE p.id = r.parcel_id;
 UPDATE landdb_restricted.party y SET province_code = (
     SELECT min(r.province_code) FROM landdb_restricted.land_right r WHERE r.party_id = y.id);
+-- the source register's codes name every party and right (the loader requires them; nothing loaded them before)
+ALTER TABLE landdb_restricted.party ALTER COLUMN party_code SET NOT NULL, ALTER COLUMN province_code SET NOT NULL;
+ALTER TABLE landdb_restricted.land_right ALTER COLUMN right_code SET NOT NULL;
 CREATE UNIQUE INDEX land_right_code_key ON landdb_restricted.land_right (province_code, right_code);
 CREATE INDEX land_right_party ON landdb_restricted.land_right (party_id) INCLUDE (province_code, commune_code);
 CREATE INDEX land_right_scope ON landdb_restricted.land_right (province_code, commune_code, id);
