@@ -75,12 +75,12 @@ FROM meta.validation_run;
 
 # personal data: must never be visible through the API
 SECRET_SQL = """
-INSERT INTO landdb_restricted.party (kind, full_name, id_number, birth_year, address)
-VALUES ('person', %(name)s, %(idn)s, 1970, 'Số 0 đường Lê Lợi')
+INSERT INTO landdb_restricted.party (kind, full_name, id_number, birth_year, address, province_code, party_code)
+VALUES ('person', %(name)s, %(idn)s, 1970, 'Số 0 đường Lê Lợi', '79', 'NSD-1')
 """
 RIGHT_SQL = """
-INSERT INTO landdb_restricted.land_right (parcel_id, party_id, right_type, share, valid_from)
-SELECT 1, id, 'use', 1, '2020-01-01' FROM landdb_restricted.party
+INSERT INTO landdb_restricted.land_right (parcel_id, party_id, right_type, share, valid_from, right_code)
+SELECT 1, id, 'use', 1, '2020-01-01', 'Q-1' FROM landdb_restricted.party
 """
 
 

@@ -56,8 +56,8 @@ def test_backup_then_restore_to_a_moment_between_changes(cluster, tmp_path, run_
     load = run_cli("load", str(src), "--into", "parcels", "--province", "01", env=env)
     assert load.returncode == 0, load.stderr
     with psycopg.connect(url) as conn:
-        conn.execute("INSERT INTO landdb_restricted.party (kind, full_name, id_number, birth_year) "
-                     "VALUES ('person', 'Trần Thị Lan', '001190000001', 1990)")
+        conn.execute("INSERT INTO landdb_restricted.party (kind, full_name, id_number, birth_year, province_code, "
+                     "party_code) VALUES ('person', 'Trần Thị Lan', '001190000001', 1990, '01', 'NSD-1')")
 
     used = tmp_path / "used"
     used.mkdir()
