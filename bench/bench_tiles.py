@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_api import BENCH_DB, ensure_bench_db, free_port, log, start_tipg, wait_up  # noqa: E402
-from landgeo.api.tilematrixsets import WEB_MERCATOR_QUAD  # noqa: E402
+from landgeo.tiles.tilematrixsets import WEB_MERCATOR_QUAD  # noqa: E402
 
 ZOOMS = (10, 14, 17, 19)
 BUDGET_BYTES = 500_000

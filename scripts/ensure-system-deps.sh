@@ -17,7 +17,7 @@ sharedir=$("$bindir/pg_config" --sharedir 2>/dev/null || echo "/usr/share/postgr
 need=""
 ls "$sharedir"/extension/postgis.control >/dev/null 2>&1 || need="$need postgresql-$major-postgis-3"
 command -v ogr2ogr >/dev/null 2>&1 || need="$need gdal-bin"
-# the map's label glyphs are made from DejaVu Sans (landgeo/api/glyphs.py)
+# the map's label glyphs are made from DejaVu Sans (landgeo/tiles/glyphs.py)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need="$need fonts-dejavu-core"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

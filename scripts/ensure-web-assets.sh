@@ -1,13 +1,13 @@
 #!/bin/sh
 # The browser libraries landgeo serves itself (make db, make map-assets): npm installs web/package.json's locked
 # packages into web/node_modules (git-ignored). The HTML pages' Leaflet, Bootstrap and Swagger UI are served from
-# there under /assets/ (landgeo/api/assets.py); MapLibre GL JS's dist files are copied to landgeo/api/static/vendor/
+# there under /assets/ (landgeo/api/assets.py); MapLibre GL JS's dist files are copied to landgeo/tiles/static/vendor/
 # (git-ignored), where /map/vendor/… serves them. Nothing is loaded from another host at run time.
 # Without npm the pages still work, only without map or styles: say so and carry on.
 set -e
 cd "$(dirname "$0")/.."
 STAMP=web/node_modules/.landgeo-installed
-OUT=landgeo/api/static/vendor
+OUT=landgeo/tiles/static/vendor
 DIST=web/node_modules/maplibre-gl/dist
 if [ -f "$STAMP" ] && [ "$STAMP" -nt web/package-lock.json ] && [ -f "$OUT/maplibre-gl.js" ]; then
   exit 0

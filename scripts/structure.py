@@ -37,7 +37,8 @@ FLOORS: dict[str, int] = {
     "loaders": 2,
     "landgeo.api": 2,
     "landgeo.access": 2,
-    "landgeo.register": 2,  # register transactions (biến động): Part 4 writes and parcel mutations
+    "landgeo.register": 2,
+    "landgeo.tiles": 2,  # vector tiles, styles, glyphs, the tile cache and the web map  # register transactions (biến động): Part 4 writes and parcel mutations
     "landgeo.ops": 2,
     "landgeo.federation": 2,
     "landgeo.national": 2,

@@ -97,7 +97,7 @@ def test_checker_sees_an_upward_import_and_classifies_new_modules(tmp_path):
         "landgeo/access/roles.py": "import landgeo.db.backup\n",
     })
     assert structure.floor_of("landgeo.access.roles") == 2 and structure.floor_of("landgeo.db.backup") == 5
-    assert structure.floor_of("landgeo.cli.users") == 1 and structure.floor_of("landgeo.api.tiles") == 2
+    assert structure.floor_of("landgeo.cli.users") == 1 and structure.floor_of("landgeo.tiles.tiles") == 2
     assert structure.floor_of("landgeo.api.wsgi") == 1
     up = [(i.source, i.target) for i in structure.upward(mods)]
     # the spine importing a job (the package and its module); access → db goes down and is fine

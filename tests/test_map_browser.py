@@ -22,7 +22,7 @@ from landdb.legend import LAND_USE_COLOURS
 from landgeo.db.scratch import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR = ROOT / "landgeo" / "api" / "static" / "vendor" / "maplibre-gl.js"
+VENDOR = ROOT / "landgeo" / "tiles" / "static" / "vendor" / "maplibre-gl.js"
 
 pytestmark = [
     pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (scripts/ensure-test-browser.sh)"),

@@ -13,9 +13,9 @@ from test_api_server import GRID_SQL, HISTORY_SQL
 from tileserver import serve
 
 from landgeo.api.collections import collections
-from landgeo.api.tilematrixsets import WEB_MERCATOR_QUAD, WORLD_CRS84_QUAD, lonlat_to_mercator, mercator_to_lonlat
-from landgeo.api.tiles import explain, tile_box
 from landgeo.db.scratch import create_database, drop_database
+from landgeo.tiles.tilematrixsets import WEB_MERCATOR_QUAD, WORLD_CRS84_QUAD, lonlat_to_mercator, mercator_to_lonlat
+from landgeo.tiles.tiles import explain, tile_box
 
 # Hà Nội (TM-3 105°, EPSG:5897): a legacy 2018 code (TSC), a code in no list (XYZ), two communes
 HANOI_SQL = """

@@ -16,8 +16,8 @@ from tileserver import serve
 from vectorfiles import X0, Y0, cadastral_fields, grid, write
 
 from landdb.legend import LAND_USE_COLOURS
-from landgeo.api.glyphs import glyph_range
-from landgeo.api.tilematrixsets import WEB_MERCATOR_QUAD
+from landgeo.tiles.glyphs import glyph_range
+from landgeo.tiles.tilematrixsets import WEB_MERCATOR_QUAD
 from loaders.pipeline import LoadOptions, load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +162,6 @@ def test_map_page_loads_nothing_from_another_host(loaded):
     js = requests.get(f"{base}/map/map.js", timeout=30).text
     assert "http://" not in js and "https://" not in js
     for ref in refs:
-        if "vendor/" in ref and not (ROOT / "landgeo/api/static/vendor").is_dir():
+        if "vendor/" in ref and not (ROOT / "landgeo/tiles/static/vendor").is_dir():
             pytest.skip("MapLibre GL JS not installed (make map-assets needs npm)")
         assert requests.get(f"{base}{ref}", timeout=30).status_code == 200, ref

@@ -19,8 +19,8 @@ from test_qgis_project import OFFSCREEN, QGIS_PYTHON, _pyqgis_missing
 from tileserver import serve
 
 from landdb.legend import LAND_USE_COLOURS
-from landgeo.api.tilematrixsets import lonlat_to_mercator
 from landgeo.db.scratch import create_database, drop_database
+from landgeo.tiles.tilematrixsets import lonlat_to_mercator
 
 SCRIPT = Path(__file__).resolve().parent / "qgis_vector_tiles.py"
 _MISSING = _pyqgis_missing()

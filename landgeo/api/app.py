@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from landgeo.api import guard, processes, tileroutes, transactions
+from landgeo.api import guard, processes, transactions
 from landgeo.api.collections import get_collection
 from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
@@ -39,9 +39,10 @@ from landgeo.api.ops import database_error
 from landgeo.api.parameters import body_error, query_string_error
 from landgeo.api.pool import STATEMENT_TIMEOUT_MS
 from landgeo.api.query import ApiError, bad, next_href, parse_items
-from landgeo.api.tiles_openapi import with_tiles
-from landgeo.api.tilesets import TILES_CONFORMANCE
 from landgeo.settings import get_settings
+from landgeo.tiles import tileroutes
+from landgeo.tiles.tiles_openapi import with_tiles
+from landgeo.tiles.tilesets import TILES_CONFORMANCE
 
 LOGGER = logging.getLogger("landgeo.api")
 PYGEOAPI_VERSION_TESTED = "0.24.0"
@@ -125,7 +126,7 @@ class LandgeoApp:
         refused = query_string_error(environ.get("QUERY_STRING", ""))  # limits: docs/api.md
         if refused is not None:
             return self._send(start_response, 400, {"Content-Type": "application/json"}, refused.body())
-        if tileroutes.handles(path):  # OGC API – Tiles, styles, glyphs, the web map (landgeo/api/tileroutes.py)
+        if tileroutes.handles(path):  # OGC API – Tiles, styles, glyphs, the web map (landgeo/tiles/tileroutes.py)
             return tileroutes.dispatch(self, environ, start_response)
         answer = transactions.answer(environ, path, method, self.base_url, self.db_urls)  # Part 4, Processes
         if answer is not None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from landdb.legend import GROUP_COLOURS, LAND_USE_COLOURS, UNKNOWN_COLOUR
 from landgeo.api.collections import collections
-from landgeo.api.tiles import LABEL_RULES, PARCEL_MIN_ZOOM, SUMMARY_LAYER, label_layer, min_zoom
-from landgeo.api.tilesets import BASEMAP_ID, basemap_collections
+from landgeo.tiles.tiles import LABEL_RULES, PARCEL_MIN_ZOOM, SUMMARY_LAYER, label_layer, min_zoom
+from landgeo.tiles.tilesets import BASEMAP_ID, basemap_collections
 
 FONT = ["DejaVu Sans Book"]
 LINES = {

@@ -24,17 +24,17 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from landgeo.api.collections import get_collection
-from landgeo.api.glyphs import FontNotFound, glyph_range
 from landgeo.api.pool import get_pool
 from landgeo.api.query import ApiError, bad
-from landgeo.api.styles import style
-from landgeo.api.tilecache import TileCache
-from landgeo.api.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
-from landgeo.api.tiles import tile_box
-from landgeo.api.tilesets import MVT, STYLE_TYPE, basemap_collections, tile_matrix_sets, tileset, tileset_list
 from landgeo.settings import get_settings
+from landgeo.tiles.glyphs import FontNotFound, glyph_range
+from landgeo.tiles.styles import style
+from landgeo.tiles.tilecache import TileCache
+from landgeo.tiles.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
+from landgeo.tiles.tiles import tile_box
+from landgeo.tiles.tilesets import MVT, STYLE_TYPE, basemap_collections, tile_matrix_sets, tileset, tileset_list
 
-LOGGER = logging.getLogger("landgeo.api.tiles")
+LOGGER = logging.getLogger("landgeo.tiles.tiles")
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_TILE_BYTES = 500_000
 

@@ -20,7 +20,7 @@ from psycopg import sql
 
 from landgeo.api.collections import FINDINGS_ID, Collection
 from landgeo.api.statements import vn2000_cover
-from landgeo.api.tilematrixsets import TileMatrixSet, mercator_to_lonlat
+from landgeo.tiles.tilematrixsets import TileMatrixSet, mercator_to_lonlat
 
 EXTENT = 4096  # MVT coordinate units per tile side
 BUFFER = 64  # units of buffer around a tile (labels and strokes across tile edges)

@@ -1,10 +1,10 @@
 """The map side of the API in the OpenAPI document: tiles, tile matrix sets, styles, glyphs and the map page
-(pygeoapi's generator knows nothing of them: they are served by :mod:`landgeo.api.tileroutes`)."""
+(pygeoapi's generator knows nothing of them: they are served by :mod:`landgeo.tiles.tileroutes`)."""
 
 from __future__ import annotations
 
-from landgeo.api.tilematrixsets import TILE_MATRIX_SETS
-from landgeo.api.tilesets import MVT, STYLE_TYPE
+from landgeo.tiles.tilematrixsets import TILE_MATRIX_SETS
+from landgeo.tiles.tilesets import MVT, STYLE_TYPE
 
 _TAG = "Tiles"
 

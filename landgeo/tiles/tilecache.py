@@ -18,10 +18,10 @@ from pathlib import Path
 
 import psycopg
 
-from landgeo.api import tiles
 from landgeo.api.collections import Collection
-from landgeo.api.tilematrixsets import TileMatrixSet
-from landgeo.api.tiles import TileBox, change_layers, draws_at, render
+from landgeo.tiles import tiles
+from landgeo.tiles.tilematrixsets import TileMatrixSet
+from landgeo.tiles.tiles import TileBox, change_layers, draws_at, render
 
 _HEADER = struct.Struct(">q")
 #: The tile queries' version: a tile drawn by other code (an upgrade) is another cache entry.

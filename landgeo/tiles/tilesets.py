@@ -5,8 +5,8 @@ list of tile matrix sets. No database access: the documents follow from the cata
 from __future__ import annotations
 
 from landgeo.api.collections import Collection, collections
-from landgeo.api.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
-from landgeo.api.tiles import LABEL_RULES, PARCEL_MIN_ZOOM, SUMMARY_LAYER, label_layer, min_zoom, tile_properties
+from landgeo.tiles.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
+from landgeo.tiles.tiles import LABEL_RULES, PARCEL_MIN_ZOOM, SUMMARY_LAYER, label_layer, min_zoom, tile_properties
 
 TILES_CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
