@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 import requests
+from apiserver import serve
 from register_data import PARCELS_SQL
 
 from landgeo.db.scratch import create_database, drop_database
@@ -23,11 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TM3 = "http://www.opengis.net/def/crs/EPSG/0/9210"
 X0, Y0 = 604000.0, 1192000.0  # south-west corner of parcel 1 (TM-3 metres); parcel n spans x0+20(n-1) .. +20
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
@@ -50,33 +44,9 @@ def env(server_url, template_db, tmp_path_factory):
         done = _cli(url, "users", "add", user, *args)
         assert done.returncode == 0, done.stderr
         tokens[user] = done.stdout.strip().splitlines()[-1]
-    port = _free_port()
     log = folder / "serve.log"
-    server_env = {**os.environ, "LANDGEO_DATABASE_URL": url, "LANDGEO_API_POOL_SIZE": "6"}
-    server_env.pop("PYGEOAPI_OPENAPI", None)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "2"],
-                                cwd=ROOT, env=server_env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if requests.get(f"{base}/conformance", timeout=15).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield {"base": base, "db": url, "tokens": tokens, "log": log}
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    text = log.read_text()
-    assert "Error handling request" not in text and "internal error" not in text, text[-3000:]
+    with serve(url, log, env={"LANDGEO_API_POOL_SIZE": "6"}) as base:
+        yield {"base": base, "db": url, "tokens": tokens, "log": log}
     drop_database(server_url, name)
 
 

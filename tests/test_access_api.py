@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import jwt
 import psycopg
 import pytest
 import requests
+from apiserver import serve
 from cryptography.hazmat.primitives.asymmetric import rsa
 from register_data import PARCELS_SQL, expected_parties, name_of, write_files
 
@@ -31,11 +31,6 @@ ISSUER = "https://sso.test.btnmt.gov.vn/realms/landgeo"
 AUDIENCE = "landgeo-api"
 SECRET_QUERY_NAME = "Sài Gòn Người 26737-7"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
@@ -79,35 +74,11 @@ def env(server_url, template_db, tmp_path_factory, keys):
     jwks = {"keys": [{**jwt.algorithms.RSAAlgorithm.to_jwk(keys["good"].public_key(), as_dict=True),
                       "kid": "k1", "use": "sig", "alg": "RS256"}]}
     (folder / "jwks.json").write_text(json.dumps(jwks))
-    port = _free_port()
     log = folder / "serve.log"
-    server_env = {**os.environ, "LANDGEO_DATABASE_URL": url, "LANDGEO_OIDC_ISSUER": ISSUER,
-                  "LANDGEO_OIDC_JWKS": str(folder / "jwks.json"), "LANDGEO_OIDC_AUDIENCE": AUDIENCE}
-    server_env.pop("PYGEOAPI_OPENAPI", None)
-    server_env.pop("LANDGEO_API_NO_ACCESS_LOG", None)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "2"],
-                                cwd=ROOT, env=server_env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if requests.get(f"{base}/conformance", timeout=15).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield {"base": base, "db": url, "tokens": tokens, "log": log}
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    text = log.read_text()
-    assert "Error handling request" not in text and "internal error" not in text, text[-3000:]
+    oidc = {"LANDGEO_OIDC_ISSUER": ISSUER, "LANDGEO_OIDC_JWKS": str(folder / "jwks.json"),
+            "LANDGEO_OIDC_AUDIENCE": AUDIENCE, "LANDGEO_API_NO_ACCESS_LOG": None}
+    with serve(url, log, env=oidc) as base:
+        yield {"base": base, "db": url, "tokens": tokens, "log": log}
     drop_database(server_url, name)
 
 

@@ -4,12 +4,6 @@ from a commune code, `landgeo admin convert`, and the published collections (rea
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +12,7 @@ import psycopg
 import pytest
 import requests
 import shapely
+from apiserver import serve
 from vectorfiles import X0, Y0, grid, write
 
 import landgeo.cli as cli
@@ -159,11 +154,6 @@ def test_admin_convert_malformed_code(code, says, capsys):
 
 # ---------------------------------------------------------------- the published collections
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def served(server_url: str, template_db: str, tmp_path_factory):
@@ -179,32 +169,9 @@ def served(server_url: str, template_db: str, tmp_path_factory):
     load(write(tmp / "ranh_gioi.gpkg", [ring], fields, geometry_type="MultiPolygon"),
          LoadOptions(target="admin-units", mode="upsert", database_url=url))
     load(_mixed_parcels(tmp, ["00004", "26734", "00016"]), LoadOptions(target="parcels", database_url=url))
-    port = _free_port()
-    env = {**os.environ, "LANDGEO_DATABASE_URL": url, "LANDGEO_API_NO_ACCESS_LOG": "1"}
-    log = tmp / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "1"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if requests.get(f"{base}/conformance", timeout=15).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield base
-    proc.send_signal(signal.SIGINT)  # gunicorn's quick shutdown (SIGTERM waits for the graceful timeout)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serve(url, tmp / "serve.log", workers=1) as base:
+        yield base
     drop_database(server_url, name)
-    assert "Error handling request" not in log.read_text()
 
 
 def _get(base: str, path: str, **params) -> requests.Response:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 import pytest
 import requests
+from apiserver import serve
 
 from landgeo.api import limits
 from landgeo.db.scratch import create_database, drop_database
@@ -84,11 +82,6 @@ SELECT 1, id, 'use', 1, '2020-01-01', 'Q-1' FROM landdb_restricted.party
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def api_db(server_url: str, template_db: str):
@@ -106,34 +99,8 @@ def api_db(server_url: str, template_db: str):
 @pytest.fixture(scope="module")
 def api(api_db: str, tmp_path_factory):
     """Base URL of a real `landgeo serve` (gunicorn, 2 workers) on a free port."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("api") / "serve.log"
-    env = {**os.environ, "LANDGEO_DATABASE_URL": api_db, "LANDGEO_API_NO_ACCESS_LOG": "1"}
-    env.pop("PYGEOAPI_OPENAPI", None)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "2"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if requests.get(f"{base}/conformance", timeout=15).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    text = log.read_text()  # pygeoapi logs the 400s it answers itself with a traceback; a 500 leaves these:
-    assert "Error handling request" not in text and "internal error" not in text, text[-3000:]
-    assert not re.search(r"error in (GET|POST) /", text), text[-3000:]
+    with serve(api_db, tmp_path_factory.mktemp("api") / "serve.log") as base:
+        yield base
 
 
 def _db_ids(url: str, where: str = "valid_to IS NULL", params=()) -> set[int]:

@@ -7,15 +7,14 @@ the national database is a fresh migrated one holding provinces 01 and 04. Real 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
 import pytest
 import requests
+from apiserver import serve
 
 from landgeo.db import federation
 from landgeo.db.cluster import EmbeddedCluster
@@ -33,11 +32,6 @@ PORT = int(os.environ.get("LANDGEO_TEST_PROVINCE_PORT", "55460"))
 DEAD_PORT = PORT + 9  # nothing listens there
 ID_BLOCK = 46 * 10**12  # the provincial database's own id range
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _province(code: str):
@@ -158,30 +152,8 @@ def test_status_says_which_province_is_federated(attached, run_cli):
 
 @pytest.fixture(scope="module")
 def api(attached, tmp_path_factory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("api46") / "serve.log"
-    env = {**os.environ, "LANDGEO_DATABASE_URL": attached, "LANDGEO_API_NO_ACCESS_LOG": "1"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "1"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if requests.get(f"{base}/conformance", timeout=10).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serve(attached, tmp_path_factory.mktemp("api46") / "serve.log", workers=1) as base:
+        yield base
 
 
 def _items(api: str, **params) -> requests.Response:
