@@ -166,10 +166,23 @@ def convert(mapping: FieldMapping, columns: dict[str, pa.Array], n: int, decode_
 
 
 def _clean_text(arr: pa.Array) -> pa.Array:
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = pc.cast(arr, pa.string())
+    if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):  # a JSON array (GeoJSON): "LUC,ONT"
+        try:
+            arr = pc.binary_join(pc.cast(arr, pa.list_(pa.string())), ",")
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            arr = _json_text(arr)
+    elif not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        try:
+            arr = pc.cast(arr, pa.string())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # an object or a nested value: its JSON text
+            arr = _json_text(arr)
     arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _json_text(arr: pa.Array) -> pa.Array:
+    return pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in arr.to_pylist()],
+                    pa.string())
 
 
 def _convert_column(name: str, kind: str, arr: pa.Array, separators: str, problems: list) -> pa.Array:

@@ -331,3 +331,22 @@ def test_province_option_fills_a_theme_and_scopes_replace(tmp_path, run_cli, fre
     assert q(fresh_db, "SELECT count(*) FROM geobase.place_name") == [(0,)]
     ok(run_cli("load", str(src), "--into", "place-names", "--mode", "replace", "--province", "01", db_url=fresh_db))
     assert q(fresh_db, "SELECT DISTINCT province_code FROM geobase.place_name") == [("01",)]
+
+
+def test_geojson_arrays_and_objects_as_property_values(tmp_path, run_cli, fresh_db):
+    """GeoJSON properties may be JSON arrays (land uses as ["LUC", "ONT"]) or objects: an array is a list of codes,
+    an object in a text field is kept as its JSON text; neither is a traceback."""
+    def feature(n: int, uses, address) -> dict:
+        x = 105.85 + n * 0.0002
+        ring = [[x, 21.03], [x + 0.0002, 21.03], [x + 0.0002, 21.0302], [x, 21.0302], [x, 21.03]]
+        return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"MaXa": "00004", "SoTo": 1, "SoThua": n, "MucDich": uses, "DiaChi": address}}
+
+    src = tmp_path / "arrays.geojson"
+    src.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature(1, ["LUC", "ONT"], {"thon": "Lai Xá", "so": 3}), feature(2, ["odt"], None)]}), encoding="utf-8")
+    done = run_cli("load", str(src), "--into", "parcels", db_url=fresh_db)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    rows = q(fresh_db, "SELECT parcel_number, land_use_codes, address FROM landdb.parcel ORDER BY parcel_number")
+    assert rows[0][1] == ["LUC", "ONT"] and rows[1][1] == ["ODT"]
+    assert json.loads(rows[0][2]) == {"thon": "Lai Xá", "so": 3} and rows[1][2] is None
