@@ -1,8 +1,8 @@
 """The land-use legend (chú giải mục đích sử dụng đất): fill colour and Vietnamese name of each land-use code.
 
 The colours of the land-use map legend of the TT 25/2014 and TT 27/2018 era, as used in provincial land-use maps
-(see docs/demo.md for the source and how sure we are) — the same table as the demo's QGIS project
-(``qgis/build_project.py``; a test checks that the two agree), used by the vector tile styles.
+(see docs/demo.md for the source and how sure we are): the one table the demo's QGIS project
+(``qgis/build_project.py``) and the vector tile styles are made from (a test checks the built project agrees).
 """
 
 from __future__ import annotations

@@ -42,48 +42,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor, QFont
 
-# Land-use code -> (fill colour, Vietnamese name). Colours: the land-use map legend of the TT 25/2014 and
-# TT 27/2018 era, as used in provincial land-use maps (see docs/demo.md).
-LAND_USE_COLOURS = {
-    "LUC": ("#fffc8c", "Đất chuyên trồng lúa"),
-    "LUK": ("#fffc96", "Đất trồng lúa còn lại"),
-    "LUN": ("#fffcb4", "Đất trồng lúa nương"),
-    "LUA": ("#fffc82", "Đất trồng lúa (2018)"),
-    "HNK": ("#fff0b4", "Đất trồng cây hằng năm khác"),
-    "BHK": ("#fff0b4", "Đất bằng trồng cây hằng năm khác (2018)"),
-    "CLN": ("#ffd2a0", "Đất trồng cây lâu năm"),
-    "RSX": ("#b4ffb4", "Đất rừng sản xuất"),
-    "RPH": ("#beff1e", "Đất rừng phòng hộ"),
-    "RDD": ("#6eff64", "Đất rừng đặc dụng"),
-    "NTS": ("#aaffff", "Đất nuôi trồng thủy sản"),
-    "LMU": ("#d2d2d2", "Đất làm muối"),
-    "NKH": ("#f5ffb4", "Đất nông nghiệp khác"),
-    "ONT": ("#ffd0ff", "Đất ở tại nông thôn"),
-    "ODT": ("#ffa0ff", "Đất ở tại đô thị"),
-    "TSC": ("#ffaaa0", "Đất xây dựng trụ sở cơ quan"),
-    "CQP": ("#ff6450", "Đất quốc phòng"),
-    "CAN": ("#ff5046", "Đất an ninh"),
-    "DVH": ("#ffaaa0", "Đất xây dựng cơ sở văn hóa"),
-    "DYT": ("#ffaaa0", "Đất xây dựng cơ sở y tế"),
-    "DGD": ("#ffaaa0", "Đất xây dựng cơ sở giáo dục và đào tạo"),
-    "DTT": ("#ffaaa0", "Đất xây dựng cơ sở thể dục thể thao"),
-    "TMD": ("#faaaa0", "Đất thương mại, dịch vụ"),
-    "SKC": ("#faaaa0", "Đất cơ sở sản xuất phi nông nghiệp"),
-    "DGT": ("#ffaa32", "Đất giao thông"),
-    "DTL": ("#aaffff", "Đất thủy lợi"),
-    "DDT": ("#ffaaa0", "Đất có di tích lịch sử - văn hóa"),
-    "DSH": ("#ffaaa0", "Đất sinh hoạt cộng đồng"),
-    "DCK": ("#ffaaa0", "Đất công trình công cộng khác"),
-    "TON": ("#faaaa0", "Đất cơ sở tôn giáo"),
-    "TIN": ("#ffaaa0", "Đất cơ sở tín ngưỡng"),
-    "NTD": ("#d2d2d2", "Đất nghĩa trang, nhà tang lễ, hỏa táng"),
-    "SON": ("#a0ffff", "Đất sông, ngòi, kênh, rạch, suối"),
-    "MNC": ("#a0ffff", "Đất có mặt nước chuyên dùng"),
-    "PNK": ("#ffaaa0", "Đất phi nông nghiệp khác"),
-    "BCS": ("#fffffe", "Đất bằng chưa sử dụng"),
-    "DCS": ("#fffffe", "Đất đồi núi chưa sử dụng"),
-    "NCS": ("#e6e6c8", "Núi đá không có rừng cây"),
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script by QGIS's own Python
+from landdb.legend import LAND_USE_COLOURS  # noqa: E402  (one legend: the tile styles use it too)
 
 # The official VN-2000 -> WGS 84 operation (EPSG:6960) as a PROJ pipeline, WGS 84 lon/lat -> TM-3 105°.
 OFFICIAL_4326_TO_5897 = (
