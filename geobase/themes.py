@@ -29,6 +29,8 @@ def _theme(
         fields=(*_COMMON[:2], *extra, *_COMMON[2:]),
         keywords=("nền địa lý", "base geography", package),
         topology=topology,
+        write_scope="national",  # national base geography: admins only (RLS: access.is_admin, migration 0160)
+        versioning="held-row",
     )
 
 

@@ -29,6 +29,9 @@ PARCELS = Target(
     history_table="parcel_history",
     topology="parcel-cover",
     tile_summaries=True,
+    write_scope="commune",
+    write_model="register",
+    versioning="held-row",
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code (2025 list)", required=True),
         COMMUNE_CODE,
@@ -63,6 +66,8 @@ MAP_SHEETS = Target(
     replace_scope="commune_code",
     province_from_commune=True,
     unique_current_key=True,
+    write_scope="commune",  # a land office keeps the sheets of its communes (RLS: access.in_scope, migration 0160)
+    versioning="held-row",
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code", required=True),
         COMMUNE_CODE,

@@ -59,6 +59,13 @@ class Target:
     is_admin_unit: bool = False  # rows are administrative units themselves (scoped by their own code)
     restricted: bool = False  # personal data (landdb.register): published only to those allowed, audited
     tile_summaries: bool = False  # vector tiles: features from the parcel zoom, commune/province aggregates below
+    # -- writes through the API (OGC API – Features Part 4), enforced by row-level security (migrations 0100, 0160)
+    write_scope: str | None = None  # None: read-only; "commune": officers inside their provinces/communes and
+    #                                 admins (access.in_scope); "national": admins only (access.is_admin)
+    write_model: str = "features"  # "register": the parcel register (landgeo.register.writes, mutations, parcel
+    #                                checks); "features": generic feature writes (landgeo.register.features)
+    versioning: str | None = None  # "held-row": the held id keeps the latest state, a write copies the old state
+    #                                into a closed row (lifespan ended) — see docs/register.md; None: not versioned
 
     @property
     def spatial(self) -> bool:
@@ -84,6 +91,11 @@ class Target:
     def computes_wgs84(self) -> bool:
         """The loader writes the WGS 84 serving copy itself (else the table's trigger derives it)."""
         return "geom_wgs84" in self.computed_columns
+
+    @property
+    def writable(self) -> bool:
+        """Writes through the API are possible (for the roles ``write_scope`` names)."""
+        return self.write_scope is not None and self.versioning is not None
 
     @property
     def required_fields(self) -> tuple[str, ...]:

@@ -42,8 +42,9 @@ def test_options_tell_each_user_what_it_may_do(env):
     assert r.headers["ETag"].startswith('"') and "PUT" in r.headers["Allow"]
     assert "PUT" not in _get(env, fid79, user=None).headers["Allow"]
     assert any(link["rel"] == "version-history" for link in r.json()["links"])
-    ms = requests.put(f"{env['base']}/collections/map-sheets/items/1", data="{}", headers=_h(env, "admin"), timeout=30)
-    assert ms.status_code == 405 and "PUT" not in ms.headers["Allow"]
+    au = requests.put(f"{env['base']}/collections/admin-units/items/1", data="{}", headers=_h(env, "admin"),
+                      timeout=30)
+    assert au.status_code == 405 and "PUT" not in au.headers["Allow"]
 
 
 def test_put_keeps_the_id_versions_and_crs_round_trip(env):
@@ -114,8 +115,13 @@ def test_patch_merge_and_delete_retires(env):
     assert props["land_use_codes"] == ["CLN"] and props["address"] is None and props["declared_area"] == 600
     r = _write(env, "DELETE", fid, b"", user="off26740", etag=r.headers["ETag"], crs=None)
     assert r.status_code == 204, r.text
-    gone = _get(env, fid).json()["properties"]
-    assert gone["valid_to"] is not None
+    assert _get(env, fid).status_code == 404  # retired: not found without datetime (OGC Part 4 after DELETE)
+    was = _get(env, fid, datetime=props["valid_from"]).json()  # the state before the retirement
+    assert was["id"] == fid and was["properties"]["land_use_codes"] == ["CLN"] and was["properties"]["valid_to"]
+    assert _get(env, fid, datetime="2020-06-01T00:00:00Z").json()["properties"]["land_use_codes"] == ["ONT"]
+    assert _get(env, fid, datetime="2019-01-01T00:00:00Z").status_code == 404  # before the parcel existed
+    h = requests.get(f"{env['base']}/collections/parcels/items/{fid}/history", timeout=30).json()
+    assert len(h["versions"]) == 2 and h["versions"][-1]["validTo"] is not None
     current = requests.get(f"{env['base']}/collections/parcels/items", timeout=30,
                            params={"f": "json", "parcel_number": 33, "commune_code": "26740"}).json()
     assert current["features"] == []
@@ -299,4 +305,4 @@ def test_owslib_part4_client(env):
         stale.collection_item_delete("parcels", str(fid))
     fresh = Features(env["base"], headers={**auth, "If-Match": _get(env, fid).headers["ETag"]})
     assert fresh.collection_item_delete("parcels", str(fid))
-    assert _get(env, fid).json()["properties"]["valid_to"] is not None
+    assert _get(env, fid).status_code == 404

@@ -48,7 +48,9 @@ def test_split_one_into_four_with_history_and_audit(env):
     assert r.status_code == 200, r.text
     out = r.json()
     assert len(out["ids"]) == 4 and out["retired"] == [fid] and set(out["etags"]) == {str(i) for i in out["ids"]}
-    assert _get(env, fid).json()["properties"]["valid_to"] is not None
+    assert _get(env, fid).status_code == 404  # the parent is retired
+    before = _get(env, fid, datetime="2020-06-01T00:00:00Z")  # the parent as it was before the split
+    assert before.json()["id"] == fid and before.json()["properties"]["parcel_number"] == 1
     child = _get(env, out["ids"][3], crs=TM3).json()
     assert child["properties"]["parcel_number"] == 104 and child["properties"]["land_use_codes"] == ["CLN"]
     assert child["properties"]["computed_area"] == pytest.approx(150, abs=0.01)

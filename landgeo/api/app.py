@@ -39,6 +39,7 @@ from landgeo.api.ops import database_error
 from landgeo.api.parameters import body_error, query_string_error
 from landgeo.api.pool import STATEMENT_TIMEOUT_MS
 from landgeo.api.query import ApiError, bad, next_href, parse_items
+from landgeo.api.versioned import item_instant
 from landgeo.settings import get_settings
 from landgeo.tiles import tileroutes
 from landgeo.tiles.tiles_openapi import with_tiles
@@ -231,14 +232,15 @@ class LandgeoApp:
 
     def _item(self, start_response, cid: str, fid: str, params: dict[str, str]):
         c = self._collection(cid)
-        unknown = [k for k in params if k not in ("f", "crs", "lang")]
+        unknown = [k for k in params if k not in ("f", "crs", "lang", "datetime")]
         if unknown:
             raise bad(f"unknown query parameter(s) for one feature: {', '.join(unknown)}")
         try:
             crs = parse_crs(params.get("crs") or CRS84, c.crs_uris)
         except ValueError as exc:
             raise bad(str(exc)) from exc
-        text = guard.run_item(self.db_urls[cid], c, fid, crs)
+        at = item_instant(c, params.get("datetime"))  # the version alive then (issue 17: retired features)
+        text = guard.run_item(self.db_urls[cid], c, fid, crs, at)
         if text is None:
             raise ApiError(404, "NotFound", f"feature {fid!r} not found in {cid}")
         links = [

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -151,14 +152,15 @@ def run_items(url: str, q: ItemsQuery) -> Page:
     return page
 
 
-def run_item(url: str, c: Collection, fid: str, crs: ApiCrs) -> str | None:
-    """One feature; for the register, under the identity (another scope's item does not exist) and audited."""
+def run_item(url: str, c: Collection, fid: str, crs: ApiCrs, at: dt.datetime | None = None) -> str | None:
+    """One feature (``at``: as it was then); for the register, under the identity (another scope's item does not
+    exist) and audited."""
     if not c.restricted:
         with get_pool(url).connection() as conn:
-            return query_item(conn, c, fid, crs)
+            return query_item(conn, c, fid, crs, at)
     identity = require_reader(c, current())
     with _register_transaction(url, identity) as conn:
-        text = query_item(conn, c, fid, crs)
+        text = query_item(conn, c, fid, crs, at)
         ids = audit.feature_ids([text]) if text else []
         audit.record(conn, identity, "read", c.id, ids, {} if text else {"missing": fid[:32]})
     return text

@@ -25,6 +25,7 @@ JSON path of :mod:`landgeo.api.app` and pygeoapi's provider call :func:`run_item
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -47,6 +48,7 @@ from landgeo.api.parameters import (
     parse_items,
 )
 from landgeo.api.statements import count_sql, estimate_sql, item_sql, page_sql, position_sql
+from landgeo.api.versioned import current_only, item_at
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ApiError", "ItemsQuery", "Page", "bad", "build_query", "next_href",
            "parse_datetime", "parse_items", "run_item", "run_items"]
@@ -216,16 +218,21 @@ def _item_text(conn: psycopg.Connection, c: Collection, crs: ApiCrs, key: str | 
     cache_key = (c.id, crs.uri, key)
     text = _ITEM_SQL.get(cache_key)
     if text is None:
-        text = _ITEM_SQL[cache_key] = item_sql(c, crs, key).as_string(conn)
+        text = _ITEM_SQL[cache_key] = item_sql(c, crs, key, current_only(c)).as_string(conn)
     return text
 
 
-def run_item(conn: psycopg.Connection, c: Collection, fid: str, crs: ApiCrs) -> str | None:
-    """The GeoJSON text of one feature by id (any version: ids are version ids), or None. On a partitioned table
-    the partition the id's range points to is read first (:mod:`landgeo.api.locate`), every partition otherwise."""
+def run_item(conn: psycopg.Connection, c: Collection, fid: str, crs: ApiCrs, at: dt.datetime | None = None
+             ) -> str | None:
+    """The GeoJSON text of one feature by id, or None. Versioned collections answer a current feature only, or
+    with ``at`` the feature's version alive then (:mod:`landgeo.api.versioned`); elsewhere any id (ids are version
+    ids). On a partitioned table the partition the id's range points to is read first
+    (:mod:`landgeo.api.locate`), every partition otherwise."""
     if not fid.isdigit() or len(fid) > 18:
         return None
     number = int(fid)
+    if at is not None and c.lifespan:
+        return item_at(conn, c, number, crs, at)
     ranges = id_ranges(conn, c)
     partition = ranges.partition_of(number) if ranges else None
     if partition is not None:

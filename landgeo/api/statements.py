@@ -271,9 +271,13 @@ def estimate_sql(q: ItemsQuery) -> tuple[sql.Composable, list]:
         _table(q.collection), _where(conds)), params
 
 
-def item_sql(c: Collection, crs: ApiCrs, partition_key: str | None = None) -> sql.Composable:
-    """One feature by id (any version: ids are version ids); with ``partition_key``, also ``key = %s`` so the
-    partition the id is expected in is the only one read (see :mod:`landgeo.api.locate`)."""
+def item_sql(c: Collection, crs: ApiCrs, partition_key: str | None = None, current_only: bool = False
+             ) -> sql.Composable:
+    """One feature by id (any version: ids are version ids; with ``current_only``, a current one only); with
+    ``partition_key``, also ``key = %s`` so the partition the id is expected in is the only one read (see
+    :mod:`landgeo.api.locate`)."""
     extra = sql.SQL(" AND {} = %s").format(sql.Identifier(partition_key)) if partition_key else sql.SQL("")
+    if current_only and c.lifespan:
+        extra = sql.SQL("{} AND {} IS NULL").format(extra, sql.Identifier(c.lifespan[1]))
     return sql.SQL("SELECT {} FROM {} WHERE id = %s{} LIMIT 1").format(
         feature_sql(c, crs, None, False), _table(c), extra)

@@ -10,9 +10,13 @@ Routes answered here (before pygeoapi, which would otherwise claim transactions 
 - ``GET /collections/parcels/items/{id}/history``: versions and the mutations linking ancestors/descendants;
 - ``GET /collections/parcels/changes?since=SEQ|TIMESTAMP&limit=N``: the change feed for provincial sync.
 
-Other collections are read-only here: a write answers 405 with ``Allow``. The feature id is stable: it is the
-id of the row that always holds the parcel's latest state (:mod:`landdb.versions`); closed versions have ids of
-their own, listed in the history and returned by ``datetime`` queries.
+The same routes serve every collection whose catalogue entry is writable (``Target.writable``): the parcels
+through the register (``write_model = "register"``: :mod:`landgeo.register.writes`, mutations), map sheets and
+base-geography themes through :mod:`landgeo.register.features` (their history and feed:
+:mod:`landgeo.api.feature_history`). Other collections are read-only: a write answers 405 with ``Allow``.
+The feature id is stable: it is the id of the row that always holds the feature's latest state
+(:mod:`landdb.versions`, :mod:`landdb.lifespans`); closed versions have ids of their own, listed in the history
+and returned by ``datetime`` queries.
 """
 
 from __future__ import annotations
@@ -27,17 +31,20 @@ from urllib.parse import parse_qsl
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from landdb import versions
-from landgeo.api import guard, processes
+from landdb import lifespans, versions
+from landgeo.api import feature_history, guard, processes
 from landgeo.api.answers import Answer, error_answer, send
 from landgeo.api.answers import json_answer as _json
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.pool import get_pool
-from landgeo.register import body, writes
+from landgeo.catalog import targets
+from landgeo.register import body, features, writes
 from landgeo.register.errors import WriteError, bad
+from landgeo.target import Target
 
-WRITABLE_COLLECTIONS = frozenset({"parcels"})
+WRITABLE = {t.id: t for t in targets().values() if t.writable}  # the catalogue's writable targets by id
+WRITABLE_COLLECTIONS = frozenset(WRITABLE)
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
@@ -97,18 +104,31 @@ def body_crs(environ, cid: str) -> writes.BodyCrs:
     return writes.BodyCrs(crs.srid, crs.lat_first, crs.uri)
 
 
+def _register(target: Target) -> bool:
+    """The parcel register's write model (mutations, history links) rather than generic feature writes."""
+    return target.write_model == "register"
+
+
+def _may_write(target: Target, identity) -> bool:
+    return writes.may_write(identity) if _register(target) else features.may_write(target, identity)
+
+
 def allow_items(cid: str) -> str:
-    identity = guard.current()
-    return READ + (", POST" if cid in WRITABLE_COLLECTIONS and writes.may_write(identity) else "")
+    target = WRITABLE.get(cid)
+    return READ + (", POST" if target is not None and _may_write(target, guard.current()) else "")
 
 
 def allow_item(cid: str, props: dict | None) -> str:
     """What the identity may do on one feature: PUT/PATCH/DELETE when it is current and inside its scope."""
     identity = guard.current()
-    if (cid in WRITABLE_COLLECTIONS and props is not None and props.get("valid_to") is None
-            and writes.may_write(identity) and identity.covers(props.get("province_code"), props.get("commune_code"))):
-        return READ + ", PUT, PATCH, DELETE"
-    return READ
+    target = WRITABLE.get(cid)
+    if target is None or props is None or props.get("valid_to") is not None or not _may_write(target, identity):
+        return READ
+    if _register(target):
+        allowed = identity.covers(props.get("province_code"), props.get("commune_code"))
+    else:
+        allowed = features.covers(target, identity, props)
+    return READ + ", PUT, PATCH, DELETE" if allowed else READ
 
 
 def item_headers(cid: str, feature_text: str) -> dict[str, str]:
@@ -192,20 +212,25 @@ def _serve(environ, kind: str, cid: str, fid: str | None, base_url: str, url: st
     if kind == "not-allowed-items":
         return _json(405, {"code": "MethodNotAllowed", "description": "PUT, PATCH and DELETE apply to one item"},
                      {"Allow": allow_items(cid)})
+    target = WRITABLE.get(cid)
     if kind == "options-item":
-        with get_pool(url).connection() as conn:
-            cur = versions.peek(conn, int(fid)) if cid in WRITABLE_COLLECTIONS and fid.isdigit() and len(fid) < 19 \
-                else None
+        cur = None
+        if target is not None and fid.isdigit() and len(fid) < 19:
+            with get_pool(url).connection() as conn:
+                cur = versions.peek(conn, int(fid)) if _register(target) else lifespans.peek(conn, target, int(fid))
         props = {**cur.props, "valid_to": cur.valid_to} if cur else None
         return 204, {"Allow": allow_item(cid, props)}, b""
-    if cid not in WRITABLE_COLLECTIONS or kind == "post":
-        allow = READ if kind == "post" and cid in WRITABLE_COLLECTIONS else READ
+    if target is None or kind == "post":
         return _json(405, {"code": "MethodNotAllowed",
-                           "description": f"{cid} is read-only through the API" if cid not in WRITABLE_COLLECTIONS
-                           else "POST a new feature to the items collection"}, {"Allow": allow})
+                           "description": f"{cid} is read-only through the API" if target is None
+                           else "POST a new feature to the items collection"}, {"Allow": READ})
     if kind == "history":
+        if not _register(target):
+            return feature_history.history(target, fid, base_url, url)
         return _history(cid, fid, base_url, url)
     if kind == "changes":
+        if not _register(target):
+            return feature_history.changes(environ, target, base_url, url)
         return _changes(environ, cid, base_url, url)
     if kind in ("create", "put", "patch"):
         if kind == "patch" and _ctype(environ) not in ("application/merge-patch+json", "application/json",
@@ -216,6 +241,9 @@ def _serve(environ, kind: str, cid: str, fid: str | None, base_url: str, url: st
         doc = body.parse_json(_read_body(environ))
         crs = body_crs(environ, cid)
     if_match = environ.get("HTTP_IF_MATCH")
+    if not _register(target):
+        return _feature_write(environ, kind, target, fid, identity, base_url, url,
+                              *((doc, crs) if kind != "delete" else (None, None)))
     with get_pool(url).connection() as conn:
         if kind == "create":
             out = writes.create(conn, identity, doc, crs)
@@ -224,6 +252,26 @@ def _serve(environ, kind: str, cid: str, fid: str | None, base_url: str, url: st
         else:  # delete
             raw = _read_body(environ)
             out = writes.retire(conn, identity, fid, if_match, body.parse_json(raw) if raw.strip() else None)
+    return _written(kind, cid, out, base_url)
+
+
+def _feature_write(environ, kind: str, target: Target, fid: str | None, identity, base_url: str, url: str, doc,
+                   crs) -> Answer:
+    """POST/PUT/PATCH/DELETE on a map sheet or a base-geography feature (:mod:`landgeo.register.features`)."""
+    if_match = environ.get("HTTP_IF_MATCH")
+    with get_pool(url).connection() as conn:
+        if kind == "create":
+            out = features.create(conn, target, identity, doc, crs)
+        elif kind in ("put", "patch"):
+            out = features.update(conn, target, identity, fid, if_match, doc, crs, partial=kind == "patch")
+        else:  # delete
+            raw = _read_body(environ)
+            out = features.retire(conn, target, identity, fid, if_match, body.parse_json(raw) if raw.strip() else None)
+    return _written(kind, target.id, out, base_url)
+
+
+def _written(kind: str, cid: str, out: writes.Outcome, base_url: str) -> Answer:
+    """The answer to a successful write: 201 + Location (create), 204 (retire), else 200; ETag of the new version."""
     location = f"{base_url}/collections/{cid}/items/{out.ids[0]}"
     answer = {"id": out.ids[0], "closedVersions": out.closed, "mutation": out.mutation, "warnings": out.warnings,
               "links": [{"rel": "self", "type": "application/geo+json", "href": location},

@@ -105,15 +105,17 @@ def properties(raw: dict, *, partial: bool = False) -> dict[str, Any]:
     return out
 
 
-def geometry(obj: Any, srid: int, lat_first: bool, where: str = "geometry") -> Geometry:
-    """A Polygon/MultiPolygon GeoJSON geometry -> :class:`Geometry` (x/y order), or a 400 line."""
+def geometry(obj: Any, srid: int, lat_first: bool, where: str = "geometry",
+             kinds: tuple[str, ...] = _GEOMETRY_TYPES, what: str = "a parcel") -> Geometry:
+    """A GeoJSON geometry of one of ``kinds`` (Polygon/MultiPolygon for parcels) -> :class:`Geometry` (x/y order),
+    or a 400 line."""
+    need = " or ".join(kinds)
     if obj is None:
-        raise bad(f"{where} is missing (null): a parcel needs a Polygon or MultiPolygon")
+        raise bad(f"{where} is missing (null): {what} needs a {need}")
     if not isinstance(obj, dict) or "type" not in obj:
         raise bad(f"{where} is not a GeoJSON geometry object")
-    if obj["type"] not in _GEOMETRY_TYPES:
-        raise WriteError(400, "InvalidParameterValue",
-                         f"{where} is a {obj['type']}: a parcel needs a Polygon or MultiPolygon")
+    if obj["type"] not in kinds:
+        raise WriteError(400, "InvalidParameterValue", f"{where} is a {obj['type']}: {what} needs a {need}")
     try:
         shape = shapely.from_geojson(json.dumps(obj))
     except Exception as exc:  # shapely raises GEOSException / ValueError on malformed coordinates

@@ -96,8 +96,10 @@ def check_if_match(if_match: str | None, cur: versions.Current) -> None:
                          f"of feature {cur.id} (its ETag is {cur.etag}): reload and retry")
 
 
-def in_transaction[T](conn: psycopg.Connection, identity: Identity, work: Callable[[psycopg.Connection], T]) -> T:
-    """``work`` in one scoped transaction; retried on deadlock/serialization failure; DB refusals -> 4xx."""
+def in_transaction[T](conn: psycopg.Connection, identity: Identity, work: Callable[[psycopg.Connection], T],
+                      conflict: str = "a current parcel already has this commune, sheet and parcel number") -> T:
+    """``work`` in one scoped transaction; retried on deadlock/serialization failure; DB refusals -> 4xx
+    (``conflict``: the message of a unique-key violation)."""
     for attempt in range(RETRIES):
         try:
             with conn.transaction():
@@ -111,8 +113,7 @@ def in_transaction[T](conn: psycopg.Connection, identity: Identity, work: Callab
             raise WriteError(403, "Forbidden", "the database refused the write: outside the scope of "
                              f"{identity.name}") from None
         except errors.UniqueViolation as exc:
-            raise WriteError(409, "Conflict", "a current parcel already has this commune, sheet and parcel "
-                             f"number ({exc.diag.constraint_name})") from None
+            raise WriteError(409, "Conflict", f"{conflict} ({exc.diag.constraint_name})") from None
         except (errors.CheckViolation, errors.NotNullViolation, errors.NumericValueOutOfRange) as exc:
             raise bad(f"value refused by the register: {str(exc).splitlines()[0][:160]}") from None
         except (errors.InternalError, errors.DataException) as exc:  # PostGIS: bad coordinates for the CRS
