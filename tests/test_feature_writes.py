@@ -10,6 +10,7 @@ TM-3 105° EPSG:5897), one road in province 79.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import psycopg
@@ -216,6 +217,39 @@ def test_if_match_missing_or_stale(env):
                   ctype="application/merge-patch+json").status_code == 412
     assert _write(env, "DELETE", "map-sheets", fid, b"", user="admin", crs=None).status_code == 428
     assert _snapshot(env) == snap
+
+
+def test_two_writers_one_sheet_exactly_one_wins(env):
+    fid = _sheet_id(env, "00004", 3)
+    etag = _get(env, "map-sheets", fid, user="admin").headers["ETag"]
+    results = []
+
+    def edit(scale: int) -> None:
+        results.append(_write(env, "PATCH", "map-sheets", fid, {"properties": {"scale": scale}}, user="admin",
+                              etag=etag, ctype="application/merge-patch+json").status_code)
+
+    threads = [threading.Thread(target=edit, args=(s,)) for s in (1000, 2000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 412]
+    assert _one(env, "SELECT count(*) FROM landdb.map_sheet WHERE commune_code = '00004' AND sheet_number = 3") == 2
+
+
+def test_a_point_theme_in_latitude_first_wgs84(env):
+    """Spot heights (Point, elevation required) sent in EPSG:4326 (latitude first): stored, read back the same."""
+    doc = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.7769123, 106.7009456]},
+           "properties": {"feature_code": "DB01", "elevation": -1.5, "province_code": "79"}}
+    r = _write(env, "POST", "spot-heights", None, doc, user="admin", crs="http://www.opengis.net/def/crs/EPSG/0/4326")
+    assert r.status_code == 201, r.text
+    assert isinstance(r.json()["change"], int) and "mutation" not in r.json()
+    back = _get(env, "spot-heights", r.json()["id"], user=None).json()
+    lon, lat = back["geometry"]["coordinates"]
+    assert abs(lon - 106.7009456) < 1e-7 and abs(lat - 10.7769123) < 1e-7
+    assert back["properties"]["elevation"] == -1.5
+    no_height = {**doc, "properties": {"feature_code": "DB01"}}
+    assert _write(env, "POST", "spot-heights", None, no_height, user="admin").status_code == 400
 
 
 # ---------------------------------------------------------------- scope

@@ -276,6 +276,9 @@ def _written(kind: str, cid: str, out: writes.Outcome, base_url: str) -> Answer:
     answer = {"id": out.ids[0], "closedVersions": out.closed, "mutation": out.mutation, "warnings": out.warnings,
               "links": [{"rel": "self", "type": "application/geo+json", "href": location},
                         {"rel": "version-history", "type": "application/json", "href": f"{location}/history"}]}
+    if out.change is not None:  # a map sheet / base-geography write: its place in the collection's change feed
+        del answer["mutation"]
+        answer["change"] = out.change
     headers = {"ETag": out.etag} if out.etag else {}
     if kind == "create":
         return _json(201, answer, {**headers, "Location": location})

@@ -132,7 +132,7 @@ def _conflict(target: Target) -> str:
 def _finish(conn, target: Target, identity: Identity, action: str, out: Outcome, document: dict | None,
             at: dt.datetime) -> None:
     audit.record(conn, identity, action, target.id, out.ids + out.closed,
-                 {"after": out.ids, "before": out.closed, "change": out.mutation, "document": document,
+                 {"after": out.ids, "before": out.closed, "change": out.change, "document": document,
                   "at": at.isoformat(), "warnings": len(out.warnings)})
     lifespans.notify(conn, target, out.ids)
 
@@ -151,7 +151,7 @@ def create(conn, target: Target, identity: Identity | None, doc: Any, crs: BodyC
         at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
         fid = lifespans.create(conn, target, props, geom.text, geom.srid, at)
         seq = lifespans.feed(conn, target, fid, "create", None, at, document)
-        out = Outcome([fid], lifespans.etag_of(fid, at), [], seq, warnings)
+        out = Outcome([fid], lifespans.etag_of(fid, at), [], None, warnings, change=seq)
         _finish(conn, target, identity, "create", out, document, at)
         return out
 
@@ -208,7 +208,7 @@ def update(conn, target: Target, identity: Identity | None, fid_text: str, if_ma
         closed = lifespans.revise(conn, target, cur, merged, geom.text if geom else None,
                                   geom.srid if geom else None, at)
         seq = lifespans.feed(conn, target, cur.id, "update", closed, at, document)
-        out = Outcome([cur.id], lifespans.etag_of(cur.id, at), [closed], seq, warnings)
+        out = Outcome([cur.id], lifespans.etag_of(cur.id, at), [closed], None, warnings, change=seq)
         _finish(conn, target, identity, "update", out, document, at)
         return out
 
@@ -227,7 +227,7 @@ def retire(conn, target: Target, identity: Identity | None, fid_text: str, if_ma
         at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
         lifespans.retire(conn, target, cur.id, at)
         seq = lifespans.feed(conn, target, cur.id, "retire", None, at, document)
-        out = Outcome([cur.id], None, [], seq)
+        out = Outcome([cur.id], None, [], None, change=seq)
         _finish(conn, target, identity, "retire", out, document, at)
         return out
 

@@ -50,6 +50,7 @@ class Outcome:
     mutation: int | None = None
     warnings: list[dict] = field(default_factory=list)
     etags: dict[int, str] = field(default_factory=dict)
+    change: int | None = None  # map sheets, base geography: the write's sequence number in meta.feature_change
 
 
 def may_write(identity: Identity | None) -> bool:
