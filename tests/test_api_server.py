@@ -445,9 +445,14 @@ def test_datetime_history(api, api_db):
     assert sorted(f["properties"]["land_use_codes"][0] for f in everything) == ["ODT", "ONT"]
     before = _items(api, **lookup, datetime="../2009-12-31T00:00:00Z").json()
     assert before["numberMatched"] == 0
-    old_id = in_2015[0]["id"]  # an old version stays reachable by its id
-    r = requests.get(f"{api}/collections/parcels/items/{old_id}", timeout=30)
+    old_id = in_2015[0]["id"]  # an old version stays reachable by its id, at a time it was alive (issue 17) …
+    r = requests.get(f"{api}/collections/parcels/items/{old_id}", params={"datetime": "2015-05-01T00:00:00Z"},
+                     timeout=30)
     assert r.status_code == 200 and r.json()["properties"]["valid_to"].startswith("2020-06-01")
+    # … while without datetime one item is the feature as it is now: a closed version is not found
+    assert requests.get(f"{api}/collections/parcels/items/{old_id}", timeout=30).status_code == 404
+    assert requests.get(f"{api}/collections/parcels/items/{old_id}", params={"datetime": "2021-01-01T00:00:00Z"},
+                        timeout=30).status_code == 404  # not alive then
 
 
 # ---------------------------------------------------------------- errors and privacy
