@@ -15,7 +15,9 @@ import psycopg
 import pytest
 import requests
 from apiserver import start_server, stop_server
+from openapi_spec_validator import OpenAPIV30SpecValidator
 
+from landgeo.api import processes, transactions
 from landgeo.api.openapi import remote_refs
 from landgeo.db.scratch import create_database, drop_database
 
@@ -74,6 +76,51 @@ def test_openapi_document_is_self_contained(server):
         assert ref.startswith("#/") and _resolve(doc, ref) is not None, ref
     items = doc["paths"]["/collections/parcels/items"]["get"]
     assert any(p.get("$ref") == "#/components/parameters/sortby" for p in items["parameters"])
+
+
+def test_openapi_document_is_valid_and_describes_the_write_side(server):
+    base, _log = server
+    doc = requests.get(f"{base}/openapi?f=json", timeout=30).json()
+    errors = [f"{list(e.path)[:5]}: {str(e.message)[:200]}" for e in OpenAPIV30SpecValidator(doc).iter_errors()]
+    assert errors == [], errors[:5]
+    assert doc["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "description": doc["components"]["securitySchemes"]["bearerAuth"][
+            "description"]}
+    paths = doc["paths"]
+    assert transactions.WRITABLE_COLLECTIONS
+    for cid in transactions.WRITABLE_COLLECTIONS:  # whatever the register writes is described
+        one = paths[f"/collections/{cid}/items/{{featureId}}"]
+        for method, ok in (("put", "200"), ("patch", "200"), ("delete", "204")):
+            op = one[method]
+            assert op["security"] == [{"bearerAuth": []}]
+            assert {ok, "400", "401", "403", "404", "412", "428"} <= set(op["responses"]), (cid, method)
+            assert {"$ref": "#/components/parameters/IfMatch"} in op["parameters"]
+        assert "application/merge-patch+json" in one["patch"]["requestBody"]["content"]
+        assert "application/geo+json" in one["put"]["requestBody"]["content"]
+        assert {"409", "422"} <= set(one["put"]["responses"])
+        create = paths[f"/collections/{cid}/items"]["post"]
+        assert "application/geo+json" in create["requestBody"]["content"]
+        assert {"201", "401", "415", "422"} <= set(create["responses"])
+        assert set(doc["components"]["responses"]["Created"]["headers"]) == {"Location", "ETag"}
+        assert "ETag" in doc["components"]["responses"]["VersionedFeature"]["headers"]
+        assert one["get"]["responses"]["200"] == {"$ref": "#/components/responses/VersionedFeature"}
+        assert "get" in paths[f"/collections/{cid}/items/{{featureId}}/history"]
+        changes = paths[f"/collections/{cid}/changes"]["get"]
+        assert {p["$ref"].rsplit("/", 1)[1] for p in changes["parameters"] if "$ref" in p} >= {"since", "changesLimit"}
+    read_only = [p for p in paths if p.endswith("/items/{featureId}") and p.split("/")[2] not in
+                 transactions.WRITABLE_COLLECTIONS]
+    assert read_only and all(not {"put", "patch", "delete"} & set(paths[p]) for p in read_only)
+    assert "exception" in doc["components"]["schemas"] and "findings" in doc["components"]["schemas"]["exception"][
+        "properties"]
+    assert {"/processes", "/processes/{processId}"} <= set(paths)
+    for pid, (_title, _fn, inputs) in processes.PROCESSES.items():
+        op = paths[f"/processes/{pid}/execution"]["post"]
+        request = op["requestBody"]["content"]["application/json"]["schema"]
+        assert set(request["properties"]["inputs"]["properties"]) == set(inputs)
+        assert set(request["properties"]["inputs"]["required"]) == {k for k, v in inputs.items() if v["minOccurs"]}
+        assert request["properties"]["response"]["enum"] == ["raw", "document"]
+        assert {"application/json", "multipart/related"} <= set(op["responses"]["200"]["content"])
+        assert {"401", "403", "412", "422"} <= set(op["responses"])
 
 
 class _Loads(HTMLParser):
