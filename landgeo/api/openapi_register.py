@@ -292,7 +292,7 @@ def _add_processes(paths: dict) -> None:
                 "application/json": {"schema": {"anyOf": [results, {"type": "array", "items": {}},
                                                           {"type": "integer"}]}},
                 "multipart/related": {"schema": results}}},
-                **_errors("400", "401", "403", "404", "409", "412", "413", "422", "503")}}}
+                **_errors("400", "401", "403", "404", "409", "412", "413", "422", "428", "503")}}}
 
 
 def with_register(doc: dict) -> dict:
