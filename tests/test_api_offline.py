@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import requests
 from apiserver import start_server, stop_server
+from browser import Browser, chromium_path
 from openapi_spec_validator import OpenAPIV30SpecValidator
 
 from landgeo.api import processes, transactions
@@ -167,6 +168,25 @@ def test_html_pages_load_nothing_from_another_host(server):
         got = requests.get(url, timeout=30)
         assert got.status_code == 200 and len(got.content) > 0, url
     assert requests.get(f"{base}/assets/vendor/leaflet/../../../pyproject.toml", timeout=10).status_code == 404
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (scripts/ensure-test-browser.sh)")
+def test_redoc_and_swagger_ui_render_the_document_offline(server):
+    """In a real browser: ReDoc and Swagger UI load from this server only and show the write side."""
+    base, _log, _token = server
+    host = urlsplit(base).netloc
+    browser = Browser(1200, 800)
+    try:
+        for page, shown in ((f"{base}/openapi?f=html&ui=redoc", "document.querySelector('[data-section-id]')"),
+                            (f"{base}/openapi?f=html", "document.querySelector('.opblock')")):
+            browser.open(page)
+            browser.wait_for(f"{shown} && document.body.innerText.includes('/processes/parcel-split/execution')",
+                             120)
+            loaded = browser.eval("performance.getEntriesByType('resource').map(e => e.name)")
+            assert loaded and all(urlsplit(u).netloc == host for u in loaded), (page, loaded)
+            assert browser.eval("document.body.innerText.includes('If-Match')") or "redoc" not in page
+    finally:
+        browser.close()
 
 
 def _schemathesis(base: str, cwd: Path, *extra: str) -> str:

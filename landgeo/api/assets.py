@@ -37,6 +37,13 @@ REWRITES = [
 # markup dropped from a page: ReDoc's web fonts (it falls back to the system's sans-serif)
 DROPS = ['<link href="https://fonts.googleapis.com/css?family=Montserrat:300,400,700|Roboto:300,400,700" '
          'rel="stylesheet">']
+# addresses of another host written inside a vendor file, replaced as it is served: ReDoc's side menu shows
+# Redocly's logo from their CDN (an empty SVG stands in; the link to redocly.com stays, it loads nothing)
+VENDOR_REWRITES = {
+    "redoc/bundles/redoc.standalone.js": [
+        (b"https://cdn.redoc.ly/redoc/logo-mini.svg",
+         b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E")],
+}
 BLANK_TILE = base64.b64decode(  # 1 x 1 transparent PNG: Leaflet stretches it to the tile size
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
@@ -78,5 +85,8 @@ def serve(path: str) -> tuple[int, dict[str, str], bytes]:
             ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             if ctype.startswith("text/") or ctype.endswith("javascript"):
                 ctype += "; charset=utf-8"
-            return 200, {"Content-Type": ctype, "Cache-Control": "public, max-age=86400"}, file.read_bytes()
+            payload = file.read_bytes()
+            for remote, local in VENDOR_REWRITES.get("/".join(parts[1:]), ()):
+                payload = payload.replace(remote, local)
+            return 200, {"Content-Type": ctype, "Cache-Control": "public, max-age=86400"}, payload
     return 404, {"Content-Type": "text/plain; charset=utf-8"}, b"no such asset\n"
