@@ -146,6 +146,8 @@ PARAMETERS = {
     "changesProvince": {"name": "province", "in": "query", "required": False,
                         "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
                         "description": "Only the changes of this province (2-digit code)"},
+    "Prefer": {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"},
+               "description": "respond-async is not honoured (RFC 7240 allows it): the processes run synchronously"},
     "processId": {"name": "processId", "in": "path", "required": True,
                   "schema": {"type": "string", "enum": list(processes.PROCESSES)}},
 }
@@ -286,7 +288,7 @@ def _add_processes(paths: dict) -> None:
             "description": "Synchronous, all-or-nothing. response=document: the results document of the "
                            "selected outputs; raw (the default): one output's value alone, several as "
                            "multipart/related (one part per output, Content-ID the output id).",
-            "security": [BEARER],
+            "security": [BEARER], "parameters": [{"$ref": f"{_P}Prefer"}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": _execute_request(pid)}}},
             "responses": {"200": {"description": "The outputs", "content": {
                 "application/json": {"schema": {"anyOf": [results, {"type": "array", "items": {}},
