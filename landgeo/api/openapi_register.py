@@ -236,10 +236,13 @@ def _add_collection(paths: dict, cid: str) -> None:
         content["application/json"] = {"schema": {"oneOf": [content["application/json"]["schema"],
                                                              {"$ref": f"{_S}featureWrite"}]}}
     post["summary"] = f"Search {title} items with CQL2-JSON, or create one (GeoJSON Feature)"
+    post["requestBody"]["description"] = ("A CQL2-JSON filter (application/json), or a GeoJSON Feature to create "
+                                          "(application/geo+json, or application/json with type Feature)")
     post.setdefault("parameters", []).append({"$ref": f"{_P}ContentCrsHeader"})
     post["security"] = [{}, BEARER]  # a filter needs no identity; a create does (401)
-    post["responses"].update({"201": {"$ref": f"{_R}Created"}, **_errors(
-        "400", "401", "403", "409", "413", "415", "422", "503")})
+    for code, response in {"201": {"$ref": f"{_R}Created"}, **_errors(
+            "400", "401", "403", "409", "413", "415", "422", "503")}.items():
+        post["responses"].setdefault(code, response)  # the filter's own (400 with HTML, JSON-LD) stay
     one = paths.setdefault(f"/collections/{cid}/items/{{featureId}}", {})
     one.update(_write_ops(cid, title))
     if "get" in one:
