@@ -8,13 +8,16 @@ import pytest
 import requests
 from register_env import TM3, X0, Y0, _cell, _count, _get, _h, _id_of, _rect, _snapshot, env
 
+from landgeo.api.process_results import parse_multipart
+
 __all__ = ["env"]
 DOC = {"number": "123/QĐ-UBND", "date": "2026-11-30"}
 
 
-def _run(env, pid: str, inputs: dict, user: str | None = "off79") -> requests.Response:
-    return requests.post(f"{env['base']}/processes/{pid}/execution", json={"inputs": inputs},
-                         headers=_h(env, user), timeout=60)
+def _run(env, pid: str, inputs: dict, user: str | None = "off79", **request) -> requests.Response:
+    """Execute ``pid``; the answer as the results document unless ``request`` says otherwise."""
+    return requests.post(f"{env['base']}/processes/{pid}/execution",
+                         json={"inputs": inputs, "response": "document", **request}, headers=_h(env, user), timeout=60)
 
 
 def _part(geom: dict, number: int, area: float | None, codes=("ONT",)) -> dict:
@@ -47,13 +50,14 @@ def test_split_one_into_four_with_history_and_audit(env):
     r = _run(env, "parcel-split", {"parcel": fid, "if_match": etag, "parts": parts, "crs": TM3, "document": DOC})
     assert r.status_code == 200, r.text
     out = r.json()
-    assert len(out["ids"]) == 4 and out["retired"] == [fid] and set(out["etags"]) == {str(i) for i in out["ids"]}
+    assert len(out["ids"]) == 4 and out["retired"] == [fid] and len(out["etags"]) == 4
     assert _get(env, fid).status_code == 404  # the parent is retired
     before = _get(env, fid, datetime="2020-06-01T00:00:00Z")  # the parent as it was before the split
     assert before.json()["id"] == fid and before.json()["properties"]["parcel_number"] == 1
     child = _get(env, out["ids"][3], crs=TM3).json()
     assert child["properties"]["parcel_number"] == 104 and child["properties"]["land_use_codes"] == ["CLN"]
     assert child["properties"]["computed_area"] == pytest.approx(150, abs=0.01)
+    assert out["etags"][3] == _get(env, out["ids"][3]).headers["ETag"]  # etags[i] is the ETag of ids[i]
     h = requests.get(f"{env['base']}/collections/parcels/items/{out['ids'][0]}/history", timeout=30).json()
     link = [m for m in h["mutations"] if m["event"] == "split"]
     assert link and link[0]["parent"] == fid and link[0]["document"]["number"] == DOC["number"]
@@ -154,7 +158,7 @@ def test_land_use_change_and_boundary_correction(env):
     assert r.status_code == 200, r.text
     assert r.json()["ids"] == [fid] and _get(env, fid).json()["properties"]["land_use_codes"] == ["TMD"]
     x1, x2 = _cell(12)
-    r = _run(env, "parcel-boundary-correction", {"parcel": fid, "if_match": r.json()["etags"][str(fid)],
+    r = _run(env, "parcel-boundary-correction", {"parcel": fid, "if_match": r.json()["etags"][0],
                                                  "geometry": _rect(x1, Y0, x2 - 0.3, Y0 + 30), "crs": TM3,
                                                  "declared_area": 591, "document": DOC})
     assert r.status_code == 200, r.text
@@ -175,3 +179,65 @@ def test_who_may_run_mutations(env):
     assert _count(env, "SELECT count(*) FROM landdb.parcel_mutation WHERE kind = 'land_use_change' "
                        "AND province_code = '01'") == 0
     assert X0 and Y0  # data constants shared with the Part 4 tests
+
+
+def test_process_descriptions_follow_ogc_process_description(env):
+    conf = requests.get(f"{env['base']}/conformance", params={"f": "json"}, timeout=30).json()["conformsTo"]
+    for cls in ("core", "ogc-process-description", "json", "oas30"):
+        assert f"http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/{cls}" in conf
+    for summary in requests.get(f"{env['base']}/processes", timeout=30).json()["processes"]:
+        d = requests.get(f"{env['base']}/processes/{summary['id']}", timeout=30).json()
+        assert d["jobControlOptions"] == ["sync-execute"] and d["outputTransmission"] == ["value"]
+        assert any(link["rel"].endswith("/execute") for link in d["links"])
+        for name, spec in d["inputs"].items():
+            assert spec["schema"].get("type") or spec["schema"].get("oneOf"), name
+            assert spec["minOccurs"] in (0, 1) and spec["maxOccurs"] == 1
+            assert "optional" not in spec["schema"]
+        assert set(d["outputs"]) == {"ids", "retired", "closedVersions", "mutation", "etags", "warnings"}
+        assert all("type" in o["schema"] for o in d["outputs"].values())
+    split = requests.get(f"{env['base']}/processes/parcel-split", timeout=30).json()
+    assert split["inputs"]["crs"]["minOccurs"] == 0 and split["inputs"]["document"]["minOccurs"] == 1
+    nope = requests.get(f"{env['base']}/processes/nope", timeout=30)
+    assert nope.status_code == 404 and nope.json()["type"].endswith("/no-such-process")
+    job = requests.get(f"{env['base']}/jobs/0b9c2f", timeout=30)
+    assert job.status_code == 404 and job.json()["type"].endswith("/no-such-job")
+
+
+def _land_use(env, n: int, codes: list[str], **request) -> requests.Response:
+    fid = _id_of(env, "26737", n)
+    inputs = {"parcel": fid, "if_match": _get(env, fid).headers["ETag"], "land_use_codes": codes, "document": DOC}
+    return requests.post(f"{env['base']}/processes/parcel-land-use-change/execution",
+                         json={"inputs": inputs, **request}, headers=_h(env, "off79"), timeout=60)
+
+
+def test_execute_answers_raw_by_default_document_on_request(env):
+    """OGC API – Processes 1.0: response=raw (the default) gives several outputs as multipart/related and one
+    output as its bare value; response=document gives the results document of the selected outputs."""
+    fid = _id_of(env, "26737", 16)
+    r = _land_use(env, 16, ["TMD"])
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("multipart/related"), r.text
+    parts = parse_multipart(r.headers["Content-Type"], r.content)
+    assert list(parts) == ["ids", "retired", "closedVersions", "mutation", "etags", "warnings"]
+    assert parts["ids"] == [fid] and parts["retired"] == [] and len(parts["closedVersions"]) == 1
+    assert parts["etags"] == [_get(env, fid).headers["ETag"]]
+    r = _land_use(env, 16, ["ONT"], outputs={"etags": {"transmissionMode": "value"}})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    assert r.json() == [_get(env, fid).headers["ETag"]]  # the value itself, not wrapped
+    r = _land_use(env, 16, ["CLN"], response="document", outputs={"ids": {}, "mutation": {}})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    assert set(r.json()) == {"ids", "mutation"} and r.json()["ids"] == [fid] and isinstance(r.json()["mutation"], int)
+    assert _get(env, fid).json()["properties"]["land_use_codes"] == ["CLN"]
+
+
+@pytest.mark.parametrize("request_extra, words", [
+    ({"response": "json"}, "response must be raw or document"),
+    ({"outputs": {"nope": {}}}, "unknown output 'nope'"),
+    ({"outputs": {"ids": {"transmissionMode": "reference"}}}, "not offered"),
+    ({"outputs": {"ids": {"format": {"mediaType": "text/csv"}}}}, "format must be"),
+    ({"outputs": ["ids"]}, "outputs must be an object"),
+])
+def test_bad_execute_requests_change_nothing(env, request_extra, words):
+    snap = _snapshot(env)
+    r = _land_use(env, 17, ["TMD"], **request_extra)
+    assert r.status_code == 400 and words in r.json()["description"], r.text
+    assert _snapshot(env) == snap

@@ -34,7 +34,7 @@ from landgeo.api.config import default_path
 from landgeo.api.crs import CRS84, parse_crs
 from landgeo.api.federated import HEADER as UNAVAILABLE_HEADER
 from landgeo.api.federated import run_items_federated, unavailable_error
-from landgeo.api.openapi import self_contained
+from landgeo.api.openapi import generator_tag, self_contained
 from landgeo.api.ops import database_error
 from landgeo.api.parameters import body_error, query_string_error
 from landgeo.api.pool import STATEMENT_TIMEOUT_MS
@@ -297,7 +297,8 @@ def create_app(config_path: str | os.PathLike | None = None) -> LandgeoApp:
     os.environ["PYGEOAPI_CONFIG"] = str(config_path)
     if not get_settings().pygeoapi_openapi:
         state = get_settings().state_dir
-        os.environ["PYGEOAPI_OPENAPI"] = str(ensure_openapi(config_path, state / "api" / "openapi.yml"))
+        os.environ["PYGEOAPI_OPENAPI"] = str(ensure_openapi(config_path, state / "api" /
+                                                            f"openapi-{generator_tag()}.yml"))
     import pygeoapi
     import pygeoapi.flask_app as flask_app
 

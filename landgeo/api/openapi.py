@@ -11,7 +11,10 @@ describing what landgeo's API actually returns.
 from __future__ import annotations
 
 import copy
+import hashlib
+from pathlib import Path
 
+from landgeo.api.openapi_register import with_register
 from landgeo.catalog import targets
 
 _LINK = {"$ref": "#/components/schemas/link"}
@@ -173,8 +176,8 @@ def _walk(node):
 
 
 def self_contained(document: dict) -> dict:
-    """``document`` with every remote ``$ref`` replaced by a local one, the local definitions added, and the
-    answers the server really gives documented (see :func:`_document_answers`)."""
+    """``document`` with every remote ``$ref`` replaced by a local one, the local definitions added, the
+    answers the server really gives documented (see :func:`_document_answers`) and the write side described."""
     doc = _walk(document)
     components = doc.setdefault("components", {})
     for section, entries in (("schemas", SCHEMAS), ("responses", RESPONSES), ("parameters", PARAMETERS)):
@@ -183,7 +186,7 @@ def self_contained(document: dict) -> dict:
             target.setdefault(name, copy.deepcopy(value))
     components["schemas"]["queryables"] = copy.deepcopy(QUERYABLES_SCHEMA)
     _document_answers(doc)
-    return doc
+    return with_register(doc)  # Part 4, history, changes, Processes (landgeo.api.openapi_register)
 
 
 _OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch")
@@ -247,3 +250,14 @@ def remote_refs(node) -> list[str]:
         for value in node:
             found.extend(remote_refs(value))
     return found
+
+
+def generator_tag() -> str:
+    """A short hash of the code that writes the document (pygeoapi's, then landgeo's changes), so a cached
+    document is rebuilt when that code changes (a new writable collection, process or schema)."""
+    here = Path(__file__).parent
+    digest = hashlib.sha1()
+    for source in (here / "openapi.py", here / "openapi_register.py", here / "app.py", here / "processes.py",
+                   here / "transactions.py", here.parent / "tiles" / "tiles_openapi.py", here.parent / "catalog.py"):
+        digest.update(source.read_bytes() if source.is_file() else source.name.encode())
+    return digest.hexdigest()[:12]

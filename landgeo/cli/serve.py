@@ -27,6 +27,7 @@ def serve(
     """Serve every collection as OGC API – Features (landing page, collections, items, CQL2, CRS) with gunicorn."""
     from landgeo.api.app import ensure_openapi
     from landgeo.api.config import default_path
+    from landgeo.api.openapi import generator_tag
     from landgeo.db.connect import connect, database_url
 
     settings = get_settings()
@@ -44,7 +45,7 @@ def serve(
     env["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ.update(env)
     # the OpenAPI document names the public URL: one file per configuration and URL
-    tag = "cursor-v1|offline-v1|tiles-v1|register-v1"  # changes of the document's generator
+    tag = generator_tag()  # changes of the document's generator
     key = hashlib.sha1(f"{config_path}|{env['LANDGEO_API_URL']}|{tag}".encode()).hexdigest()[:12]
     try:
         openapi = ensure_openapi(config_path, settings.state_dir / "api" / f"openapi-{key}.yml")
