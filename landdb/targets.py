@@ -29,6 +29,7 @@ PARCELS = Target(
     history_table="parcel_history",
     topology="parcel-cover",
     tile_summaries=True,
+    current_counts="parcel_current_count",
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code (2025 list)", required=True),
         COMMUNE_CODE,

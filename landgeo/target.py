@@ -59,6 +59,8 @@ class Target:
     is_admin_unit: bool = False  # rows are administrative units themselves (scoped by their own code)
     restricted: bool = False  # personal data (landdb.register): published only to those allowed, audited
     tile_summaries: bool = False  # vector tiles: features from the parcel zoom, commune/province aggregates below
+    current_counts: str | None = None  # table (same schema) of exact current-version counts per partition value
+    #                                    and block of 16384 ids: unfiltered offset pages skip whole blocks (0140)
 
     @property
     def spatial(self) -> bool:
