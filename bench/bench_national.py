@@ -12,9 +12,9 @@ client, sequential requests: latency, not throughput), so both sizes share the m
 * ``deep_offset``: ``offset=N/2`` (5 M deep at 10 M; the middle of the collection at 1 M), limit 100;
 * ``deep_keyset``: the same page by the keyset cursor a client holds after paging that far.
 
-Load and validate times come from the build reports: a province loaded into an empty database and again with
-the 33 others loaded, ``landgeo validate parcels --province`` alone and with the others. The plans of the look-up
-by id (EXPLAIN ANALYZE) at 10 M are printed for docs/scale.md.
+The table ends with the rows of ``bench/bench_national_jobs.py`` when it has run (the same province's file loaded
+into, and ``landgeo validate parcels --province`` run on, the 1 M and the 10 M database, interleaved). The plans
+(EXPLAIN ANALYZE) at 10 M of the look-up by id and of an offset page's position are printed for docs/scale.md.
 
     .venv/bin/python bench/bench_national.py [--sizes 1000000,10000000] [--requests 25] [--rounds 2]
 """
@@ -40,12 +40,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.national_build import db_url, parcel_count  # noqa: E402
 from landgeo.api.collections import get_collection  # noqa: E402
-from landgeo.api.query import ItemsQuery, encode_cursor  # noqa: E402
+from landgeo.api.crs import CRS84, parse_crs  # noqa: E402
+from landgeo.api.locate import id_ranges  # noqa: E402
+from landgeo.api.query import ItemsQuery, build_query, encode_cursor  # noqa: E402
+from landgeo.api.statements import block_position_sql, item_sql  # noqa: E402
 from landgeo.db.migrate import migrate  # noqa: E402
 from landgeo.settings import get_settings  # noqa: E402
 
 SCENARIOS = ("first", "bbox", "by_id", "attribute", "deep_offset", "deep_keyset")
-SLOW = {"deep_offset": 3}  # requests per round for scenarios that may take seconds
 
 
 def log(msg: str) -> None:
@@ -70,8 +72,8 @@ class Target:
                 "SELECT id, commune_code, ST_X(c), ST_Y(c) FROM (SELECT id, commune_code, "
                 "ST_Centroid(geom_wgs84) c FROM landdb.parcel TABLESAMPLE SYSTEM (0.2) REPEATABLE (7) "
                 "WHERE valid_to IS NULL) s LIMIT 400").fetchall()
-            self.deep_id = conn.execute("SELECT id FROM landdb.parcel WHERE valid_to IS NULL ORDER BY id "
-                                        "OFFSET %s LIMIT 1", (n // 2 - 1,)).fetchone()[0]
+            self.deep_id, self.deep_first = (r[0] for r in conn.execute(
+                "SELECT id FROM landdb.parcel WHERE valid_to IS NULL ORDER BY id OFFSET %s LIMIT 2", (n // 2 - 1,)))
         self.sample = rows
         self.cursor = encode_cursor(ItemsQuery(get_collection("parcels")), [self.deep_id], None)
         self.proc = None
@@ -123,6 +125,8 @@ def measure(target: Target, scenario: str, count: int, timeout: float) -> tuple[
         try:
             res = requests.get(url, timeout=timeout)
             ok = res.status_code == 200 and (scenario == "by_id" or res.json()["numberReturned"] > 0)
+            if ok and scenario in ("deep_offset", "deep_keyset"):  # both give row N/2 first (ORDER BY id OFFSET)
+                ok = res.json()["features"][0]["id"] == target.deep_first
             if not ok:
                 errors.append(f"{res.status_code} {res.text[:120]}")
         except requests.RequestException as exc:
@@ -136,19 +140,43 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, max(0, round(p / 100 * len(values) + 0.5) - 1))] if values else float("nan")
 
 
-def plans(url: str) -> str:
-    """EXPLAIN ANALYZE of the API's look-up by id (pruned, as landgeo.api.by_id asks) and of the plain one."""
+def plans(url: str, offset: int) -> str:
+    """EXPLAIN ANALYZE of the API's look-up by id (pruned by landgeo.api.locate's id ranges, as run_item asks;
+    and the plain one), and of the position statement of an ``offset`` page (the block counts of migration 0140)."""
+    c = get_collection("parcels")
     out = []
     with psycopg.connect(url) as conn:
         fid = conn.execute("SELECT id FROM landdb.parcel_p79 ORDER BY id OFFSET 1000 LIMIT 1").fetchone()[0]
-        for title, query in (("by id, pruned by landdb.parcel_province_of", "SELECT id FROM landdb.parcel WHERE "
-                              "id = %(id)s AND province_code = landdb.parcel_province_of(%(id)s) LIMIT 1"),
-                             ("by id, plain (every partition)", "SELECT id FROM landdb.parcel WHERE id = %(id)s "
-                              "LIMIT 1")):
-            conn.execute(query, {"id": fid})  # once first: the session's catalogue caches, as in a warm server
-            rows = conn.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query, {"id": fid}).fetchall()
-            out.append(f"-- {title} (id {fid})\n" + "\n".join(r[0] for r in rows))
+        ranges = id_ranges(conn, c)
+        crs = parse_crs(CRS84, c.crs_uris)
+        statements = (
+            (f"by id, pruned by landgeo.api.locate (id {fid}, province {ranges.partition_of(fid)})",
+             item_sql(c, crs, ranges.key).as_string(conn), (fid, ranges.partition_of(fid))),
+            (f"by id, plain (every partition; id {fid})", item_sql(c, crs).as_string(conn), (fid,)),
+        )
+        position, params = block_position_sql(build_query(c, offset=offset))
+        statements += ((f"offset {offset}: the row before the page, from the block counts",
+                        position.as_string(conn), tuple(params)),)
+        for title, query, args in statements:
+            conn.execute(query, args)  # once first: the session's catalogue caches, as in a warm server
+            rows = conn.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query, args).fetchall()
+            out.append(f"-- {title}\n" + "\n".join(r[0] for r in rows))
     return "\n\n".join(out)
+
+
+def jobs_rows(path: Path) -> list[str]:
+    """The load and validate rows of ``bench/bench_national_jobs.py`` (same province, 1 M vs 10 M database)."""
+    if not path.exists():
+        return []
+    rep = json.loads(path.read_text())
+    rows = []
+    for job in ("load", "validate"):
+        a, b = rep[job]["small"], rep[job]["large"]
+        if a and b:
+            rows.append(f"| {job} province {rep['probe']} ({rep['parcels']:,} parcels; best of {len(a)}) | "
+                        f"{min(a):.1f} s | | {min(b):.1f} s | | {min(b) / min(a):.2f} | "
+                        f"{'met' if min(b) / min(a) <= 1.5 else 'NOT met'} |")
+    return rows
 
 
 def main() -> None:
@@ -185,7 +213,7 @@ def main() -> None:
         for r in range(args.rounds):
             for s in scenarios:
                 for t in (targets if r % 2 == 0 else targets[::-1]):
-                    times, errs = measure(t, s, SLOW.get(s, args.requests), args.timeout)
+                    times, errs = measure(t, s, args.requests, args.timeout)
                     results.setdefault((s, t.n), []).extend(times)
                     errors.setdefault((s, t.n), []).extend(errs)
                     log(f"round {r + 1} {s:12} {t.n:>9}: p95 {pct(times, 95) * 1000:8.1f} ms"
@@ -194,7 +222,7 @@ def main() -> None:
         for t in targets:
             t.stop()
     lo, hi = sizes[0], sizes[-1]
-    lines = [f"| scenario | p50 {lo:,} | p95 {lo:,} | p50 {hi:,} | p95 {hi:,} | p95 ratio | bar 1.5× |",
+    lines = [f"| scenario | p50 {lo:,} | p95 {lo:,} | p50 {hi:,} | p95 {hi:,} | ratio (p95; jobs: best) | bar 1.5× |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for s in scenarios:
         a, b = results[(s, lo)], results[(s, hi)]
@@ -203,15 +231,8 @@ def main() -> None:
         lines.append(f"| {s} | {pct(a, 50) * 1000:.1f} ms | {pct(a, 95) * 1000:.1f} ms | {pct(b, 50) * 1000:.1f} ms | "
                      f"{pct(b, 95) * 1000:.1f} ms | {ratio:.2f} | {'met' if ratio <= 1.5 and not bad else 'NOT met'}"
                      + (f" ({bad} failed requests)" if bad else "") + " |")
-    for n in sizes:
-        path = logdir / f"build-landgeo_bench_national_{n}.json"
-        if path.exists():
-            rep = json.loads(path.read_text())
-            lines.append(f"\nbuild {n:,}: province {rep['probe']} load alone {rep['load_alone']} s, with the 33 "
-                         f"others {rep['reload_with_others']} s; validate --province {rep['probe']} alone "
-                         f"{rep['validate_alone']} s, with the others {rep['validate_with_others']} s; every load "
-                         f"(s): {json.dumps(rep['loads'])}")
-    report = "\n".join(lines) + "\n\n```\n" + plans(targets[-1].url) + "\n```\n"
+    lines += jobs_rows(logdir / f"jobs-{lo}-{hi}.json")
+    report = "\n".join(lines) + "\n\n```\n" + plans(targets[-1].url, hi // 2) + "\n```\n"
     print(report)
     if args.out:
         Path(args.out).write_text(report)

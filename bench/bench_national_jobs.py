@@ -1,16 +1,21 @@
-"""A province's load and ``landgeo validate --province`` alone vs with the 33 other provinces loaded, interleaved.
+"""A province's load and ``landgeo validate --province`` into a 1 M and a 10 M national database, interleaved.
 
-Peer databases on the same server, in the same run: ``landgeo_bench_national_alone`` (only the probe province)
-and the national one of ``bench/national_build.py N`` (all 34). Each round empties the probe province in both
-(parcels and their load batches) and loads the same file into each, then validates the province in each, the
-order alternating between rounds. Times are wall seconds of the real CLI.
+The issue's bar: loading (and validating) a province costs the same whatever else is loaded. Peers on the same
+server, in the same run: the national databases of ``bench/national_build.py`` at two sizes (default 1 M and 10 M,
+all 34 provinces each). Each round empties the probe province in both (its parcels and load batches) and loads
+the same file into each with the real ``landgeo load --province``, then runs ``landgeo validate parcels
+--province`` on each, the order alternating between rounds. The file is the probe province as generated for the
+larger size (province 22: 123 719 parcels), so the smaller database holds about 1.1 M parcels while it is
+measured. At the end each database gets its own file of the probe back (the API bench expects its exact size).
+Best wall seconds per size are written to ``<data-dir>/jobs-<small>-<large>.json`` for ``bench_national.py``.
 
-    .venv/bin/python bench/bench_national_jobs.py [N=10000000] [--probe 22] [--rounds 2] [--skip-validate]
+    .venv/bin/python bench/bench_national_jobs.py [--sizes 1000000,10000000] [--probe 22] [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -18,54 +23,62 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.national import write_country  # noqa: E402
-from bench.national_build import checkpoint, db_url, empty_province, landgeo, log  # noqa: E402
-from landgeo.db.connect import database_url, url_with_database  # noqa: E402
+from bench.national_build import checkpoint, db_url, empty_province, landgeo, log, parcel_count  # noqa: E402
 from landgeo.db.migrate import migrate  # noqa: E402
-from landgeo.db.scratch import create_database  # noqa: E402
 from landgeo.settings import get_settings  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("n", nargs="?", type=int, default=10_000_000)
+    ap.add_argument("--sizes", default="1000000,10000000")
     ap.add_argument("--probe", default="22")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--skip-validate", action="store_true")
-    ap.add_argument("--skip-load", action="store_true", help="validate what both databases hold already")
     ap.add_argument("--data-dir", default="/tmp/landgeo-national")
     args = ap.parse_args()
-    path = write_country(Path(args.data_dir) / f"n{args.n}", args.n, [args.probe], log=log)[args.probe]
-    server = url_with_database(database_url(), "postgres")
-    alone = url_with_database(server, "landgeo_bench_national_alone")
-    if not args.skip_load:  # --skip-load validates what the previous run left in it
-        create_database(server, "landgeo_bench_national_alone")
-    migrate(alone, get_settings().migrations_dir, log=lambda *_: None)
-    national = db_url(f"landgeo_bench_national_{args.n}")
-    migrate(national, get_settings().migrations_dir, log=lambda *_: None)
-    peers = {"alone": alone, "with 33 others": national}
-    loads: dict[str, list[float]] = {k: [] for k in peers}
-    checks: dict[str, list[float]] = {k: [] for k in peers}
+    small, large = (int(s) for s in args.sizes.split(","))
+    data = Path(args.data_dir)
+    files = {n: write_country(data / f"n{n}", n, [args.probe], log=log)[args.probe] for n in (small, large)}
+    probe_file = files[large]
+    parcels = int(probe_file.name.split("-")[1])
+    peers = {}
+    for key, n in (("small", small), ("large", large)):
+        url = db_url(f"landgeo_bench_national_{n}")
+        if parcel_count(url) != n:
+            raise SystemExit(f"landgeo_bench_national_{n} is not built: python bench/national_build.py {n}")
+        migrate(url, get_settings().migrations_dir, log=lambda *_: None)
+        peers[key] = (n, url)
+    result: dict = {"probe": args.probe, "parcels": parcels, "file": probe_file.name, "sizes": [small, large],
+                    "load": {"small": [], "large": []}, "validate": {"small": [], "large": []}}
     for r in range(args.rounds):
-        order = list(peers) if r % 2 == 0 else list(peers)[::-1]
-        for name in order if not args.skip_load else []:
-            empty_province(peers[name], args.probe)
-            checkpoint(peers[name])
-            wall = landgeo(peers[name], "load", str(path), "--into", "parcels", "--province", args.probe)
-            loads[name].append(wall)
-            log(f"round {r + 1}: load of province {args.probe} {name}: {wall:.1f} s")
-        if args.skip_validate:
-            continue
-        for name in order:
-            wall = landgeo(peers[name], "validate", "parcels", "--province", args.probe)
-            checks[name].append(wall)
-            log(f"round {r + 1}: validate --province {args.probe} {name}: {wall:.1f} s")
-    a, b = min(loads["alone"], default=float("nan")), min(loads["with 33 others"], default=float("nan"))
-    print(f"RESULT load province {args.probe} ({path.name}): alone {a:.1f} s, with 33 others {b:.1f} s, "
-          f"ratio {b / a:.2f} (best of {args.rounds})")
-    if not args.skip_validate:
-        a, b = min(checks["alone"]), min(checks["with 33 others"])
-        print(f"RESULT validate --province {args.probe}: alone {a:.1f} s, with 33 others {b:.1f} s, "
-              f"ratio {b / a:.2f} (best of {args.rounds})")
+        order = ["small", "large"] if r % 2 == 0 else ["large", "small"]
+        for key in order:
+            n, url = peers[key]
+            empty_province(url, args.probe)
+            checkpoint(url)
+            wall = landgeo(url, "load", str(probe_file), "--into", "parcels", "--province", args.probe)
+            result["load"][key].append(round(wall, 2))
+            log(f"round {r + 1}: load of province {args.probe} ({parcels} parcels) into the {n:,} database: "
+                f"{wall:.1f} s")
+        for key in order if not args.skip_validate else []:
+            n, url = peers[key]
+            wall = landgeo(url, "validate", "parcels", "--province", args.probe)
+            result["validate"][key].append(round(wall, 2))
+            log(f"round {r + 1}: validate --province {args.probe} in the {n:,} database: {wall:.1f} s")
+    for key in ("small", "large"):  # each database back to its own size
+        n, url = peers[key]
+        if files[n] != probe_file:
+            empty_province(url, args.probe)
+            landgeo(url, "load", str(files[n]), "--into", "parcels", "--province", args.probe)
+        log(f"the {n:,} database holds {parcel_count(url):,} parcels again")
+    out = data / f"jobs-{small}-{large}.json"
+    out.write_text(json.dumps(result, indent=1))
+    for job in ("load", "validate"):
+        a, b = result[job]["small"], result[job]["large"]
+        if a and b:
+            print(f"RESULT {job} province {args.probe} ({parcels} parcels): {small:,} database {min(a):.1f} s, "
+                  f"{large:,} database {min(b):.1f} s, ratio {min(b) / min(a):.2f} (best of {len(a)})")
+    log(f"written {out}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ PARCELS = Target(
     write_scope="commune",
     write_model="register",
     versioning="held-row",
+    current_counts="parcel_current_count",
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code (2025 list)", required=True),
         COMMUNE_CODE,

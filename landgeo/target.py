@@ -66,6 +66,8 @@ class Target:
     #                                checks); "features": generic feature writes (landgeo.register.features)
     versioning: str | None = None  # "held-row": the held id keeps the latest state, a write copies the old state
     #                                into a closed row (lifespan ended) — see docs/register.md; None: not versioned
+    current_counts: str | None = None  # table (same schema) of exact current-version counts per partition value
+    #                                    and block of 16384 ids: unfiltered offset pages skip whole blocks (0140)
 
     @property
     def spatial(self) -> bool:

@@ -73,6 +73,7 @@ class Collection:
     computed: tuple[tuple[str, str], ...] = ()  # (property, SQL expression from the catalogue) — not columns
     restricted: bool = False  # the register: identity required, row-level security, every read audited
     tile_summaries: bool = False  # tiles: features from the parcel zoom, commune/province summaries below
+    current_counts: str | None = None  # exact current-version counts per id block (offset pages skip blocks)
 
     def column(self, name: str) -> sql.Composable:
         """The SQL of a published property: its column, or the catalogue's expression for a computed one."""
@@ -113,6 +114,7 @@ def _from_target(target: Target) -> Collection:
         id=target.id, title=target.title, description=target.description, keywords=tuple(target.keywords),
         schema=target.schema, table=target.extra.get("published_as", target.table),
         geometry_type=target.geometry_type, restricted=target.restricted, tile_summaries=target.tile_summaries,
+        current_counts=target.current_counts,
         fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ()),
                 *(f for f, _e in COMPUTED_FIELDS.get(target.id, ()))),
         wgs84_column="geom_wgs84" if spatial else None, vn2000_column="geom" if spatial else None,

@@ -155,9 +155,6 @@ def attach(conn: psycopg.Connection, code: str, url: str) -> str:
             "OPTIONS (schema_name 'landdb', table_name 'parcel')").format(table, sql.Literal(code), server))
         conn.execute(sql.SQL("GRANT SELECT ON {} TO landgeo_reader").format(table))
         conn.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(table))  # the mapping works end to end
-        if lo is not None:
-            conn.execute("INSERT INTO landdb.parcel_id_range (batch_id, province_code, lo, hi) VALUES "
-                         "(NULL, %s, %s, %s)", (code, lo, hi))
     conn.execute(sql.SQL("ANALYZE {}").format(table))
     return f"province {code} attached: {ours} parcels served from {remote.where} (server {SERVER_PREFIX}{code})"
 
@@ -183,7 +180,6 @@ def detach(conn: psycopg.Connection, code: str) -> str:
             conn.execute(sql.SQL("CREATE TABLE {} PARTITION OF landdb.parcel FOR VALUES IN ({})").format(
                 table, sql.Literal(code)))
         conn.execute("SELECT landdb.parcel_partition_keys(%s::regclass)", (f"landdb.{part.table}",))
-        conn.execute("DELETE FROM landdb.parcel_id_range WHERE batch_id IS NULL AND province_code = %s", (code,))
     return f"province {code} detached: its partition is local (and empty) again"
 
 
