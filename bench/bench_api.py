@@ -178,8 +178,10 @@ def start_pygeoapi(db: str, port: int, workers: int, threads: int, tmp: Path, pr
     openapi = tmp / f"{tag}-openapi.yml"
     env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
     bindir = Path(sys.executable).parent
-    subprocess.run([str(bindir / "pygeoapi"), "openapi", "generate", str(config), "--output-file", str(openapi)],
-                   env=env, check=True, capture_output=True)
+    done = subprocess.run([str(bindir / "pygeoapi"), "openapi", "generate", str(config), "--output-file",
+                           str(openapi)], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"error: pygeoapi ({provider['name']}) does not start: {done.stderr.strip()[-400:]}")
     return subprocess.Popen(
         [str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class",
          "gthread", "--threads", str(threads), "--log-level", "error", "--timeout", "300", "pygeoapi.flask_app:APP"],
