@@ -241,16 +241,30 @@ def tile_sql(c: Collection, z: int, box: TileBox) -> sql.Composable | None:
 CONNECTION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
 
 
+_QUERIES: dict[tuple[str, int, int, bool], bytes] = {}  # composed once per collection, zoom, matrix set CRS
+
+
+def _query(conn: psycopg.Connection, c: Collection, z: int, box: TileBox, with_change_id: bool) -> bytes:
+    """The tile query's text (b"": nothing is drawn at that zoom); it depends on the tile only through its zoom and
+    the matrix set's CRS, the tile's numbers being parameters."""
+    key = (c.id, z, box.srid, with_change_id)
+    text = _QUERIES.get(key)
+    if text is None:
+        query = tile_sql(c, z, box)
+        if query is not None and with_change_id:
+            query = sql.SQL("SELECT ({}), (SELECT coalesce(max(id), 0) FROM meta.tile_change)").format(query)
+        text = _QUERIES[key] = b"" if query is None else query.as_bytes(conn)
+    return text
+
+
 def render(conn: psycopg.Connection, c: Collection, z: int, box: TileBox, with_change_id: bool = False
            ) -> tuple[bytes, int | None]:
     """The tile's bytes (empty when nothing is drawn there) and, with ``with_change_id``, the id of the newest
     ``meta.tile_change`` row read in the same statement (the same snapshot as the tile). One statement, prepared
     (a connection with :data:`CONNECTION_OPTIONS` keeps its generic plan)."""
-    query = tile_sql(c, z, box)
-    if query is None:
+    query = _query(conn, c, z, box, with_change_id)
+    if not query:
         return b"", None
-    if with_change_id:
-        query = sql.SQL("SELECT ({}), (SELECT coalesce(max(id), 0) FROM meta.tile_change)").format(query)
     row = conn.execute(query, _params(box), prepare=True).fetchone()
     tile = bytes(row[0]) if row and row[0] is not None else b""
     return tile, (row[1] if with_change_id else None)
