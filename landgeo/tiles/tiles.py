@@ -13,6 +13,7 @@ from ``meta.tile_commune_summary`` (kept current by the write triggers of migrat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -271,9 +272,20 @@ def render(conn: psycopg.Connection, c: Collection, z: int, box: TileBox, with_c
 
 
 def explain(conn: psycopg.Connection, c: Collection, z: int, box: TileBox) -> str:
-    """EXPLAIN of a tile's query (for tests and the bench: the envelope goes through the index)."""
-    query = tile_sql(c, z, box)
-    if query is None:
+    """EXPLAIN of a tile's query as the tile server runs it: prepared, with the generic plan its connections keep
+    (planned without the tile's numbers), so tests and the bench see the plan every tile of that shape uses."""
+    query = _query(conn, c, z, box, False)
+    if not query:
         return ""
-    rows = conn.execute(sql.SQL("EXPLAIN ") + query, _params(box)).fetchall()
+    params = _params(box)
+    names = list(params)
+    text = re.sub(rb"%\((\w+)\)s", lambda m: b"$%d" % (names.index(m.group(1).decode()) + 1), query)
+    conn.execute(b"PREPARE landgeo_tile_explain (" + b", ".join([b"float8"] * len(names)) + b") AS " + text)
+    try:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        rows = conn.execute(sql.SQL("EXPLAIN EXECUTE landgeo_tile_explain ({})").format(
+            sql.SQL(", ").join(sql.Literal(float(v)) for v in params.values()))).fetchall()
+    finally:
+        conn.execute("RESET plan_cache_mode")
+        conn.execute("DEALLOCATE landgeo_tile_explain")
     return "\n".join(r[0] for r in rows)
