@@ -231,13 +231,13 @@ def main() -> None:
     global TIMEOUT_S
     TIMEOUT_S = args.timeout
     tmp = Path(tempfile.mkdtemp(prefix="landgeo-bench-tiles-"))
-    results = {}
-    for shape in args.shapes.split(","):
-        if shape not in SHAPES:
-            raise SystemExit(f"error: unknown data shape {shape!r}; known: {', '.join(SHAPES)}")
-        results[shape] = run_shape(shape, args, tmp)
+    shapes = args.shapes.split(",")
+    unknown = [s for s in shapes if s not in SHAPES]
+    if unknown:
+        raise SystemExit(f"error: unknown data shape(s) {', '.join(unknown)}; known: {', '.join(SHAPES)}")
     ok = True
-    for shape, res in results.items():
+    for shape in shapes:
+        res = run_shape(shape, args, tmp)
         ok &= report(shape, res["samples"], res["cold"], res["cached"])
     log("\nbar met on every shape" if ok else "\nbar NOT met")
 
