@@ -147,44 +147,59 @@ def wait_up(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
     raise SystemExit(f"server not up: {url}")
 
 
-def start_landgeo(db: str, port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "LANDGEO_DATABASE_URL": db, "LANDGEO_API_NO_ACCESS_LOG": "1"}
+def start_landgeo(db: str, port: int, workers: int, threads: int = 4, env: dict | None = None) -> subprocess.Popen:
+    """``landgeo serve`` on ``db`` (``env``: more settings, e.g. ``LANDGEO_TILE_CACHE``)."""
+    env = {**os.environ, "LANDGEO_DATABASE_URL": db, "LANDGEO_API_NO_ACCESS_LOG": "1", **(env or {})}
     env.pop("PYGEOAPI_OPENAPI", None)
     return subprocess.Popen(
         [sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", str(workers),
          "--threads", str(threads)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def start_stock(db: str, port: int, workers: int, threads: int, tmp: Path) -> subprocess.Popen:
-    """pygeoapi 0.24 with its stock PostgreSQL provider on the same table (CRS84 from geom_wgs84)."""
+def start_pygeoapi(db: str, port: int, workers: int, threads: int, tmp: Path, provider: dict,
+                   tag: str) -> subprocess.Popen:
+    """Stock pygeoapi 0.24 (gunicorn gthread) publishing only ``parcels``, through ``provider`` — a provider block
+    of pygeoapi's configuration whose ``data`` (the connection) is filled here from ``db``."""
     import yaml
 
-    from landgeo.api.collections import get_collection
     from landgeo.api.config import build_config
 
     parts = urlsplit(db)
     cfg = build_config()
     cfg["server"]["url"] = f"http://127.0.0.1:{port}"
     res = cfg["resources"]["parcels"]
-    res["providers"] = [{
-        "type": "feature", "name": "PostgreSQL", "id_field": "id", "table": "parcel", "geom_field": "geom_wgs84",
-        "properties": [f.name for f in get_collection("parcels").fields],  # the columns landgeo publishes
-        "data": {"host": parts.hostname, "port": parts.port, "dbname": parts.path.lstrip("/"),
-                 "user": unquote(parts.username or ""), "password": unquote(parts.password or ""),
-                 "search_path": ["landdb", "public"]},
-    }]
+    res["providers"] = [{**provider, "data": {
+        "host": parts.hostname, "port": parts.port, "dbname": parts.path.lstrip("/"),
+        "user": unquote(parts.username or ""), "password": unquote(parts.password or ""),
+        "search_path": ["landdb", "public"]}}]
     cfg["resources"] = {"parcels": res}
-    config = tmp / "stock-config.yml"  # holds a password: temporary directory only
+    config = tmp / f"{tag}-config.yml"  # holds a password: temporary directory only
     config.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    openapi = tmp / "stock-openapi.yml"
+    openapi = tmp / f"{tag}-openapi.yml"
     env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
     bindir = Path(sys.executable).parent
-    subprocess.run([str(bindir / "pygeoapi"), "openapi", "generate", str(config), "--output-file", str(openapi)],
-                   env=env, check=True, capture_output=True)
+    done = subprocess.run([str(bindir / "pygeoapi"), "openapi", "generate", str(config), "--output-file",
+                           str(openapi)], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"error: pygeoapi ({provider['name']}) does not start: {done.stderr.strip()[-400:]}")
     return subprocess.Popen(
         [str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class",
-         "gthread", "--threads", str(threads), "--log-level", "error", "pygeoapi.flask_app:APP"],
+         "gthread", "--threads", str(threads), "--log-level", "error", "--timeout", "300", "pygeoapi.flask_app:APP"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def published_parcel_fields() -> list[str]:
+    """The columns landgeo publishes for parcels (what the peers are given to serve too)."""
+    from landgeo.api.collections import get_collection
+
+    return [f.name for f in get_collection("parcels").fields]
+
+
+def start_stock(db: str, port: int, workers: int, threads: int, tmp: Path) -> subprocess.Popen:
+    """pygeoapi 0.24 with its stock PostgreSQL provider on the same table (CRS84 from geom_wgs84)."""
+    return start_pygeoapi(db, port, workers, threads, tmp, {
+        "type": "feature", "name": "PostgreSQL", "id_field": "id", "table": "parcel", "geom_field": "geom_wgs84",
+        "properties": published_parcel_fields()}, "stock")
 
 
 def start_tipg(db: str, port: int, workers: int) -> subprocess.Popen:

@@ -20,6 +20,7 @@ BENCHES = {
     "load": (["bench/bench_load.py"], ["100000"]),
     "validate": (["bench/bench_validate.py"], ["--size", "300"]),
     "api": (["bench/bench_api.py"], ["--seconds", "2", "--rounds", "1"]),  # its scenarios need 1 M rows
+    "tiles": (["bench/bench_tiles.py"], ["--shapes", "shared", "--tiles", "4", "--rounds", "1", "--timeout", "10"]),
 }
 
 

@@ -13,9 +13,10 @@ from test_api_server import GRID_SQL, HISTORY_SQL
 from tileserver import serve
 
 from landgeo.api.collections import collections
+from landgeo.api.pool import get_pool
 from landgeo.db.scratch import create_database, drop_database
 from landgeo.tiles.tilematrixsets import WEB_MERCATOR_QUAD, WORLD_CRS84_QUAD, lonlat_to_mercator, mercator_to_lonlat
-from landgeo.tiles.tiles import explain, tile_box
+from landgeo.tiles.tiles import CONNECTION_OPTIONS, explain, render, tile_box
 
 # Hà Nội (TM-3 105°, EPSG:5897): a legacy 2018 code (TSC), a code in no list (XYZ), two communes
 HANOI_SQL = """
@@ -154,6 +155,34 @@ def test_below_the_parcels_zoom_communes_and_provinces_are_summarised(api, tiles
     hanoi_commune = _decode(_tile(api, "parcels", 10, HANOI))["parcel-summary"]["features"]
     groups = {f["properties"]["code"]: f["properties"]["main_group"] for f in hanoi_commune}
     assert groups["00007"] in {"PNN", "NNP", "?"} and "00010" in groups  # legacy and unknown codes summarised
+
+
+def test_tile_connections_keep_generic_plans_and_the_api_pool_does_not(tiles_db):
+    """The tile server's pool plans a tile query once (one round trip per tile); the other requests' pool keeps
+    PostgreSQL's default, so a features query is planned for its own values."""
+    tile_pool, api_pool = get_pool(tiles_db, CONNECTION_OPTIONS), get_pool(tiles_db)
+    try:
+        with tile_pool.connection() as conn:
+            assert conn.execute("SHOW plan_cache_mode").fetchone()[0] == "force_generic_plan"
+            assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"  # configured as the API's
+            parcels = collections()["parcels"]
+            # one composed query per zoom serves every tile of it: tiles differ by their parameters only
+            hanoi_parcel = conn.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom_wgs84) p FROM "
+                                        "landdb.parcel WHERE commune_code = '00010' LIMIT 1) s").fetchone()
+            near, far = (tile_box(WEB_MERCATOR_QUAD, 17, *_tile_at(WEB_MERCATOR_QUAD, 17, *p)) for p in (HCM,
+                                                                                                      hanoi_parcel))
+            hcm, hanoi = mapbox_vector_tile.decode(render(conn, parcels, 17, near)[0]), mapbox_vector_tile.decode(
+                render(conn, parcels, 17, far)[0])
+            assert {f["properties"]["commune_code"] for f in hcm["parcels"]["features"]} == {"26734"}
+            assert {f["properties"]["commune_code"] for f in hanoi["parcels"]["features"]} <= {"00007", "00010"}
+            assert "parcels-labels" in hcm
+            z16 = tile_box(WEB_MERCATOR_QUAD, 16, *_tile_at(WEB_MERCATOR_QUAD, 16, *HCM))
+            assert set(mapbox_vector_tile.decode(render(conn, parcels, 16, z16)[0])) == {"parcels"}  # no labels
+        with api_pool.connection() as conn:
+            assert conn.execute("SHOW plan_cache_mode").fetchone()[0] == "auto"
+    finally:
+        tile_pool.close()
+        api_pool.close()
 
 
 def test_every_tile_request_goes_through_the_spatial_index(tiles_db):

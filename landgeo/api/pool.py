@@ -15,7 +15,7 @@ from landgeo.api.failfast import FailFastPool
 from landgeo.db.replica import on_recovery, read_url
 from landgeo.settings import get_settings
 
-_POOLS: dict[tuple[int, str], FailFastPool] = {}
+_POOLS: dict[tuple[int, str, str], FailFastPool] = {}
 _LOCK = threading.Lock()
 
 STATEMENT_TIMEOUT_MS = get_settings().api_statement_timeout_ms
@@ -38,10 +38,11 @@ def _configure(conn: psycopg.Connection) -> None:
         conn.execute("SET ROLE landgeo_reader")
 
 
-def get_pool(url: str) -> FailFastPool:
-    """The pool of this process for ``url`` (created on first use, after any fork)."""
+def get_pool(url: str, options: str = "") -> FailFastPool:
+    """The pool of this process for ``url`` (created on first use, after any fork); ``options``: server settings of
+    its connections (libpq ``options``, as ``-c name=value``) — another pool, e.g. the tile server's."""
     url = read_url(url)  # the read replica while LANDGEO_READ_DATABASE_URL answers (landgeo.db.replica)
-    key = (os.getpid(), url)
+    key = (os.getpid(), url, options)
     pool = _POOLS.get(key)
     if pool is None:
         with _LOCK:
@@ -51,7 +52,7 @@ def get_pool(url: str) -> FailFastPool:
                 # fails at once while the database is down, recovers within ~0.5 s of its return
                 pool = FailFastPool(
                     url, min_size=1, max_size=size, configure=_configure, name="landgeo-api", wait=0.8,
-                    kwargs={"prepare_threshold": 1, "connect_timeout": 5},
+                    kwargs={"prepare_threshold": 1, "connect_timeout": 5, **({"options": options} if options else {})},
                 )
                 _POOLS[key] = pool
                 on_recovery(url, pool.check)  # drop connections the replica's restart broke

@@ -31,7 +31,7 @@ from landgeo.tiles.glyphs import FontNotFound, glyph_range
 from landgeo.tiles.styles import style
 from landgeo.tiles.tilecache import TileCache
 from landgeo.tiles.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
-from landgeo.tiles.tiles import tile_box
+from landgeo.tiles.tiles import CONNECTION_OPTIONS, tile_box
 from landgeo.tiles.tilesets import MVT, STYLE_TYPE, basemap_collections, tile_matrix_sets, tileset, tileset_list
 
 LOGGER = logging.getLogger("landgeo.tiles.tiles")
@@ -175,7 +175,7 @@ def _tile(app, start_response, cid: str | None, tms: TileMatrixSet, z_text: str,
     box = tile_box(tms, z, row, col)
     parts, how = [], []
     url = app.db_urls[layers[0].id]
-    with get_pool(url).connection() as conn:
+    with get_pool(url, CONNECTION_OPTIONS).connection() as conn:  # the tile server's own connections
         for c in layers:
             data, served = cache().get(conn, url, c, tms, z, row, col, box)
             parts.append(data)

@@ -13,6 +13,7 @@ from ``meta.tile_commune_summary`` (kept current by the write triggers of migrat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -139,14 +140,19 @@ def label_layer(cid: str) -> str:
     return f"{cid}-labels"
 
 
+#: A parcel's land-use group (nhóm đất: NNP, PNN, CSD) by its first code, in one hashed pass over the code list
+#: (a code of both lists, 2018 and 2024, has one group).
+_LAND_USE_GROUP = sql.SQL(" LEFT JOIN (SELECT code, min(group_code) AS grp FROM landdb.land_use_code GROUP BY code) u "
+                          "ON u.code = t.land_use_codes[1]")
+
+
 def features_sql(c: Collection, z: int, box: TileBox) -> sql.Composable:
     """The MVT layer ``c.id`` of one tile — current features whose envelope meets the buffered tile — followed by
     its ``{id}-labels`` point layer where the collection has labels at zoom ``z``: one index scan for both."""
     cols = [_select_property(c, n) for n in tile_properties(c)]
     if c.tile_summaries:
         cols += [(sql.SQL("t.land_use_codes[1]"), "land_use"),
-                 (sql.SQL("coalesce((SELECT min(u.group_code) FROM landdb.land_use_code u "
-                          "WHERE u.code = t.land_use_codes[1]), '?')"), "land_use_group"),
+                 (sql.SQL("coalesce(u.grp, '?')"), "land_use_group"),
                  (sql.SQL("t.sheet_number || '/' || t.parcel_number"), "label")]
     labelled = c.id in LABEL_RULES and z >= LABEL_RULES[c.id][0]
     if labelled and not c.tile_summaries:
@@ -159,10 +165,10 @@ def features_sql(c: Collection, z: int, box: TileBox) -> sql.Composable:
     if c.lifespan:
         end = sql.Identifier(c.lifespan[1])
         conds.append(sql.SQL("(t.{} IS NULL OR t.{} > now())").format(end, end))
-    rows = sql.SQL("SELECT t.id, {cols}{sep}{wgs84} AS g FROM {tbl} t WHERE {conds}").format(
+    rows = sql.SQL("SELECT t.id, {cols}{sep}{wgs84} AS g FROM {tbl} t{join} WHERE {conds}").format(
         cols=sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, sql.Identifier(n)) for e, n in cols),
         sep=sql.SQL(", ") if cols else sql.SQL(""), wgs84=wgs84, tbl=sql.Identifier(c.schema, c.table),
-        conds=sql.SQL(" AND ").join(conds))
+        join=_LAND_USE_GROUP if c.tile_summaries else sql.SQL(""), conds=sql.SQL(" AND ").join(conds))
     names = sql.SQL("").join(sql.SQL(", r.{}").format(sql.Identifier(n)) for _e, n in cols)
     feats = sql.SQL("SELECT ST_AsMVT(m, {layer}, {ext}, 'geom', 'id') FROM (SELECT r.id{names}, {geom} AS geom "
                     "FROM r OFFSET 0) m WHERE m.geom IS NOT NULL").format(
@@ -171,7 +177,8 @@ def features_sql(c: Collection, z: int, box: TileBox) -> sql.Composable:
         return sql.SQL("WITH r AS MATERIALIZED ({}) {}").format(rows, feats)
     labels = sql.SQL(
         "SELECT ST_AsMVT(l, {layer}, {ext}, 'geom', 'id') FROM (SELECT p.id, p.label, {geom} AS geom FROM "
-        "(SELECT r.id, r.label, ST_PointOnSurface(r.g) AS pt FROM r) p "
+        "(SELECT r.id, r.label, ST_PointOnSurface(r.g) AS pt FROM r "
+        " WHERE r.g && ST_MakeEnvelope(%(ix1)s, %(iy1)s, %(ix2)s, %(iy2)s, 4326)) p "
         "WHERE p.pt && ST_MakeEnvelope(%(ix1)s, %(iy1)s, %(ix2)s, %(iy2)s, 4326) OFFSET 0) l "
         "WHERE l.geom IS NOT NULL").format(
         layer=sql.Literal(label_layer(c.id)), ext=sql.Literal(EXTENT), geom=_mvt_geom(sql.SQL("p.pt"), box))
@@ -228,28 +235,57 @@ def tile_sql(c: Collection, z: int, box: TileBox) -> sql.Composable | None:
     return features_sql(c, z, box)
 
 
+#: Server settings of the tile server's connections (their own pool, landgeo.api.pool.get_pool): each tile query
+#: shape is planned once per connection and its generic plan kept — the tile's numbers are parameters, and planning
+#: the scan of every partition costs more than running it (the generic plan keeps the index: bench_tiles measures it).
+#: On the connection rather than ``SET LOCAL`` in a transaction: a tile is one round trip to the database.
+CONNECTION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
+
+
+_QUERIES: dict[tuple[str, int, int, bool], bytes] = {}  # composed once per collection, zoom, matrix set CRS
+
+
+def _query(conn: psycopg.Connection, c: Collection, z: int, box: TileBox, with_change_id: bool) -> bytes:
+    """The tile query's text (b"": nothing is drawn at that zoom); it depends on the tile only through its zoom and
+    the matrix set's CRS, the tile's numbers being parameters."""
+    key = (c.id, z, box.srid, with_change_id)
+    text = _QUERIES.get(key)
+    if text is None:
+        query = tile_sql(c, z, box)
+        if query is not None and with_change_id:
+            query = sql.SQL("SELECT ({}), (SELECT coalesce(max(id), 0) FROM meta.tile_change)").format(query)
+        text = _QUERIES[key] = b"" if query is None else query.as_bytes(conn)
+    return text
+
+
 def render(conn: psycopg.Connection, c: Collection, z: int, box: TileBox, with_change_id: bool = False
            ) -> tuple[bytes, int | None]:
     """The tile's bytes (empty when nothing is drawn there) and, with ``with_change_id``, the id of the newest
-    ``meta.tile_change`` row read in the same statement (the same snapshot as the tile)."""
-    query = tile_sql(c, z, box)
-    if query is None:
+    ``meta.tile_change`` row read in the same statement (the same snapshot as the tile). One statement, prepared
+    (a connection with :data:`CONNECTION_OPTIONS` keeps its generic plan)."""
+    query = _query(conn, c, z, box, with_change_id)
+    if not query:
         return b"", None
-    if with_change_id:
-        query = sql.SQL("SELECT ({}), (SELECT coalesce(max(id), 0) FROM meta.tile_change)").format(query)
-    # One plan per statement shape and connection: the tile's numbers are parameters, and planning the scan of
-    # every partition costs more than running it (a generic plan keeps the index: measured in bench_tiles).
-    with conn.transaction():
-        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        row = conn.execute(query, _params(box), prepare=True).fetchone()
+    row = conn.execute(query, _params(box), prepare=True).fetchone()
     tile = bytes(row[0]) if row and row[0] is not None else b""
     return tile, (row[1] if with_change_id else None)
 
 
 def explain(conn: psycopg.Connection, c: Collection, z: int, box: TileBox) -> str:
-    """EXPLAIN of a tile's query (for tests and the bench: the envelope goes through the index)."""
-    query = tile_sql(c, z, box)
-    if query is None:
+    """EXPLAIN of a tile's query as the tile server runs it: prepared, with the generic plan its connections keep
+    (planned without the tile's numbers), so tests and the bench see the plan every tile of that shape uses."""
+    query = _query(conn, c, z, box, False)
+    if not query:
         return ""
-    rows = conn.execute(sql.SQL("EXPLAIN ") + query, _params(box)).fetchall()
+    params = _params(box)
+    names = list(params)
+    text = re.sub(rb"%\((\w+)\)s", lambda m: b"$%d" % (names.index(m.group(1).decode()) + 1), query)
+    conn.execute(b"PREPARE landgeo_tile_explain (" + b", ".join([b"float8"] * len(names)) + b") AS " + text)
+    try:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        rows = conn.execute(sql.SQL("EXPLAIN EXECUTE landgeo_tile_explain ({})").format(
+            sql.SQL(", ").join(sql.Literal(float(v)) for v in params.values()))).fetchall()
+    finally:
+        conn.execute("RESET plan_cache_mode")
+        conn.execute("DEALLOCATE landgeo_tile_explain")
     return "\n".join(r[0] for r in rows)
