@@ -40,10 +40,12 @@ def register_db(server_url, template_db, tmp_path_factory):
     drop_database(server_url, name)
 
 
-def _as_api(url: str, role: str | None, provinces: str = "", communes: str = "", user: str = "t"):
-    """A connection acting as the API's register role, with (or without) an identity for its transaction."""
+def _as_api(url: str, role: str | None, provinces: str = "", communes: str = "", user: str = "t",
+            db_role: str | None = None):
+    """A connection acting as the API's register role (``landgeo_register_admin`` for an admin, as the API takes
+    it), with (or without) an identity for its transaction; ``db_role`` forces another role (a Python bug)."""
     conn = psycopg.connect(url)
-    conn.execute("SET ROLE landgeo_register")
+    conn.execute(f"SET ROLE {db_role or ('landgeo_register_admin' if role == 'admin' else 'landgeo_register')}")
     if role is not None:
         conn.execute(SET_IDENTITY, (user, role, provinces, communes))
     return conn
@@ -77,7 +79,7 @@ def test_forgetting_the_identity_shows_nothing(register_db):
 
 def test_identity_is_transaction_local(register_db):
     with psycopg.connect(register_db, autocommit=True) as conn:  # as the API's pool: autocommit, BEGIN per request
-        conn.execute("SET ROLE landgeo_register")
+        conn.execute("SET ROLE landgeo_register_admin")
         with conn.transaction():
             conn.execute(SET_IDENTITY, ("t", "admin", "", ""))
             assert conn.execute("SELECT count(*) FROM landdb_restricted.party").fetchone()[0] > 0
@@ -99,6 +101,60 @@ def test_commune_scope_and_roles(register_db):
         assert _names(conn) == set()
 
 
+def test_admin_role_and_admin_identity_both_needed(register_db):
+    """Migration 0150: every row needs the admin database role AND landgeo.role = admin; either alone fails
+    closed (an admin identity under the officers' role reads nothing; the admin role with an officer's identity
+    reads that officer's scope only)."""
+    with _as_api(register_db, "admin", db_role="landgeo_register") as conn:
+        for table in ("party", "land_right", "certificate", "parties_published"):
+            assert conn.execute(f"SELECT count(*) FROM landdb_restricted.{table}").fetchone()[0] == 0, table
+    with _as_api(register_db, "officer", "79", db_role="landgeo_register_admin") as conn:
+        assert _names(conn) == expected_parties("79")
+        assert conn.execute("SELECT count(*) FROM landdb_restricted.certificate "
+                            "WHERE province_code <> '79'").fetchone()[0] == 0
+    for role in ("analyst", None):
+        with _as_api(register_db, role, db_role="landgeo_register_admin") as conn:
+            assert _names(conn) == set()
+
+
+def test_mixed_scope_and_counts_see_the_union_only(register_db):
+    """A scope of a province and a commune of another province: the union, by rows, by count, by join."""
+    with psycopg.connect(register_db) as conn:
+        other = conn.execute("SELECT min(commune_code) FROM landdb_restricted.land_right "
+                             "WHERE province_code = '01'").fetchone()[0]
+    with _as_api(register_db, "officer", "79", other) as conn:
+        assert _names(conn) == expected_parties("79") | expected_parties("01", other)
+        rights = conn.execute("SELECT province_code, commune_code, count(*) FROM landdb_restricted.land_right "
+                              "GROUP BY 1, 2").fetchall()
+        assert {(p if p == "79" else c) for p, c, _n in rights} == {"79", other}
+        count = conn.execute("SELECT count(*) FROM landdb_restricted.parties_published").fetchone()[0]
+        assert count == len(expected_parties("79") | expected_parties("01", other))
+        # a party of 01 outside the commune, asked by id: it does not exist
+        assert conn.execute("SELECT count(*) FROM landdb_restricted.party p WHERE p.province_code = '01' AND NOT "
+                            "EXISTS (SELECT 1 FROM landdb_restricted.land_right r WHERE r.party_id = p.id)"
+                            ).fetchone()[0] == 0
+
+
+def test_officer_policies_are_index_conditions(register_db):
+    """Migration 0150's point: an officer's scope is found through the indexes, not by testing every row (the
+    policies of 0061 OR-ed an admin flag into each test, which no index can serve). With only bitmap scans
+    allowed (they need index conditions; a filter on a full walk does not count) the plans must find the rows
+    by the scope's indexes; 0061's policies fell back to a sequential scan."""
+    def plan(conn, table: str) -> str:
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+            conn.execute(f"SET {setting} = off")
+        return "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT * FROM landdb_restricted.{table}"))
+
+    with _as_api(register_db, "officer", "", "26740") as conn:
+        for table, index in (("land_right", "land_right_commune"), ("certificate", "certificate_commune"),
+                             ("party", "party_pkey")):
+            text = plan(conn, table)
+            assert "Seq Scan" not in text and f"Bitmap Index Scan on {index}" in text, text
+    with _as_api(register_db, "officer", "79") as conn:
+        text = plan(conn, "parties_published")
+        assert "Seq Scan" not in text and "Bitmap Index Scan on party_province" in text, text
+
+
 def test_register_role_cannot_write_or_read_identities(register_db):
     with _as_api(register_db, "admin") as conn:
         for statement in ("UPDATE landdb_restricted.party SET full_name = 'x'",
@@ -109,7 +165,7 @@ def test_register_role_cannot_write_or_read_identities(register_db):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
             conn.rollback()
-            conn.execute("SET ROLE landgeo_register")
+            conn.execute("SET ROLE landgeo_register_admin")
 
 
 def test_reader_stays_blind(register_db):

@@ -14,7 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from landgeo.access import oidc
 from landgeo.access.http import credential
 from landgeo.access.identity import AuthError, Identity, check_scope
+from landgeo.access.session import register_role
 from landgeo.access.tokens import generate_token, hash_token, looks_like_token, parse_expiry
+from landgeo.api.guard import scope_hint
 from landgeo.api.ops import redact
 from landgeo.settings import get_settings
 
@@ -47,6 +49,18 @@ def test_scopes():
     officer = Identity("x", "officer", ("79",), ("09895",))
     assert officer.covers("79", "26734") and officer.covers("01", "09895") and not officer.covers("01", "00004")
     assert not Identity("a", "analyst").reads_register and Identity("b", "admin").covers(None, None)
+
+
+def test_scope_hint_and_register_role():
+    """Only a one-code officer scope is repeated in the page SQL; an admin reads through its own database role."""
+    assert scope_hint(Identity("a", "officer", ("79",))) == ("province_code", "79")
+    assert scope_hint(Identity("b", "officer", (), ("26734",))) == ("commune_code", "26734")
+    for identity in (Identity("c", "officer", ("79", "01")), Identity("d", "officer", ("79",), ("00004",)),
+                     Identity("e", "officer", (), ("26734", "26737")), Identity("f", "admin"),
+                     Identity("g", "analyst")):
+        assert scope_hint(identity) is None, identity
+    assert register_role(Identity("f", "admin")) == "landgeo_register_admin"
+    assert {register_role(Identity("x", r, ("79",))) for r in ("officer", "analyst")} == {"landgeo_register"}
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Basic dXNlcjpwdw==", "Bearer  ", "Bearer a b", "Bearer lgt_short",

@@ -6,7 +6,9 @@ transaction only (``SET LOCAL ROLE``), and sets four transaction-local settings 
     set_config('landgeo.user', name, true), set_config('landgeo.role', role, true),
     set_config('landgeo.provinces', '79,01', true), set_config('landgeo.communes', '26734', true)
 
-The policies (migration 0060, ``access.in_scope(province_code, commune_code)``) read them; at COMMIT or
+The read policies (migration 0150: ``province_code = ANY (scope) OR commune_code = ANY (scope)``, index
+conditions; an admin identity takes ``landgeo_register_admin``, whose own policy reads every row) and the write
+policies (``access.in_scope(province_code, commune_code)``) read them; at COMMIT or
 ROLLBACK they vanish with the role, so the next request on the connection starts blind again. Forgetting to call
 this shows nothing (the pool's role, ``landgeo_reader``, has no access to ``landdb_restricted``; without the
 settings the policies match no row). Register writes (issue 17) will add policies keyed on the same settings.
@@ -22,6 +24,8 @@ import psycopg
 from landgeo.access.identity import AuthError, Credential, Identity, check_scope
 
 REGISTER_ROLE = "landgeo_register"
+#: an admin identity's role (migration 0150): its own policy reads every row, still only when landgeo.role = admin
+REGISTER_ADMIN_ROLE = "landgeo_register_admin"
 
 _RESOLVE = "SELECT name, role, provinces, communes FROM access.resolve_token(%s)"
 _APPLY = ("SELECT set_config('landgeo.user', %s, true), set_config('landgeo.role', %s, true), "
@@ -34,6 +38,12 @@ _APPLY_FROM_TOKEN = (
     "set_config('landgeo.communes', array_to_string(communes, ','), true) FROM access.resolve_token(%s)")
 
 
+def register_role(identity: Identity) -> str:
+    """The database role of a register transaction: officers' policies are index conditions on the scope's codes;
+    the admin's "every row" is a separate policy of a separate role, so that no officer's plan carries it."""
+    return REGISTER_ADMIN_ROLE if identity.role == "admin" else REGISTER_ROLE
+
+
 def apply_identity(conn: psycopg.Connection, identity: Identity) -> psycopg.Cursor | None:
     """Take the register role and set the identity, for the current transaction only.
 
@@ -41,7 +51,7 @@ def apply_identity(conn: psycopg.Connection, identity: Identity) -> psycopg.Curs
     a token revoked a moment ago sets nothing); the returned cursor has one row when it did. For a JWT the
     verified claims are set, as bound parameters.
     """
-    conn.execute(f"SET LOCAL ROLE {REGISTER_ROLE}")
+    conn.execute(f"SET LOCAL ROLE {register_role(identity)}")
     if identity.token_hash is not None:
         return conn.execute(_APPLY_FROM_TOKEN, (identity.token_hash,), prepare=True)
     conn.execute(_APPLY, (identity.name, identity.role, ",".join(identity.provinces), ",".join(identity.communes)),

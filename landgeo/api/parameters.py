@@ -161,6 +161,9 @@ class ItemsQuery:
     cursor: dict | None = None
     hits: bool = False
     unavailable: tuple[str, ...] = ()  # provinces whose own database does not answer: left out (federation)
+    #: the register only: (column, code) of an officer's one-code scope, repeated as ``column = code`` so that the
+    #: (code, id) index walks the scope in page order; row-level security still decides (it can only narrow)
+    scope: tuple[str, str] | None = None
 
     @property
     def sort_signature(self) -> str:

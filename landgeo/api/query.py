@@ -22,6 +22,16 @@ JSON path of :mod:`landgeo.api.app` and pygeoapi's provider call :func:`run_item
      ``next`` page; from then on every page repeats its result from the cursor.
 
   ``resulttype=hits`` always runs rule 2's bounded count (unless rule 1 applies).
+
+  The restricted register (parties, rights, certificates: row-level security decides which rows exist) follows
+  the same rule with what may be said to a scoped user: a count under RLS is made only where the rule counts
+  anyway and never replaced by a figure of the whole table or by the planner's estimate (statistics of every
+  row, readable or not: an officer's filter on a name would learn how common it is nationally):
+
+  4. the first page counts nothing: a page that holds every match says ``numberMatched`` (its own rows, free);
+     otherwise ``numberMatched`` is absent and rule 2's bounded count runs once, on the first ``next`` page
+     (as rule 3), carried by the cursor from then on; above the bound ``numberMatched`` stays absent.
+     ``resulttype=hits`` runs that bounded count at once.
 - **Time**: versioned collections show the current versions (``valid_to IS NULL``) by default; see docs/api.md.
 """
 
@@ -156,8 +166,19 @@ def _bounded_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     return Matched(estimate=max(_planner_estimate(conn, q), count))
 
 
+def _scoped_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
+    """Rule 4's bounded count under row-level security: exact, or nothing above the bound (no estimate)."""
+    query, params = count_sql(q, EXACT_COUNT_LIMIT)
+    count = conn.execute(query, params, prepare=_plan_free(q)).fetchone()[0]
+    return Matched(exact=count) if count <= EXACT_COUNT_LIMIT else Matched()
+
+
 def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     """numberMatched of a request under the documented rule (see the module docstring)."""
+    if q.collection.restricted:
+        if q.cursor is not None and not q.cursor["u"]:
+            return Matched(exact=q.cursor["n"])
+        return _scoped_count(conn, q) if q.cursor is not None or q.hits else Matched(pending=True)
     if q.cursor is not None:
         carried = Matched(exact=q.cursor["n"], estimate=q.cursor["e"])
         return _bounded_count(conn, q) if q.cursor["u"] else carried
@@ -224,6 +245,8 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
     except psycopg.errors.InternalError_ as exc:  # PostGIS reports bad client geometries this way
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
         raise bad(f"bad geometry in the request: {first}") from exc
+    if matched.pending and q.collection.restricted and len(rows) <= q.limit and (rows or not q.offset):
+        matched = Matched(exact=q.offset + len(rows))  # rule 4: the first page holds every match
     next_cursor = None
     if len(rows) > q.limit:
         rows = rows[: q.limit]

@@ -90,6 +90,9 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
             if q.time.end is not None:
                 conds.append(sql.SQL("{} < %s").format(col))
                 params.append(q.time.end)
+    if q.scope is not None and q.scope[0] in c.field_map:  # the register: see ItemsQuery.scope
+        conds.append(sql.SQL("{} = %s").format(sql.Identifier(q.scope[0])))
+        params.append(q.scope[1])
     # bbox
     if q.bbox is not None:
         if not c.has_geometry:
