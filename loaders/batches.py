@@ -24,6 +24,7 @@ from loaders.parcels import fill_province, most_common, province_or_option
 from loaders.read import Batch
 from loaders.source_crs import CrsPlan, check_coordinates
 from loaders.text import SourceText
+from loaders.vertices import vertices
 
 
 @dataclass
@@ -85,21 +86,6 @@ def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPla
     return out
 
 
-def vertices(plan: CrsPlan, parts: ewkb.Parts, wgs84: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """:meth:`CrsPlan.vertices` of a batch, each distinct vertex transformed once. Neighbouring parcels share
-    their corners and a ring repeats its first vertex: in a cadastral batch a fifth of the coordinates are
-    distinct (Arrow's hash of the 16 bytes of each point finds them in a few milliseconds); the same PROJ
-    operation on the same input gives the same output, so nothing changes but the time."""
-    xy = np.ascontiguousarray(parts.coords, dtype=np.float64)
-    if len(xy) < 1024:
-        return plan.vertices(xy, wgs84=wgs84)
-    points = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(xy), [None, pa.py_buffer(xy)])
-    encoded = points.dictionary_encode()
-    distinct = np.frombuffer(encoded.dictionary.buffers()[1], dtype=np.float64).reshape(-1, 2)
-    index = encoded.indices.to_numpy()
-    return tuple(None if arr is None else arr[index] for arr in plan.vertices(distinct, wgs84=wgs84))
-
-
 def python_values(arr: pa.Array) -> np.ndarray | list:
     """A column as the checks take it: numbers as a numpy array; text and lists of text as a
     :class:`~landgeo.validation.features.Factorized` object array from Arrow's dictionary encoding (one Python
@@ -125,12 +111,6 @@ def python_values(arr: pa.Array) -> np.ndarray | list:
         distinct.append([])
         codes[empty] = len(distinct) - 1
     return Factorized.of(distinct, codes)
-
-
-def _value(arr: pa.Array, i: int):
-    return arr[i].as_py()
-
-
 
 
 def _value(arr: pa.Array, i: int):
