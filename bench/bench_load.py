@@ -56,16 +56,22 @@ def pg_conninfo(url: str) -> str:
     return " ".join(f"{k}={v}" for k, v in parts.items() if v)
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
-    """Run ``cmd``; return wall seconds, max RSS of the child in MiB, and its output tail."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+CPU: dict[str, list[float]] = {}  # client CPU seconds (user + system) of each run, by label
+
+
+def timed(cmd: list[str], env: dict | None = None, label: str = "") -> tuple[float, int, str]:
+    """Run ``cmd``; return wall seconds, max RSS of the child in MiB, and its output tail. Its CPU seconds
+    (user + system, all threads) are appended to ``CPU[label]``: on a shared machine wall time depends on what
+    else runs, CPU time much less."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip()[-800:]}")
-    return wall, max(after, before) // 1024, (proc.stdout + proc.stderr).strip()[-600:]
+    CPU.setdefault(label, []).append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall, max(after.ru_maxrss, before.ru_maxrss) // 1024, (proc.stdout + proc.stderr).strip()[-600:]
 
 
 def checkpoint(url: str) -> None:
@@ -92,7 +98,7 @@ def run_ogr2ogr(url: str, data: Path, shape: str) -> float:
         conn.execute(f"DROP TABLE IF EXISTS public.{table}")
     checkpoint(url)
     wall, _, _ = timed(["ogr2ogr", "-f", "PostgreSQL", f"PG:{pg_conninfo(url)}", str(data), "-nln", table,
-                        "-lco", "GEOMETRY_NAME=geom", "--config", "PG_USE_COPY", "YES"])
+                        "-lco", "GEOMETRY_NAME=geom", "--config", "PG_USE_COPY", "YES"], label=f"{shape} ogr2ogr")
     return wall
 
 
@@ -111,7 +117,8 @@ def run_landgeo(url: str, data: Path, shape: str, args) -> tuple[float, int, dic
     checkpoint(url)
     env = {**os.environ, "LANDGEO_DATABASE_URL": url}
     wall, peak, out = timed([sys.executable, "-m", "landgeo", "load", str(data), "--into", "parcels",
-                             "--province", province, "--set-checks", args.set_checks, *args.extra], env=env)
+                             "--province", province, "--set-checks", args.set_checks, *args.extra], env=env,
+                             label=f"{shape} landgeo")
     with psycopg.connect(url) as conn:
         stages, stored = conn.execute(
             "SELECT counts->'seconds', (counts->>'inserted')::int FROM meta.load_batch ORDER BY id DESC LIMIT 1"
@@ -145,12 +152,14 @@ def main() -> None:
             for shape in shapes:
                 wall = run_ogr2ogr(url, files[shape], shape)
                 times[shape]["ogr2ogr"].append(wall)
-                print(f"round {r + 1} {shape:4} ogr2ogr      : {wall:7.1f} s")
+                print(f"round {r + 1} {shape:4} ogr2ogr      : {wall:7.1f} s (client CPU "
+                      f"{CPU[f'{shape} ogr2ogr'][-1]:.1f} s)")
                 wall, peak, stages, out = run_landgeo(url, files[shape], shape, args)
                 times[shape]["landgeo"].append(wall)
                 rss = max(rss, peak)
                 print(f"round {r + 1} {shape:4} landgeo load : {wall:7.1f} s (ratio to this round's ogr2ogr "
-                      f"{wall / times[shape]['ogr2ogr'][-1]:.2f}), peak RSS {peak} MiB")
+                      f"{wall / times[shape]['ogr2ogr'][-1]:.2f}), client CPU {CPU[f'{shape} landgeo'][-1]:.1f} s, "
+                      f"peak RSS {peak} MiB")
                 print(f"  stages (s): {stages}")
     path = "incremental" if args.incremental else "first-load"
     print("\n| shape | ogr2ogr runs (s) | landgeo runs (s) | best ogr2ogr | best landgeo | ratio |\n"
