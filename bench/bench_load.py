@@ -162,12 +162,14 @@ def main() -> None:
                       f"peak RSS {peak} MiB")
                 print(f"  stages (s): {stages}")
     path = "incremental" if args.incremental else "first-load"
-    print("\n| shape | ogr2ogr runs (s) | landgeo runs (s) | best ogr2ogr | best landgeo | ratio |\n"
-          "| --- | --- | --- | --- | --- | --- |")
+    print("\n| shape | ogr2ogr runs (s) | landgeo runs (s) | best ogr2ogr | best landgeo | ratio | pairs | "
+          "client CPU, best (s): ogr2ogr / landgeo |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
     for shape in shapes:
         o, lg = times[shape]["ogr2ogr"], times[shape]["landgeo"]
+        pairs = ", ".join(f"{b / a:.2f}" for a, b in zip(o, lg, strict=True))
         print(f"| {shape} | {', '.join(f'{t:.1f}' for t in o)} | {', '.join(f'{t:.1f}' for t in lg)} | "
-              f"{min(o):.1f} | {min(lg):.1f} | {min(lg) / min(o):.2f}× |")
+              f"{min(o):.1f} | {min(lg):.1f} | {min(lg) / min(o):.2f}× | {pairs} | "
+              f"{min(CPU[f'{shape} ogr2ogr']):.1f} / {min(CPU[f'{shape} landgeo']):.1f} |")
     for shape in shapes:
         o, lg = times[shape]["ogr2ogr"], times[shape]["landgeo"]
         print(f"RESULT shape={shape} n={args.n} ogr2ogr={min(o):.1f}s landgeo={min(lg):.1f}s "
