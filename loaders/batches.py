@@ -41,8 +41,10 @@ class Outcome:
 
 def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPlan, text: SourceText,
                options: LoadOptions, encode: Callable, provinces_of: dict[str, str], zone_cache: dict,
-               where: str) -> Outcome:
-    """Convert, check, transform and encode one batch. Touches no shared state (runs on the worker threads)."""
+               where: str, surveyed: dict[str, str] | None = None) -> Outcome:
+    """Convert, check, transform and encode one batch. Touches no shared state (runs on the worker threads).
+    ``surveyed``: commune code -> the province its maps were surveyed under (the legal area's zone of a source
+    that is not in TM-3)."""
     n = batch.count
     converted = convert(mapping, batch.columns, n, text)
     cols = converted.columns
@@ -76,7 +78,8 @@ def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPla
     canonical, wgs84 = vertices(plan, parts, target.computes_wgs84)
     geometry = {"geom": ewkb.encode(parts, VN2000_GEOGRAPHIC, canonical)}
     if target.computes_legal_area:
-        kept["area_srid"] = area_srids(plan.tm3_srid, kept.get("province_code"), zone_cache)
+        kept["area_srid"] = area_srids(plan.tm3_srid, kept.get("province_code"), zone_cache,
+                                       kept.get("commune_code"), surveyed)
         kept["computed_area"] = legal_area(plan.tm3_srid, accepted, kept["area_srid"], canonical)
     if target.computes_wgs84:
         geometry["geom_wgs84"] = ewkb.encode(parts, WGS84, wgs84)
