@@ -41,11 +41,10 @@ from loaders.write.writers import BulkWriter, MergeWriter, Writer
 
 __all__ = ["LoadOptions", "LoadResult", "load"]
 
-# Batches checked, transformed and encoded at once (shapely, PROJ, numpy and Arrow release the GIL). One core
-# is meant for PostgreSQL, but two workers even on two cores: on parcels that share no vertex the Python side is
-# twice the server's COPY, and a second worker uses the server's idle half (measured on the shared 2-core machine,
-# 1 M parcels: the same client CPU, stream 32-57 s vs 72-107 s; on shared-vertex grids one and two were equal).
-WORKERS = max(2, min(4, (os.cpu_count() or 2) - 1))
+# Batches checked, transformed and encoded at once (shapely, PROJ, numpy and Arrow release the GIL): one core
+# is left to PostgreSQL, whose COPY is the slower side of a load once the Python side is vectorised (on the 2-core
+# bench machine one worker and two gave the same times; one uses less memory).
+WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
 # "almost nothing loaded": the reasons are printed when at least this share of the features was rejected
 MOSTLY_REJECTED = 0.5
 
