@@ -17,19 +17,32 @@ from landgeo.crs.srids import VN2000_GEOGRAPHIC
 from landgeo.errors import UserError
 
 
-def area_srids(source_tm3_srid: int | None, provinces: pa.Array | None, cache: dict) -> pa.Array:
-    """The TM-3 SRID where each parcel's legal area is measured: the source's, or its province's zone."""
+def area_srids(source_tm3_srid: int | None, provinces: pa.Array | None, cache: dict,
+               communes: pa.Array | None = None, surveyed: dict[str, str] | None = None) -> pa.Array:
+    """The TM-3 SRID where each parcel's legal area is measured: the source's; else the zone of the province the
+    parcel was surveyed under (``surveyed``: commune code -> province of the 63,
+    :func:`landdb.admin_units.survey_province_lookup`) — the central meridian of the former province, which
+    cadastral data keep after the 2025 merger; else its (current) province's zone."""
     if source_tm3_srid:
         return pa.array(np.full(len(provinces) if provinces is not None else 0, source_tm3_srid, dtype=np.int32))
+    old = [surveyed.get(c) if c else None for c in communes.to_pylist()] if communes is not None and surveyed \
+        else [None] * len(provinces)
     out = []
-    for code in provinces.to_pylist():
-        if code not in cache:
-            try:
-                cache[code] = province_zone(code).srid
-            except UserError:
-                cache[code] = None
-        out.append(cache[code])
+    for code, before in zip(provinces.to_pylist(), old, strict=True):
+        key = (code, before)
+        if key not in cache:
+            cache[key] = _zone(before, "2004") or _zone(code, None)
+        out.append(cache[key])
     return pa.array(out, pa.int32())
+
+
+def _zone(province: str | None, generation: str | None) -> int | None:
+    if not province:
+        return None
+    try:
+        return province_zone(province, generation).srid
+    except UserError:
+        return None
 
 
 def legal_area(source_tm3_srid: int | None, geoms: np.ndarray, area_srids: pa.Array, canonical: np.ndarray

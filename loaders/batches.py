@@ -24,6 +24,7 @@ from loaders.parcels import fill_province, most_common, province_or_option
 from loaders.read import Batch
 from loaders.source_crs import CrsPlan, check_coordinates
 from loaders.text import SourceText
+from loaders.vertices import vertices
 
 
 @dataclass
@@ -40,8 +41,10 @@ class Outcome:
 
 def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPlan, text: SourceText,
                options: LoadOptions, encode: Callable, provinces_of: dict[str, str], zone_cache: dict,
-               where: str) -> Outcome:
-    """Convert, check, transform and encode one batch. Touches no shared state (runs on the worker threads)."""
+               where: str, surveyed: dict[str, str] | None = None) -> Outcome:
+    """Convert, check, transform and encode one batch. Touches no shared state (runs on the worker threads).
+    ``surveyed``: commune code -> the province its maps were surveyed under (the legal area's zone of a source
+    that is not in TM-3)."""
     n = batch.count
     converted = convert(mapping, batch.columns, n, text)
     cols = converted.columns
@@ -75,7 +78,8 @@ def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPla
     canonical, wgs84 = vertices(plan, parts, target.computes_wgs84)
     geometry = {"geom": ewkb.encode(parts, VN2000_GEOGRAPHIC, canonical)}
     if target.computes_legal_area:
-        kept["area_srid"] = area_srids(plan.tm3_srid, kept.get("province_code"), zone_cache)
+        kept["area_srid"] = area_srids(plan.tm3_srid, kept.get("province_code"), zone_cache,
+                                       kept.get("commune_code"), surveyed)
         kept["computed_area"] = legal_area(plan.tm3_srid, accepted, kept["area_srid"], canonical)
     if target.computes_wgs84:
         geometry["geom_wgs84"] = ewkb.encode(parts, WGS84, wgs84)
@@ -83,21 +87,6 @@ def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPla
                       if converted.attributes is not None else None)
     out.sent = idx + batch.start
     return out
-
-
-def vertices(plan: CrsPlan, parts: ewkb.Parts, wgs84: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """:meth:`CrsPlan.vertices` of a batch, each distinct vertex transformed once. Neighbouring parcels share
-    their corners and a ring repeats its first vertex: in a cadastral batch a fifth of the coordinates are
-    distinct (Arrow's hash of the 16 bytes of each point finds them in a few milliseconds); the same PROJ
-    operation on the same input gives the same output, so nothing changes but the time."""
-    xy = np.ascontiguousarray(parts.coords, dtype=np.float64)
-    if len(xy) < 1024:
-        return plan.vertices(xy, wgs84=wgs84)
-    points = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(xy), [None, pa.py_buffer(xy)])
-    encoded = points.dictionary_encode()
-    distinct = np.frombuffer(encoded.dictionary.buffers()[1], dtype=np.float64).reshape(-1, 2)
-    index = encoded.indices.to_numpy()
-    return tuple(None if arr is None else arr[index] for arr in plan.vertices(distinct, wgs84=wgs84))
 
 
 def python_values(arr: pa.Array) -> np.ndarray | list:
@@ -125,12 +114,6 @@ def python_values(arr: pa.Array) -> np.ndarray | list:
         distinct.append([])
         codes[empty] = len(distinct) - 1
     return Factorized.of(distinct, codes)
-
-
-def _value(arr: pa.Array, i: int):
-    return arr[i].as_py()
-
-
 
 
 def _value(arr: pa.Array, i: int):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from landdb.admin_units import province_lookup
+from landdb.admin_units import province_lookup, survey_province_lookup
 from landgeo.catalog import get_target
 from landgeo.crs.srids import VN2000_GEOGRAPHIC
 from landgeo.db.connect import connect
@@ -145,6 +145,8 @@ def _run(conn, target: Target, source: Source, plan: CrsPlan, options: LoadOptio
          result: LoadResult) -> None:
     """Stream the file into a writer, check, write, record and COMMIT (inside :func:`load`'s error handling)."""
     provinces_of = province_lookup(conn) if target.province_from_commune else {}
+    # a source outside TM-3: the legal area is measured in the zone of the province each parcel was surveyed under
+    surveyed = survey_province_lookup(conn) if target.computes_legal_area and plan.tm3_srid is None else {}
     mapped = set(mapping.sources) | set(mapping.constants)
     writer: Writer | None = BulkWriter.for_load(conn, target, options, plan, rejects, batch_id, mapped)
     if writer is not None:
@@ -155,7 +157,7 @@ def _run(conn, target: Target, source: Source, plan: CrsPlan, options: LoadOptio
     warnings: Counter = Counter()
     timings: dict[str, float] = {}
     copied = _stream(source, target, mapping, plan, text, options, writer, rejects, provinces_of, where,
-                     progress, result, counts, warnings, timings)
+                     progress, result, counts, warnings, timings, surveyed)
     result.notes.extend(plan.notes)
     result.notes.extend(source.notes)
     progress("checks", 0, None)
@@ -199,7 +201,7 @@ def _run(conn, target: Target, source: Source, plan: CrsPlan, options: LoadOptio
 def _stream(source: Source, target: Target, mapping: FieldMapping, plan: CrsPlan, text: SourceText,
             options: LoadOptions, writer: Writer, rejects: RejectsWriter, provinces_of: dict[str, str], where: str,
             progress: Progress, result: LoadResult, counts: Counter, warnings: Counter,
-            timings: dict) -> np.ndarray:
+            timings: dict, surveyed: dict[str, str]) -> np.ndarray:
     """Batches checked on the worker threads, written on the database thread, in file order; the file index of
     every row written, in COPY order."""
     copied: list[np.ndarray] = []
@@ -231,7 +233,7 @@ def _stream(source: Source, target: Target, mapping: FieldMapping, plan: CrsPlan
                 result.notes.append(text.note)
             pending.append((batch.start, batch.count, workers.submit(
                 load_batch, batch, target, mapping, plan, text, options, writer.encode, provinces_of, zone_cache,
-                where)))
+                where, surveyed)))
             if len(pending) > WORKERS:
                 settle()
         while pending:
