@@ -39,6 +39,7 @@ def run_validation(
     checks: Iterable[str] | None = None,
     progress: Callable[[str], None] | None = None,
     jobs: int = 1,
+    timings: dict[str, float] | None = None,
 ) -> int:
     """Validate ``target`` (or every target) in the scope, write the findings, return the run id.
 
@@ -46,7 +47,10 @@ def run_validation(
     The run and its findings are committed together; the run's ``counts`` hold the number of findings per
     check and severity, the targets validated and the checks that could not run (``skipped``).
     ``jobs`` > 1 runs the heavy set-based statements over that many connections (split by commune).
+    ``timings``: a dict that receives the seconds of each phase (per-feature checks, each set-based check
+    family, writing the findings), summed over the targets.
     """
+    spent: dict[str, float] = timings if timings is not None else {}
     say = progress or (lambda _msg: None)
     scope = _scope(conn, province, commune, batch)
     chosen = _targets(conn, target, batch)
@@ -69,17 +73,25 @@ def run_validation(
                 continue
             validated.append(t.id)
             say(f"{t.id}: per-feature checks")
+            clock = time.monotonic()
             found = _feature_checks(conn, t, where, tolerances)
+            _add(spent, "per-feature checks", clock)
             say(f"{t.id}: set-based checks")
+            family: dict[str, float] = {}
             found += check_table(conn, t, t.qualified_table, where, tolerances=tolerances, skipped=skipped,
-                                 jobs=jobs)
+                                 jobs=jobs, timings=family)
+            for name, seconds in family.items():
+                spent[name] = spent.get(name, 0.0) + seconds
             if wanted is not None:
                 found = [f for f in found if f.code in wanted]
             for f in found:
                 f.target = t.id
             say(f"{t.id}: {len(found)} findings")
             findings += found
+        say(f"writing {len(findings)} findings")
+        clock = time.monotonic()
         write_findings(conn, run_id, findings, batch)
+        _add(spent, "writing findings", clock)
         counts = Counter((f.code, f.severity) for f in findings)
         by_check: dict[str, dict[str, int]] = {}
         for (code, severity), n in sorted(counts.items()):
@@ -90,6 +102,10 @@ def run_validation(
                          "skipped": sorted(set(skipped)), "seconds": round(time.monotonic() - started, 2)}), run_id),
         )
     return run_id
+
+
+def _add(spent: dict[str, float], name: str, since: float) -> None:
+    spent[name] = spent.get(name, 0.0) + time.monotonic() - since
 
 
 def _scope(conn, province, commune, batch) -> dict[str, Any]:

@@ -11,6 +11,7 @@ tables) or ``feature_index`` (a staging table: the row in the loader's input arr
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +26,7 @@ from landgeo.validation.check_codes import CHECKS, Finding
 from landgeo.validation.nearby import nearby_provinces
 from landgeo.validation.tolerances import DEFAULT, Tolerances
 
+LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"  # the calendar that validity dates (valid_from/valid_to days) are written in
 ID_COLUMNS = ("id", "feature_index", "row_index", "fid", "ogc_fid")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -41,6 +43,7 @@ def check_table(
     skipped: list[str] | None = None,
     jobs: int = 1,
     plans: list[str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[Finding]:
     """Every set-based finding for the rows of ``table`` (``schema.table``) selected by ``where``.
 
@@ -50,6 +53,7 @@ def check_table(
     ``jobs`` > 1 splits the heavy statements by commune over that many connections (same server, same
     credentials) — only for committed tables: other sessions cannot see a caller's uncommitted staging table.
     ``plans``: a list that receives the EXPLAIN of every statement run (for benchmarks and tuning).
+    ``timings``: a dict that receives the seconds of each check family (keyed ``"code + code"``).
     """
     ctx = _Context(conn, target, table, where, id_column, tolerances, skipped if skipped is not None else [])
     ctx.jobs = max(1, int(jobs)) if "commune_code" in ctx.columns else 1
@@ -60,7 +64,10 @@ def check_table(
         for codes, fn in _SET_CHECKS.get(target.topology or "", ()):
             if wanted is not None and not (set(codes) & wanted):
                 continue
+            started = time.monotonic()
             out += fn(ctx)
+            if timings is not None:
+                timings[" + ".join(codes)] = time.monotonic() - started
     finally:
         ctx.close()
     if wanted is not None:
@@ -138,8 +145,11 @@ class _Context:
         return sql.SQL("NULL::" + cast)
 
     def at(self, alias: str) -> sql.Composable:
-        """The moment a row is judged at: the start of its version, or now."""
-        return sql.SQL("coalesce({}, now())").format(self.col("valid_from", alias, "timestamptz"))
+        """The day a row is judged at: the date, in Vietnam (giờ Việt Nam, UTC+7), of the start of its version, or
+        today there. Validity dates of codes and administrative units are Vietnamese calendar days: a version
+        starting at local midnight on 2025-07-01 (17:00 UTC the day before) is judged on 2025-07-01."""
+        return sql.SQL("(coalesce(({})::timestamptz, now()) AT TIME ZONE {})::date").format(
+            self.col("valid_from", alias, "timestamptz"), sql.Literal(LOCAL_TIME_ZONE))
 
     def metric_srid(self, alias: str) -> sql.Composable:
         if "area_srid" in self.columns:
@@ -356,7 +366,7 @@ def _parcel_commune(ctx: _Context) -> list[Finding]:
                    ST_AsBinary(ST_Difference(r.geom, c.geom))
             FROM {rows} r
             JOIN landdb.admin_unit c ON c.level = 'commune' AND c.code = r.commune_code AND c.geom IS NOT NULL
-                 AND c.valid_from <= {at}::date AND (c.valid_to IS NULL OR c.valid_to >= {at}::date)
+                 AND c.valid_from <= {at} AND (c.valid_to IS NULL OR c.valid_to >= {at})
             WHERE {cur} AND {ok} AND {part} AND NOT ST_Covers(c.geom, r.geom)""").format(
             id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"), ok=ctx.ok("r"), part=part("r"), srid=ctx.metric_srid("r"),
             at=ctx.at("r"))
@@ -445,13 +455,13 @@ def _parcel_codes_at_time(ctx: _Context) -> list[Finding]:
         return []
     q = sql.SQL("""
         WITH lists AS (SELECT min(valid_from) AS since FROM landdb.land_use_code)
-        SELECT r.{id}, r.province_code, r.commune_code, ({at})::date AS day,
+        SELECT r.{id}, r.province_code, r.commune_code, {at} AS day,
                array_agg(DISTINCT c ORDER BY c) AS codes, ST_AsBinary(ST_PointOnSurface(r.geom))
         FROM {rows} r CROSS JOIN lists CROSS JOIN LATERAL unnest(r.land_use_codes) AS c
-        WHERE ({at})::date >= lists.since
+        WHERE {at} >= lists.since
           AND EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c)
-          AND NOT EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c AND k.valid_from <= ({at})::date
-                          AND (k.valid_to IS NULL OR k.valid_to >= ({at})::date))
+          AND NOT EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c AND k.valid_from <= {at}
+                          AND (k.valid_to IS NULL OR k.valid_to >= {at}))
         GROUP BY r.{id}, r.province_code, r.commune_code, r.geom, 4
         ORDER BY r.{id}""").format(id=ctx.id, rows=ctx.rows, at=ctx.at("r"))
     return [ctx.finding("attr.land_use_code_not_valid_at_time", fid, {"codes": list(codes), "date": str(day)}, wkb,
@@ -466,11 +476,11 @@ def _parcel_commune_code_at_time(ctx: _Context) -> list[Finding]:
     # Before the oldest list held (the official lists start 2025-01-01), a code is judged only on being in a list.
     q = sql.SQL("""
         WITH lists AS (SELECT min(valid_from) AS since FROM landdb.admin_unit WHERE level = 'commune')
-        SELECT r.{id}, r.province_code, r.commune_code, ({at})::date, ST_AsBinary(ST_PointOnSurface(r.geom))
+        SELECT r.{id}, r.province_code, r.commune_code, {at}, ST_AsBinary(ST_PointOnSurface(r.geom))
         FROM {rows} r CROSS JOIN lists
         WHERE NOT EXISTS (SELECT 1 FROM landdb.admin_unit c WHERE c.level = 'commune' AND c.code = r.commune_code
-                          AND (({at})::date < lists.since OR (c.valid_from <= ({at})::date
-                               AND (c.valid_to IS NULL OR c.valid_to >= ({at})::date))))
+                          AND ({at} < lists.since OR (c.valid_from <= {at}
+                               AND (c.valid_to IS NULL OR c.valid_to >= {at}))))
         ORDER BY r.{id}""").format(id=ctx.id, rows=ctx.rows, at=ctx.at("r"))
     return [ctx.finding("attr.commune_not_valid_at_time", fid, {"commune_code": commune, "date": str(day)}, wkb,
                         prov, commune)
