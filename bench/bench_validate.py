@@ -191,11 +191,11 @@ def key_lines(plan: str) -> list[str]:
 
 
 GAPS_PLANTS = {  # planted in the gaps shape after the load: what, the rows it touches, the check that must find it
-    "overlap": ("id %% 10007 = 7", "topo.overlap"),  # grown 2 m: across the 1.6 m strip into every neighbour
-    "hole": ("id %% 10007 = 5001", "topo.gap"),  # a 4 m x 4 m hole inside the parcel (nothing fills it)
-    "sliver": ("id %% 20011 = 11", "geom.sliver"),  # a 15 m x 0.1 m strip
-    "duplicate": ("parcel_number > 2000", "topo.duplicate"),  # copies of id %% 25013 = 12501
-    "area": ("id %% 1009 = 3", "attr.area_mismatch"),  # declared area 10 % off
+    "overlap": ("id % 10007 = 7", "topo.overlap"),  # grown 2 m: across the 1.6 m strip into every neighbour
+    "hole": ("id % 10007 = 5001", "topo.gap"),  # a 4 m x 4 m hole inside the parcel (nothing fills it)
+    "sliver": ("id % 20011 = 11", "geom.sliver"),  # a 15 m x 0.1 m strip
+    "duplicate": ("parcel_number > 2000", "topo.duplicate"),  # copies of id % 25013 = 12501
+    "area": ("id % 1009 = 3", "attr.area_mismatch"),  # declared area 10 % off
 }
 
 
@@ -284,7 +284,7 @@ def planted_found(url: str, shape: str, run_id: int) -> list[tuple[str, int, int
     out = []
     with psycopg.connect(url, autocommit=True) as conn:
         for what, (cond, code) in plants.items():
-            cond = cond.replace("%%", "%")
+            cond = cond.replace("%", "%%")
             if code == "topo.gap":  # a gap has no feature id: found when a gap finding lies on the parcel
                 q = f"""SELECT count(*), count(*) FILTER (WHERE EXISTS (
                             SELECT 1 FROM meta.validation_finding f WHERE f.run_id = %s AND f.check_code = %s

@@ -2,12 +2,13 @@
 
 Hồ Chí Minh City (79), commune 26737 (Phường Tân Định), surveyed in VN-2000 / TM-3 105°45' (EPSG:9210): separate
 18.4 m × 23.4 m rectangles in 20 m × 25 m cells, so a 1.6 m strip lies between every pair of neighbours (the shape
-of ``bench/data.py``'s ``gaps``), with mixed land uses, the legacy codes LUA and BHK among them. The strips are open
-to the outside of the sheet: they are no gap in the coverage and must give no finding. Planted: an overlap across
-a strip, a parcel with a hole, a block of edge-sharing parcels around a missing one, a sliver in a strip, a
-duplicated geometry, a declared area off, a parcel on the wrong sheet, one outside the commune, legacy land uses on a
-new version. The findings must be exactly these — a faster formulation of a check cannot silently drop one — and
-the same when the heavy statements are split over connections.
+of ``bench/data.py``'s ``gaps``), with mixed land uses, the legacy codes LUA and BHK among them. The
+strips are open to the outside of the sheet: they are no gap in the coverage and must give no finding. Planted:
+an overlap across a strip, parcels with a hole (one with a loose parcel in it), a block of edge-sharing parcels
+around a missing one, a sliver in a strip, a duplicated geometry, a declared area off, a parcel on the wrong sheet,
+one outside the commune, legacy land uses on a new version. The findings must be exactly these — a faster
+formulation of a check cannot silently drop one — and the same when the heavy statements are split over
+connections.
 
 Also: the day a version is judged at is its start's date in Vietnam (UTC+7), whatever the session's time zone.
 """
@@ -70,6 +71,11 @@ def build() -> tuple[list[dict], set[tuple[str, str]]]:
                 x, y = X0 + i * CW + 7, Y0 + j * CH + 9
                 shell = rect(i, j).exterior.coords
                 add(Polygon(shell, [[(x, y), (x, y + 4), (x + 4, y + 4), (x + 4, y), (x, y)]]), sheet, key="holed")
+            elif (i, j) == (4, 1):  # a 6 m x 6 m hole with a loose 2 m x 2 m parcel in it: 32 m² uncovered
+                x, y = X0 + i * CW + 6, Y0 + j * CH + 8
+                shell = rect(i, j).exterior.coords
+                add(Polygon(shell, [[(x, y), (x, y + 6), (x + 6, y + 6), (x + 6, y), (x, y)]]), sheet, key="holed-2")
+                add(box(x + 2, y + 2, x + 4, y + 4), sheet, key="loose")
             elif (i, j) == (1, 1):
                 add(rect(i, j), sheet, key="area", declared=round(rect(i, j).area * 1.1, 1),
                     expect=("attr.area_mismatch",))
@@ -91,6 +97,7 @@ def build() -> tuple[list[dict], set[tuple[str, str]]]:
             if di or dj:
                 expected.add(("topo.overlap", f"grown~c{2 + di},{3 + dj}"))
     expected.add(("topo.gap", "hole"))
+    expected.add(("topo.gap", "hole around a loose parcel"))
     expected.add(("topo.gap", "block"))
     # a sliver lying in the strip between rows 0 and 1 of column 0 (touching nothing)
     y = Y0 + CH - STRIP + 0.75
@@ -128,8 +135,7 @@ def store(conn, parcels: list[dict], valid_from: str | None = None) -> dict[str,
 def _key(code: str, fid: str | None, details: dict, geom_wkb, ids: dict[str, str]) -> str:
     if code == "topo.gap":
         area = details["area_m2"]
-        return "hole" if area == pytest.approx(16.0, abs=0.01) else "block" if area == pytest.approx(500.0, abs=0.5) \
-            else f"gap of {area} m²"
+        return {16.0: "hole", 32.0: "hole around a loose parcel", 500.0: "block"}.get(round(area), f"gap of {area} m²")
     if code == "topo.overlap":
         pair = {ids[fid], ids[details["other_id"]]}
         assert "grown" in pair, pair
@@ -165,7 +171,7 @@ def test_gapped_parcels_gap_and_overlap_measured(gapped):
         one = check_table(conn, t, "landdb.parcel", checks=["topo.gap", "topo.overlap", "topo.duplicate"])
         two = check_table(conn, t, "landdb.parcel", checks=["topo.gap", "topo.overlap", "topo.duplicate"], jobs=2)
     gaps = sorted(f.details["area_m2"] for f in one if f.code == "topo.gap")
-    assert gaps == [pytest.approx(16.0, abs=0.01), pytest.approx(500.0, abs=0.5)]
+    assert gaps == [pytest.approx(16.0, abs=0.01), pytest.approx(32.0, abs=0.01), pytest.approx(500.0, abs=0.5)]
     overlaps = sorted(f.details["area_m2"] for f in one if f.code == "topo.overlap")
     # grown 2 m into a 1.6 m strip: 0.4 m deep along the edges (23.4 + 2 × 2 m and 18.4 + 2 × 2 m long, minus the
     # neighbours' own extent), 0.4 m x 0.4 m at the four corners
