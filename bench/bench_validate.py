@@ -304,7 +304,7 @@ def planted_found(url: str, shape: str, run_id: int) -> list[tuple[str, int, int
 def peer(url: str, jobs: int) -> None:
     """The straightforward overlap query on 10 communes against ours on the same communes (grid shape)."""
     target = get_target("parcels")
-    ten = "commune_code IN (SELECT code FROM landdb.admin_unit WHERE level = 'commune' ORDER BY code LIMIT 10)"
+    ten = "commune_code IN (SELECT DISTINCT commune_code FROM landdb.parcel ORDER BY 1 LIMIT 10)"
     with psycopg.connect(url, autocommit=True) as conn:
         t = time.monotonic()
         ours = check_table(conn, target, "landdb.parcel", sql.SQL(ten), checks=["topo.overlap", "topo.duplicate"],
