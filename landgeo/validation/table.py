@@ -468,21 +468,20 @@ def _parcel_area(ctx: _Context) -> list[Finding]:
 
 def _parcel_codes_at_time(ctx: _Context) -> list[Finding]:
     """Land-use codes that exist in a list but in none valid at the version's start (judged only from the start
-    of the oldest list held). Per row, a lateral aggregate over its own codes: no GROUP BY over the rows (and their
-    geometries)."""
+    of the oldest list held)."""
     if not ctx.has("land_use_codes"):
         ctx.skipped.append("attr.land_use_code_not_valid_at_time")
         return []
     q = sql.SQL("""
         WITH lists AS (SELECT min(valid_from) AS since FROM landdb.land_use_code)
-        SELECT r.{id}, r.province_code, r.commune_code, d.day, bad.codes, ST_AsBinary(ST_PointOnSurface(r.geom))
-        FROM {rows} r CROSS JOIN lists CROSS JOIN LATERAL (SELECT {at} AS day) d
-        CROSS JOIN LATERAL (
-            SELECT array_agg(DISTINCT c ORDER BY c) AS codes FROM unnest(r.land_use_codes) AS c
-            WHERE EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c)
-              AND NOT EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c AND k.valid_from <= d.day
-                              AND (k.valid_to IS NULL OR k.valid_to >= d.day))) bad
-        WHERE d.day >= lists.since AND bad.codes IS NOT NULL
+        SELECT r.{id}, r.province_code, r.commune_code, {at} AS day,
+               array_agg(DISTINCT c ORDER BY c) AS codes, ST_AsBinary(ST_PointOnSurface(r.geom))
+        FROM {rows} r CROSS JOIN lists CROSS JOIN LATERAL unnest(r.land_use_codes) AS c
+        WHERE {at} >= lists.since
+          AND EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c)
+          AND NOT EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c AND k.valid_from <= {at}
+                          AND (k.valid_to IS NULL OR k.valid_to >= {at}))
+        GROUP BY r.{id}, r.province_code, r.commune_code, r.geom, 4
         ORDER BY r.{id}""").format(id=ctx.id, rows=ctx.rows, at=ctx.at("r"))
     return [ctx.finding("attr.land_use_code_not_valid_at_time", fid, {"codes": list(codes), "date": str(day)}, wkb,
                         prov, commune)
