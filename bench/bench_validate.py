@@ -1,26 +1,37 @@
-"""Benchmark: all parcel topology checks of ``landgeo.validation`` over 1 M parcels (target: < 60 s).
+"""Benchmark: ``landgeo validate parcels`` (every check, as the CLI runs it) over 1 M parcels of two shapes of data.
 
-Fills a dedicated database (``landgeo_bench_validate`` on the configured server; kept between runs, rebuilt
-with ``--rebuild``) with SQL ``generate_series``: a 1000 × 1000 grid of 25 m parcels in VN-2000 / TM-3 105°
-(EPSG:5897, Hà Nội), each an 8-vertex polygon whose corners and edge midpoints are jittered by a hash
-(neighbours share their vertices exactly, so the coverage is clean and bounding boxes overlap as in real
-data). 100 communes of 100 × 100 parcels, 16 map sheets of 25 × 25 parcels per commune, commune polygons and
-sheet frames built from the same vertices. Planted: enlarged parcels (overlaps), shrunk parcels (gaps),
-duplicated geometries, parcels on the wrong sheet, declared areas off by 10 %.
+Bar: all checks together < 60 s per shape. Two databases, kept between runs (``--rebuild`` regenerates them):
 
-Then times each set-based check over the whole province and, as the peer measured in the same run, the
-straightforward formulation of the overlap check (``ST_Intersects`` + ``ST_Area(ST_Intersection(...))`` on
-every ``&&`` pair) on a 100 000-parcel subset, and prints the plans' key choices (EXPLAIN). Numbers depend
-on the machine's load: on the shared 2-core machine other work runs at the same time.
+* ``grid`` (``landgeo_bench_validate``): filled with SQL ``generate_series``: a 1000 × 1000 grid of 25 m parcels
+  in VN-2000 / TM-3 105° (EPSG:5897, Hà Nội), each an 8-vertex polygon whose corners and edge midpoints are
+  jittered by a hash (neighbours share their vertices exactly, so the coverage is clean and bounding boxes
+  overlap as in real data). 100 communes of 100 × 100 parcels, 16 map sheets of 25 × 25 parcels per commune,
+  commune polygons and sheet frames built from the same vertices. Planted: enlarged parcels (overlaps), shrunk
+  parcels (gaps), duplicated geometries, parcels on the wrong sheet, declared areas off by 10 %.
+* ``gaps`` (``landgeo_bench_validate_gaps``): the ``gaps`` shape of ``bench/data.py`` (Hồ Chí Minh City,
+  VN-2000 / TM-3 105°45', separate rectangles with 1.6 m strips, no shared vertex, mixed land uses with the
+  legacy codes LUA and BHK), with 100 current official commune codes of province 79, written as a GeoPackage
+  and loaded by ``landgeo load`` (no ``--province``), as a new user does. Planted: enlarged parcels (overlapping
+  their neighbours across the strip), parcels with a hole (a gap in the coverage), slivers, duplicated
+  geometries, declared areas off by 10 %. No commune polygons or sheet frames: those checks report "not run".
 
-    .venv/bin/python bench/bench_validate.py [--rebuild] [--size 1000] [--explain]
+Per shape: the whole run (``run_validation``: per-feature checks, every set-based check, writing the findings)
+with the seconds of each phase, the findings per check, and the planted errors found. For ``grid`` also, as the
+peer measured in the same run, the straightforward formulation of the overlap check (``ST_Intersects`` +
+``ST_Area(ST_Intersection(...))`` on every ``&&`` pair) on 10 communes. Numbers depend on the machine's load:
+on the shared 2-core machine other work runs at the same time (the load average is printed).
+
+    .venv/bin/python bench/bench_validate.py [--shapes grid,gaps] [--rebuild] [--jobs 2] [--explain]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,15 +40,17 @@ from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.data import write as write_gpkg  # noqa: E402
 from landgeo.catalog import get_target  # noqa: E402
 from landgeo.db.connect import database_url, url_with_database  # noqa: E402
 from landgeo.db.migrate import migrate  # noqa: E402
 from landgeo.db.scratch import create_database  # noqa: E402
 from landgeo.settings import get_settings  # noqa: E402
-from landgeo.validation import check_table  # noqa: E402
-from landgeo.validation.table import _SET_CHECKS, TOPOLOGY_CHECKS  # noqa: E402
+from landgeo.validation import check_table, run_validation  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 DB = "landgeo_bench_validate"
+GAPS_DB = "landgeo_bench_validate_gaps"
 SRID = 5897
 X0, Y0, C = 560_000.0, 2_300_000.0, 25.0
 BLOCK, SHEET = 100, 25  # parcels per commune side, per sheet side
@@ -141,7 +154,7 @@ def fill(conn, size: int) -> None:
     print(f"  vacuum/analyze: {time.monotonic() - t:.1f} s", flush=True)
 
 
-def prepare(rebuild: bool, size: int) -> str:
+def prepare_grid(rebuild: bool, size: int) -> str:
     server = url_with_database(database_url(), "postgres")
     url = url_with_database(database_url(), DB)
     with psycopg.connect(server, autocommit=True) as conn:
@@ -177,69 +190,125 @@ def key_lines(plan: str) -> list[str]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rebuild", action="store_true", help="drop and regenerate the bench database")
-    ap.add_argument("--size", type=int, default=1000, help="grid side (parcels = size²; multiple of 100)")
-    ap.add_argument("--explain", action="store_true", help="print the plans' key lines")
-    ap.add_argument("--jobs", type=int, default=2, help="connections for the heavy statements (default 2 = cores)")
-    args = ap.parse_args()
-    url = prepare(args.rebuild, args.size)
-    target = get_target("parcels")
-    where = sql.SQL("province_code = '01'")
+GAPS_PLANTS = {  # planted in the gaps shape after the load: what, the rows it touches, the check that must find it
+    "overlap": ("id % 10007 = 7", "topo.overlap"),  # grown 2 m: across the 1.6 m strip into every neighbour
+    "hole": ("id % 10007 = 5001", "topo.gap"),  # a 4 m x 4 m hole inside the parcel (nothing fills it)
+    "sliver": ("id % 20011 = 11", "geom.sliver"),  # a 15 m x 0.1 m strip
+    "duplicate": ("parcel_number > 2000", "topo.duplicate"),  # copies of id % 25013 = 12501
+    "area": ("id % 1009 = 3", "attr.area_mismatch"),  # declared area 10 % off
+}
+
+
+def prepare_gaps(rebuild: bool, rows: int) -> str:
+    """The gaps shape of bench/data.py, loaded by ``landgeo load`` with official commune codes of province 79."""
+    server = url_with_database(database_url(), "postgres")
+    url = url_with_database(database_url(), GAPS_DB)
+    with psycopg.connect(server, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (GAPS_DB,)).fetchone()
+    if rebuild or not exists:
+        create_database(server, GAPS_DB)
+    migrate(url, get_settings().migrations_dir, log=lambda *_: None)
     with psycopg.connect(url, autocommit=True) as conn:
-        n = conn.execute("SELECT count(*) FROM landdb.parcel WHERE valid_to IS NULL").fetchone()[0]
-        load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
-        print(f"{n} current parcels, {conn.execute('SELECT count(*) FROM landdb.map_sheet').fetchone()[0]} sheets, "
-              f"{conn.execute('SELECT count(*) FROM landdb.admin_unit WHERE geom IS NOT NULL').fetchone()[0]} "
-              f"communes; jobs={args.jobs}; load average {' '.join(load)} (2-core machine shared with other work)",
-              flush=True)
+        loaded = conn.execute("SELECT count(*) FROM landdb.parcel WHERE parcel_number <= 2000").fetchone()[0] >= rows
+        planted = conn.execute("SELECT EXISTS (SELECT 1 FROM landdb.parcel WHERE parcel_number > 2000)").fetchone()[0]
+        if loaded and not planted:
+            plant_gaps(conn)
+        if loaded:
+            return url
+        conn.execute("TRUNCATE landdb.parcel CASCADE")
+        communes = [r[0] for r in conn.execute(
+            "SELECT code FROM landdb.admin_unit WHERE level = 'commune' AND parent_code = '79' AND valid_to IS NULL "
+            "ORDER BY code LIMIT %s", (max(1, rows // 10_000),))]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hcmc_gaps.gpkg"
         t = time.monotonic()
-        one_call = check_table(conn, target, "landdb.parcel", where, checks=TOPOLOGY_CHECKS, jobs=args.jobs)
-        headline = time.monotonic() - t
-        load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
-        print(f"ALL TOPOLOGY CHECKS over {n} parcels in one call (as `landgeo validate` runs them): {headline:.1f} s "
-              f"({len(one_call)} findings; target < 60 s) -> {'PASS' if headline < 60 else 'FAIL'}; "
-              f"load average after: {load}", flush=True)
-        print("breakdown, one call per check family (each with its own validity pass):", flush=True)
-        total = 0.0
-        counts: dict[str, int] = {}
-        plans: dict[str, list[str]] = {}
-        t_all = time.monotonic()
-        for codes, _fn in _SET_CHECKS["parcel-cover"]:
-            if not set(codes) & set(TOPOLOGY_CHECKS):
-                continue
-            t = time.monotonic()
-            got: list[str] = []
-            found = check_table(conn, target, "landdb.parcel", where, checks=codes, jobs=args.jobs,
-                                plans=got if args.explain else None)
-            dt = time.monotonic() - t
-            total += dt
-            plans[" + ".join(codes)] = got
-            for f in found:
-                counts[f.code] = counts.get(f.code, 0) + 1
-            print(f"  {' + '.join(codes):45s} {dt:7.1f} s  {len(found):6d} findings", flush=True)
-        t_all = time.monotonic() - t_all
-        print(f"  sum of the separate calls: {total:.1f} s (wall {t_all:.1f} s)", flush=True)
-        print("findings:", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
-        # planted, counted independently of the checks (the generator's own arithmetic)
-        planted = conn.execute(f"""
-            SELECT count(*) FILTER (WHERE id % 10007 = 5001 AND (parcel_number - 1) / {SHEET} BETWEEN 1 AND {SHEET - 2}
-                                    AND (parcel_number - 1) % {SHEET} BETWEEN 1 AND {SHEET - 2}),
-                   count(*) FILTER (WHERE parcel_number > 2000),
-                   count(*) FILTER (WHERE parcel_number BETWEEN 1001 AND 2000),
-                   count(*) FILTER (WHERE id % 1009 = 3)
-            FROM landdb.parcel""").fetchone()
-        found = {c: sum(1 for f in one_call if f.code == c) for c in ("topo.gap", "topo.duplicate", "topo.wrong_sheet",
-                                                                       "attr.area_mismatch")}
-        print("planted vs found: " + ", ".join(f"{c} {p}/{found[c]}" for c, p in zip(found, planted, strict=True))
-              + " (gaps: shrunk parcels inside their sheet; on a sheet's edge a shrunk parcel leaves a notch)")
-        # the peer: the straightforward overlap query (equality join on commune + sheet, ST_Intersects and
-        # ST_Area(ST_Intersection) on every pair) on 10 communes, against ours on the same communes
-        ten = "commune_code IN (SELECT code FROM landdb.admin_unit WHERE level = 'commune' ORDER BY code LIMIT 10)"
+        write_gpkg(path, rows, shape="gaps", communes=communes)
+        print(f"generating {rows} gapped parcels of province 79 ({len(communes)} communes): "
+              f"{time.monotonic() - t:.1f} s; loading with landgeo load ...", flush=True)
+        t = time.monotonic()
+        subprocess.run([str(Path(sys.executable).parent / "landgeo"), "load", str(path), "--into", "parcels"],
+                       env={**os.environ, "LANDGEO_DATABASE_URL": url}, check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+        print(f"  loaded: {time.monotonic() - t:.1f} s", flush=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        plant_gaps(conn)
+    return url
+
+
+def plant_gaps(conn) -> None:
+    """Errors a validator must find, planted in the loaded gaps shape (in the parcels' TM-3 plane, EPSG:9210)."""
+    grow, hole, sliver, _dup, area = (GAPS_PLANTS[k][0] for k in ("overlap", "hole", "sliver", "duplicate", "area"))
+    conn.execute(f"""UPDATE landdb.parcel SET geom = ST_Multi(ST_Transform(ST_Buffer(ST_Transform(geom, 9210), 2.0,
+                                                                              'join=mitre'), 4756)) WHERE {grow}""")
+    conn.execute(f"""UPDATE landdb.parcel SET geom = ST_Multi(ST_Transform(ST_Difference(ST_Transform(geom, 9210),
+                         ST_Expand(ST_Centroid(ST_Transform(geom, 9210)), 2.0)), 4756)) WHERE {hole}""")
+    conn.execute(f"""UPDATE landdb.parcel SET geom = ST_Multi(ST_Transform(ST_MakeEnvelope(
+                         ST_XMin(ST_Transform(geom, 9210)), ST_YMin(ST_Transform(geom, 9210)),
+                         ST_XMin(ST_Transform(geom, 9210)) + 15, ST_YMin(ST_Transform(geom, 9210)) + 0.1, 9210),
+                         4756)) WHERE {sliver}""")
+    conn.execute("""
+        INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes,
+                                   declared_area, source_srid, area_srid, valid_from, geom)
+        SELECT province_code, commune_code, sheet_number, parcel_number + 2000, land_use_codes, declared_area,
+               source_srid, area_srid, valid_from, geom FROM landdb.parcel WHERE id % 25013 = 12501""")
+    conn.execute(f"UPDATE landdb.parcel SET declared_area = CASE WHEN {area} THEN round(computed_area * 1.1, 1) "
+                 f"ELSE round(computed_area, 1) END WHERE declared_area IS DISTINCT FROM "
+                 f"CASE WHEN {area} THEN round(computed_area * 1.1, 1) ELSE round(computed_area, 1) END")
+    conn.execute("VACUUM (ANALYZE) landdb.parcel_p79")
+
+
+def measure(url: str, shape: str, jobs: int) -> tuple[float, dict[str, float], dict[str, int], int]:
+    """One ``landgeo validate parcels`` run: total seconds, seconds per phase, findings per check, run id."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE meta.validation_finding")  # the bench keeps only the last run's findings
+        timings: dict[str, float] = {}
+        t = time.monotonic()
+        run_id = run_validation(conn, "parcels", jobs=jobs, timings=timings,
+                                progress=lambda msg: print(f"    {time.monotonic() - t:6.1f} s  {msg}", flush=True))
+        total = time.monotonic() - t
+        counts = dict(conn.execute("SELECT check_code, count(*) FROM meta.validation_finding WHERE run_id = %s "
+                                   "GROUP BY 1", (run_id,)).fetchall())
+    return total, timings, counts, run_id
+
+
+def planted_found(url: str, shape: str, run_id: int) -> list[tuple[str, int, int]]:
+    """(what, planted rows, of them found by the check that must find them)."""
+    plants = GAPS_PLANTS if shape == "gaps" else {
+        "gap": (f"id % 10007 = 5001 AND (parcel_number - 1) / {SHEET} BETWEEN 1 AND {SHEET - 2} "
+                f"AND (parcel_number - 1) % {SHEET} BETWEEN 1 AND {SHEET - 2}", "topo.gap"),
+        "overlap": ("id % 10007 = 7", "topo.overlap"),
+        "duplicate": ("parcel_number > 2000", "topo.duplicate"),
+        "wrong sheet": ("parcel_number BETWEEN 1001 AND 2000", "topo.wrong_sheet"),
+        "area": ("id % 1009 = 3", "attr.area_mismatch"),
+    }
+    out = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for what, (cond, code) in plants.items():
+            cond = cond.replace("%", "%%")
+            if code == "topo.gap":  # a gap has no feature id: found when a gap finding lies on the parcel
+                q = f"""SELECT count(*), count(*) FILTER (WHERE EXISTS (
+                            SELECT 1 FROM meta.validation_finding f WHERE f.run_id = %s AND f.check_code = %s
+                              AND f.commune_code = p.commune_code
+                              AND ST_Intersects(f.geom, ST_Expand(p.geom_wgs84, 0.00001))))
+                        FROM landdb.parcel p WHERE {cond}"""
+            else:  # the parcel is the finding's feature or its other_id
+                q = f"""SELECT count(*), count(*) FILTER (WHERE EXISTS (
+                            SELECT 1 FROM meta.validation_finding f WHERE f.run_id = %s AND f.check_code = %s
+                              AND (f.feature_id = p.id::text OR f.details->>'other_id' = p.id::text)))
+                        FROM landdb.parcel p WHERE {cond}"""
+            planted, found = conn.execute(q, (run_id, code)).fetchone()
+            out.append((what, planted, found))
+    return out
+
+
+def peer(url: str, jobs: int) -> None:
+    """The straightforward overlap query on 10 communes against ours on the same communes (grid shape)."""
+    target = get_target("parcels")
+    ten = "commune_code IN (SELECT DISTINCT commune_code FROM landdb.parcel ORDER BY 1 LIMIT 10)"
+    with psycopg.connect(url, autocommit=True) as conn:
         t = time.monotonic()
         ours = check_table(conn, target, "landdb.parcel", sql.SQL(ten), checks=["topo.overlap", "topo.duplicate"],
-                           jobs=args.jobs)
+                           jobs=jobs)
         t_ours = time.monotonic() - t
         t = time.monotonic()
         naive = conn.execute(f"""
@@ -249,15 +318,59 @@ def main() -> None:
             WHERE a.{ten} AND b.valid_to IS NULL AND a.valid_to IS NULL
               AND ST_Area(ST_Transform(ST_Intersection(a.geom, b.geom), a.area_srid)) > 0.1""").fetchone()[0]
         t_naive = time.monotonic() - t
-        print(f"peer (10 communes, 100 000 parcels): straightforward overlap query {t_naive:.1f} s ({naive} pairs) vs "
-              f"ours {t_ours:.1f} s ({len(ours)} findings): ratio {t_naive / max(t_ours, 1e-9):.1f}x")
+    print(f"  peer (grid, 10 communes, 100 000 parcels): straightforward overlap query {t_naive:.1f} s ({naive} pairs) "
+          f"vs ours {t_ours:.1f} s ({len(ours)} findings): ratio {t_naive / max(t_ours, 1e-9):.1f}x", flush=True)
+
+
+def loadavg() -> str:
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shapes", default="grid,gaps", help="grid (shared vertices) and/or gaps (no shared vertex)")
+    ap.add_argument("--rebuild", action="store_true", help="drop and regenerate the bench databases")
+    ap.add_argument("--size", type=int, default=1000, help="grid side (parcels = size²; multiple of 100)")
+    ap.add_argument("--jobs", type=int, default=2, help="connections for the heavy statements (default 2 = cores)")
+    ap.add_argument("--explain", action="store_true", help="print the plans' key lines of the set-based checks")
+    args = ap.parse_args()
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    for shape in shapes:
+        if shape not in ("grid", "gaps"):
+            raise SystemExit(f"error: unknown shape {shape!r} (grid or gaps)")
+    results = {}
+    for shape in shapes:
+        url = prepare_grid(args.rebuild, args.size) if shape == "grid" else prepare_gaps(args.rebuild,
+                                                                                          args.size * args.size)
+        with psycopg.connect(url, autocommit=True) as conn:
+            n = conn.execute("SELECT count(*) FROM landdb.parcel WHERE valid_to IS NULL").fetchone()[0]
+        print(f"{shape}: {n} current parcels; jobs={args.jobs}; load average {loadavg()} "
+              "(2-core machine shared with other work)", flush=True)
+        total, timings, counts, run_id = measure(url, shape, args.jobs)
+        print(f"{shape}: ALL CHECKS (landgeo validate parcels) over {n} parcels: {total:.1f} s, "
+              f"{sum(counts.values())} findings; bar < 60 s -> {'PASS' if total < 60 else 'FAIL'}; "
+              f"load average after {loadavg()}", flush=True)
+        for what, planted, found in planted_found(url, shape, run_id):
+            print(f"  planted {what}: {planted}, found {found}{'' if found == planted else '  <-- MISSED'}")
+        print("  findings: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())), flush=True)
+        results[shape] = (n, total, timings)
+        if shape == "grid":
+            peer(url, args.jobs)
         if args.explain:
-            for name, got in plans.items():
-                print(f"plans of {name}:")
-                for plan in got:
-                    for line in key_lines(plan):
-                        print("   ", line)
-                    print("    --")
+            plans: list[str] = []
+            with psycopg.connect(url, autocommit=True) as conn:
+                check_table(conn, get_target("parcels"), "landdb.parcel", None, jobs=args.jobs, plans=plans)
+            for plan in plans:
+                for line in key_lines(plan):
+                    print("   ", line)
+                print("    --")
+    names = list(dict.fromkeys(k for _n, _t, tm in results.values() for k in tm))
+    print("\n| phase | " + " | ".join(f"{s} ({results[s][0]:,} parcels)" for s in results) + " |")
+    print("| --- | " + " | ".join("---:" for _ in results) + " |")
+    for name in names:
+        print(f"| {name} | " + " | ".join(f"{results[s][2].get(name, 0.0):.1f} s" for s in results) + " |")
+    print("| **all checks (bar < 60 s)** | " + " | ".join(f"**{results[s][1]:.1f} s**" for s in results) + " |")
 
 
 if __name__ == "__main__":

@@ -44,8 +44,12 @@ def _gaps_codes(idx: np.ndarray) -> np.ndarray:
     return np.array([c for c, _s in GAPS_CODES], dtype=object)[np.searchsorted(bounds, h, side="right")]
 
 
-def parcels(n: int, seed: int = 20261128, start: int = 0, count: int | None = None, shape: str = "grid"):
-    """Geometries (WKB) and fields of parcels ``start`` … ``start + count`` of an ``n``-parcel dataset."""
+def parcels(n: int, seed: int = 20261128, start: int = 0, count: int | None = None, shape: str = "grid",
+            communes: list[str] | None = None):
+    """Geometries (WKB) and fields of parcels ``start`` … ``start + count`` of an ``n``-parcel dataset.
+
+    ``communes``: official commune codes to give the communes (10 000 parcels each, in turn) instead of
+    00001, 00002 … (so a file loads without ``--province`` and its codes are valid)."""
     if shape not in ("grid", "gaps"):
         raise ValueError(f"unknown shape {shape!r} (grid or gaps)")
     count = n - start if count is None else count
@@ -55,7 +59,7 @@ def parcels(n: int, seed: int = 20261128, start: int = 0, count: int | None = No
     if shape == "gaps":
         x0, y0 = GAPS_ORIGIN[0] + i * CELL[0], GAPS_ORIGIN[1] + j * CELL[1]
         geoms = shapely.box(x0, y0, x0 + CELL[0] - STRIP, y0 + CELL[1] - STRIP)
-        return shapely.to_wkb(geoms), _fields(idx, geoms, _gaps_codes(idx))
+        return shapely.to_wkb(geoms), _fields(idx, geoms, _gaps_codes(idx), communes)
 
     def corner(ci: np.ndarray, cj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # deterministic jitter per grid node (hash of its index), |jitter| < 3 m < half a cell
@@ -71,15 +75,16 @@ def parcels(n: int, seed: int = 20261128, start: int = 0, count: int | None = No
         coords[:, k, 0] = x
         coords[:, k, 1] = y
     geoms = shapely.polygons(coords)
-    return shapely.to_wkb(geoms), _fields(idx, geoms, CODES[idx % len(CODES)])
+    return shapely.to_wkb(geoms), _fields(idx, geoms, CODES[idx % len(CODES)], communes)
 
 
-def _fields(idx: np.ndarray, geoms: np.ndarray, codes: np.ndarray) -> dict:
+def _fields(idx: np.ndarray, geoms: np.ndarray, codes: np.ndarray, communes: list[str] | None = None) -> dict:
     area = shapely.area(geoms)
     commune = idx // PER_COMMUNE
     within = idx % PER_COMMUNE
     return {
-        "MaXa": np.char.zfill((commune + 1).astype(str), 5).astype(object),
+        "MaXa": (np.array(communes, dtype=object)[commune % len(communes)] if communes
+                 else np.char.zfill((commune + 1).astype(str), 5).astype(object)),
         "SoHieuToBanDo": (within // PER_SHEET + 1).astype(np.int32),
         "SoThuTuThua": (within % PER_SHEET + 1).astype(np.int32),
         "KyHieuMucDichSuDung": codes,
@@ -88,12 +93,14 @@ def _fields(idx: np.ndarray, geoms: np.ndarray, codes: np.ndarray) -> dict:
     }
 
 
-def write(path: str | Path, n: int = 1_000_000, chunk: int = 200_000, shape: str = "grid") -> Path:
+def write(path: str | Path, n: int = 1_000_000, chunk: int = 200_000, shape: str = "grid",
+          communes: list[str] | None = None) -> Path:
     path = Path(path)
     if path.exists():
         path.unlink()
     for start in range(0, n, chunk):
-        wkb, fields = parcels(n, start=start, count=min(chunk, n - start), shape=shape)
+        wkb, fields = parcels(n, start=start, count=min(chunk, n - start), shape=shape,
+                              communes=communes)
         raw.write(str(path), wkb, list(fields.values()), list(fields), layer="thua_dat", driver="GPKG",
                   geometry_type="Polygon", crs=GAPS_CRS if shape == "gaps" else CRS, append=start > 0,
                   encoding="UTF-8")

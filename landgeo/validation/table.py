@@ -11,6 +11,7 @@ tables) or ``feature_index`` (a staging table: the row in the loader's input arr
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,13 +19,15 @@ import shapely
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from landgeo.crs.srids import VN2000_GEOGRAPHIC
 from landgeo.errors import UserError
 from landgeo.target import Target
 from landgeo.validation.check_codes import CHECKS, Finding
 from landgeo.validation.nearby import nearby_provinces
+from landgeo.validation.networks import admin_overlaps, boundary_mismatch, dangles
 from landgeo.validation.tolerances import DEFAULT, Tolerances
 
+LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"  # the calendar that validity dates (valid_from/valid_to days) are written in
+TOUCH_DEG = 1e-8  # ~1 mm in degrees: parcels this close are clustered together before the union (a superset is safe)
 ID_COLUMNS = ("id", "feature_index", "row_index", "fid", "ogc_fid")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -41,6 +44,7 @@ def check_table(
     skipped: list[str] | None = None,
     jobs: int = 1,
     plans: list[str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[Finding]:
     """Every set-based finding for the rows of ``table`` (``schema.table``) selected by ``where``.
 
@@ -50,6 +54,7 @@ def check_table(
     ``jobs`` > 1 splits the heavy statements by commune over that many connections (same server, same
     credentials) — only for committed tables: other sessions cannot see a caller's uncommitted staging table.
     ``plans``: a list that receives the EXPLAIN of every statement run (for benchmarks and tuning).
+    ``timings``: a dict that receives the seconds of each check family (keyed ``"code + code"``).
     """
     ctx = _Context(conn, target, table, where, id_column, tolerances, skipped if skipped is not None else [])
     ctx.jobs = max(1, int(jobs)) if "commune_code" in ctx.columns else 1
@@ -60,7 +65,10 @@ def check_table(
         for codes, fn in _SET_CHECKS.get(target.topology or "", ()):
             if wanted is not None and not (set(codes) & wanted):
                 continue
+            started = time.monotonic()
             out += fn(ctx)
+            if timings is not None:
+                timings[" + ".join(codes)] = time.monotonic() - started
     finally:
         ctx.close()
     if wanted is not None:
@@ -138,8 +146,11 @@ class _Context:
         return sql.SQL("NULL::" + cast)
 
     def at(self, alias: str) -> sql.Composable:
-        """The moment a row is judged at: the start of its version, or now."""
-        return sql.SQL("coalesce({}, now())").format(self.col("valid_from", alias, "timestamptz"))
+        """The day a row is judged at: the date, in Vietnam (giờ Việt Nam, UTC+7), of the start of its version, or
+        today there. Validity dates of codes and administrative units are Vietnamese calendar days: a version
+        starting at local midnight on 2025-07-01 (17:00 UTC the day before) is judged on 2025-07-01."""
+        return sql.SQL("(coalesce(({})::timestamptz, now()) AT TIME ZONE {})::date").format(
+            self.col("valid_from", alias, "timestamptz"), sql.Literal(LOCAL_TIME_ZONE))
 
     def metric_srid(self, alias: str) -> sql.Composable:
         if "area_srid" in self.columns:
@@ -252,8 +263,9 @@ def _parcel_number_duplicates(ctx: _Context) -> list[Finding]:
 def _parcel_coverage(ctx: _Context) -> list[Finding]:
     """Gaps, overlaps and duplicates of the parcels of each commune + sheet (the sheets the scope touches).
 
-    1. Per sheet, ``ST_Union`` of its current valid parcels: the union's interior rings (minus any parcel
-       inside them) are the gaps; ``Σ area − area(union)`` is the area covered more than once. A pair
+    1. Per sheet, ``ST_Union`` of its current valid parcels (of those that meet another parcel's box or have
+       holes or parts of their own: the others cannot bound a hole or overlap): the union's interior rings
+       (minus any parcel inside them) are the gaps; ``Σ area − area(union)`` is the area covered more than once. A pair
        overlapping by ``x`` m² adds at least ``x`` to it, so a sheet whose excess is below the overlap
        tolerance cannot hold a reportable overlap or duplicate: the union certifies it clean.
     2. Only in the other sheets, pairs through the GiST index (``a.geom && b.geom``, nested loop), DE-9IM
@@ -271,36 +283,53 @@ def _parcel_coverage(ctx: _Context) -> list[Finding]:
     srid = sql.SQL("p.area_srid") if ctx.has("area_srid") else sql.SQL("meta.vn2000_metric_srid(p.geom)")
 
     def per_sheet(part: Callable[[str], sql.Composable]) -> sql.Composable:
+        # Only parcels that can bound a hole or overlap go into the union: those that meet another parcel of their
+        # sheet (clustered by ST_ClusterDBSCAN with a distance of ~1 mm: the window builds one R-tree per sheet, no
+        # probe per parcel), and those with holes or several parts of their own. A single-part parcel without holes
+        # that meets no other is a component of the union by itself, with no hole and no excess (gapped data,
+        # digitised old maps: nearly every parcel; ST_Union of disjoint parcels costs as much as of touching ones).
+        # Parcels lying loose inside a hole are subtracted from it by an index look-up.
+        same = sql.SQL("q.commune_code IS NOT DISTINCT FROM h.commune_code "
+                       "AND q.sheet_number IS NOT DISTINCT FROM h.sheet_number AND {cur} AND {ok}")
         return sql.SQL("""
             WITH sheets AS MATERIALIZED (
-                SELECT p.province_code, p.commune_code, p.sheet_number, min({srid}) AS srid,
-                       sum(ST_Area(p.geom)) AS total, ST_Union(p.geom) AS u
-                FROM {members} p
-                WHERE {cur} AND {ok} AND {part}
-                GROUP BY p.province_code, p.commune_code, p.sheet_number),
+                SELECT province_code, commune_code, sheet_number, min(srid) AS srid,
+                       sum(ST_Area(geom)) AS total, ST_Union(geom) AS u
+                FROM (SELECT p.province_code, p.commune_code, p.sheet_number, {srid} AS srid, p.geom,
+                             ST_ClusterDBSCAN(p.geom, %(touch)s, 2) OVER (
+                                 PARTITION BY p.province_code, p.commune_code, p.sheet_number) AS cluster
+                      FROM {members} p
+                      WHERE {cur} AND {ok} AND {part}) c
+                WHERE cluster IS NOT NULL OR ST_NRings(geom) > 1 OR ST_NumGeometries(geom) > 1
+                GROUP BY province_code, commune_code, sheet_number),
             holes AS (
-                SELECT s.province_code, s.commune_code, s.sheet_number, s.srid, s.u,
+                SELECT s.province_code, s.commune_code, s.sheet_number, s.srid,
                        ST_MakePolygon(ST_InteriorRingN(d.geom, n)) AS hole
                 FROM sheets s
                 CROSS JOIN LATERAL ST_Dump(s.u) d
                 CROSS JOIN LATERAL generate_series(1, ST_NumInteriorRings(d.geom)) n
                 WHERE ST_NumInteriorRings(d.geom) > 0),
+            inside AS (
+                SELECT h.*, (SELECT ST_Union(q.geom) FROM {members} q
+                             WHERE q.geom && h.hole AND {same_h} AND ST_Intersects(q.geom, h.hole)) AS u
+                FROM holes h),
             gaps AS (
                 SELECT province_code, commune_code, sheet_number, srid,
-                       CASE WHEN ST_Intersects(hole, u) AND NOT ST_Touches(hole, u) THEN ST_Difference(hole, u)
+                       CASE WHEN u IS NOT NULL AND NOT ST_Touches(hole, u) THEN ST_Difference(hole, u)
                             ELSE hole END AS gap
-                FROM holes)
+                FROM inside)
             SELECT 'gap', province_code, commune_code, sheet_number, ST_Area(ST_Transform(gap, srid)),
                    ST_AsBinary(gap)
             FROM gaps WHERE NOT ST_IsEmpty(gap)
             UNION ALL
             SELECT 'excess', province_code, commune_code, sheet_number,
                    (total - ST_Area(u)) * ST_Area(ST_Transform(u, srid)) / nullif(ST_Area(u), 0), NULL
-            FROM sheets""").format(srid=srid, members=members, cur=ctx.cur("p"), ok=ctx.ok("p"), part=part("p"))
+            FROM sheets""").format(srid=srid, members=members, cur=ctx.cur("p"), ok=ctx.ok("p"), part=part("p"),
+                                   same_h=same.format(cur=ctx.cur("q"), ok=ctx.ok("q")))
 
     out: list[Finding] = []
     suspicious: list[tuple[str, int]] = []
-    for kind, prov, commune, sheet, area, wkb in sorted(ctx.fetch_split(per_sheet),
+    for kind, prov, commune, sheet, area, wkb in sorted(ctx.fetch_split(per_sheet, {"touch": TOUCH_DEG}),
                                                          key=lambda r: (r[2], r[3], r[0], r[5] or b"")):
         if kind == "gap" and area > ctx.tol.gap_min_m2:
             out.append(ctx.finding("topo.gap", None, {"area_m2": round(area, 2), "sheet_number": sheet,
@@ -356,7 +385,7 @@ def _parcel_commune(ctx: _Context) -> list[Finding]:
                    ST_AsBinary(ST_Difference(r.geom, c.geom))
             FROM {rows} r
             JOIN landdb.admin_unit c ON c.level = 'commune' AND c.code = r.commune_code AND c.geom IS NOT NULL
-                 AND c.valid_from <= {at}::date AND (c.valid_to IS NULL OR c.valid_to >= {at}::date)
+                 AND c.valid_from <= {at} AND (c.valid_to IS NULL OR c.valid_to >= {at})
             WHERE {cur} AND {ok} AND {part} AND NOT ST_Covers(c.geom, r.geom)""").format(
             id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"), ok=ctx.ok("r"), part=part("r"), srid=ctx.metric_srid("r"),
             at=ctx.at("r"))
@@ -445,13 +474,13 @@ def _parcel_codes_at_time(ctx: _Context) -> list[Finding]:
         return []
     q = sql.SQL("""
         WITH lists AS (SELECT min(valid_from) AS since FROM landdb.land_use_code)
-        SELECT r.{id}, r.province_code, r.commune_code, ({at})::date AS day,
+        SELECT r.{id}, r.province_code, r.commune_code, {at} AS day,
                array_agg(DISTINCT c ORDER BY c) AS codes, ST_AsBinary(ST_PointOnSurface(r.geom))
         FROM {rows} r CROSS JOIN lists CROSS JOIN LATERAL unnest(r.land_use_codes) AS c
-        WHERE ({at})::date >= lists.since
+        WHERE {at} >= lists.since
           AND EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c)
-          AND NOT EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c AND k.valid_from <= ({at})::date
-                          AND (k.valid_to IS NULL OR k.valid_to >= ({at})::date))
+          AND NOT EXISTS (SELECT 1 FROM landdb.land_use_code k WHERE k.code = c AND k.valid_from <= {at}
+                          AND (k.valid_to IS NULL OR k.valid_to >= {at}))
         GROUP BY r.{id}, r.province_code, r.commune_code, r.geom, 4
         ORDER BY r.{id}""").format(id=ctx.id, rows=ctx.rows, at=ctx.at("r"))
     return [ctx.finding("attr.land_use_code_not_valid_at_time", fid, {"codes": list(codes), "date": str(day)}, wkb,
@@ -466,112 +495,15 @@ def _parcel_commune_code_at_time(ctx: _Context) -> list[Finding]:
     # Before the oldest list held (the official lists start 2025-01-01), a code is judged only on being in a list.
     q = sql.SQL("""
         WITH lists AS (SELECT min(valid_from) AS since FROM landdb.admin_unit WHERE level = 'commune')
-        SELECT r.{id}, r.province_code, r.commune_code, ({at})::date, ST_AsBinary(ST_PointOnSurface(r.geom))
+        SELECT r.{id}, r.province_code, r.commune_code, {at}, ST_AsBinary(ST_PointOnSurface(r.geom))
         FROM {rows} r CROSS JOIN lists
         WHERE NOT EXISTS (SELECT 1 FROM landdb.admin_unit c WHERE c.level = 'commune' AND c.code = r.commune_code
-                          AND (({at})::date < lists.since OR (c.valid_from <= ({at})::date
-                               AND (c.valid_to IS NULL OR c.valid_to >= ({at})::date))))
+                          AND ({at} < lists.since OR (c.valid_from <= {at}
+                               AND (c.valid_to IS NULL OR c.valid_to >= {at}))))
         ORDER BY r.{id}""").format(id=ctx.id, rows=ctx.rows, at=ctx.at("r"))
     return [ctx.finding("attr.commune_not_valid_at_time", fid, {"commune_code": commune, "date": str(day)}, wkb,
                         prov, commune)
             for fid, prov, commune, day, wkb in ctx.fetch(q)]
-
-
-# -- admin units, networks, boundary lines ----------------------------------------------------------------
-
-
-def _admin_overlaps(ctx: _Context) -> list[Finding]:
-    q = sql.SQL("""
-        WITH pairs AS (
-            SELECT a.{id} AS a_id, a.code, a.level, b.code AS other_code, b.{id} AS b_id,
-                   ST_Intersection(a.geom, b.geom) AS inter
-            FROM {rows} a
-            JOIN {all} b ON a.geom && b.geom AND (a.{id} < b.{id} OR NOT b.in_scope)
-                 AND a.level IS NOT DISTINCT FROM b.level
-                 AND daterange(a.valid_from, a.valid_to, '[]') && daterange(b.valid_from, b.valid_to, '[]')
-            WHERE a.geom IS NOT NULL AND b.geom IS NOT NULL
-              AND {ok_a} AND {ok_b} AND ST_Relate(a.geom, b.geom, '2********'))
-        SELECT a_id, code, level, other_code, b_id, ST_Area(ST_Transform(inter, meta.vn2000_metric_srid(inter))),
-               ST_AsBinary(inter)
-        FROM pairs ORDER BY a_id, b_id""").format(id=ctx.id, rows=ctx.rows, all=ctx.all_rows, ok_a=ctx.ok("a"),
-                                                  ok_b=ctx.ok("b"))
-    out = []
-    for a_id, code, level, other, b_id, area, wkb in ctx.fetch(q):
-        if area > ctx.tol.admin_overlap_min_m2:
-            out.append(ctx.finding("topo.admin_overlap", a_id, {"code": code, "level": level, "other_code": other,
-                                                                 "other_id": str(b_id), "area_m2": round(area, 1)},
-                                   wkb, code[:2] if code else None, code if level == "commune" else None))
-    return out
-
-
-def _dangles(ctx: _Context) -> list[Finding]:
-    """Line ends not connected to any other line of the network but within the search distance of one.
-
-    An end that meets another part of its own (multi-part) feature is connected."""
-    deg = ctx.tol.dangle_search_m / 100_000.0  # generous box in degrees (a degree is > 100 km here)
-    q = sql.SQL("""
-        WITH ends AS (
-            SELECT r.{id} AS fid, {prov} AS province_code, e.pt
-            FROM {rows} r
-            CROSS JOIN LATERAL ST_Dump(r.geom) part
-            CROSS JOIN LATERAL (VALUES (ST_StartPoint(part.geom)), (ST_EndPoint(part.geom))) AS e(pt)
-            WHERE {cur_r} AND {ok}
-              AND NOT EXISTS (SELECT 1 FROM ST_Dump(r.geom) own WHERE own.path <> part.path
-                              AND ST_DWithin(e.pt::geography, own.geom::geography, %(snap)s))),
-        near AS (
-            SELECT e.fid, e.province_code, e.pt, n.other, n.dist
-            FROM ends e
-            CROSS JOIN LATERAL (
-                SELECT o.{id} AS other, ST_Distance(e.pt::geography, o.geom::geography) AS dist
-                FROM {all} o
-                WHERE {cur_o} AND o.{id} <> e.fid AND o.geom && ST_Expand(e.pt, %(deg)s)
-                ORDER BY ST_Distance(e.pt::geography, o.geom::geography) LIMIT 1) n)
-        SELECT fid, province_code, other, dist, ST_AsBinary(pt) FROM near
-        WHERE dist > %(snap)s AND dist <= %(search)s
-        ORDER BY fid, ST_X(pt), ST_Y(pt)""").format(
-        id=ctx.id, rows=ctx.rows, all=ctx.all_rows, cur_r=ctx.cur("r"), cur_o=ctx.cur("o"), ok=ctx.ok("r"),
-        prov=ctx.col("province_code", "r"))
-    out = []
-    for fid, prov, other, dist, wkb in ctx.fetch(q, {"deg": deg, "snap": ctx.tol.snap_m,
-                                                     "search": ctx.tol.dangle_search_m}):
-        out.append(ctx.finding("net.dangle", fid, {"distance_m": round(dist, 2), "nearest_id": str(other)}, wkb,
-                               prov))
-    return out
-
-
-def _boundary_mismatch(ctx: _Context) -> list[Finding]:
-    """Parts of a boundary line farther than the tolerance from the edges of the admin areas it separates."""
-    if not ctx.has("level", "left_code", "right_code"):
-        ctx.skipped.append("net.boundary_mismatch")
-        return []
-    if not ctx.conn.execute("SELECT EXISTS (SELECT 1 FROM landdb.admin_unit WHERE geom IS NOT NULL)").fetchone()[0]:
-        ctx.skipped.append("net.boundary_mismatch")
-        return []
-    q = sql.SQL("""
-        WITH lines AS (
-            SELECT r.{id} AS fid, {prov} AS province_code, r.level, r.left_code, r.right_code, r.geom,
-                   meta.vn2000_metric_srid(r.geom) AS srid
-            FROM {rows} r WHERE {cur} AND r.level IN ('province', 'district', 'commune') AND ST_IsValid(r.geom)),
-        edges AS (
-            SELECT l.fid, l.province_code, l.srid, l.geom,
-                   array_agg(DISTINCT a.code ORDER BY a.code) AS codes,
-                   ST_Union(ST_Boundary(ST_Transform(a.geom, l.srid))) AS edge
-            FROM lines l
-            JOIN landdb.admin_unit a ON a.level = l.level AND a.geom IS NOT NULL AND a.valid_to IS NULL
-                 AND (a.code IN (l.left_code, l.right_code)
-                      OR (l.left_code IS NULL AND l.right_code IS NULL AND a.geom && l.geom))
-            GROUP BY l.fid, l.province_code, l.srid, l.geom),
-        off AS (
-            SELECT fid, province_code, codes,
-                   ST_Difference(ST_Transform(geom, srid), ST_Buffer(edge, %(tol)s)) AS part, srid
-            FROM edges)
-        SELECT fid, province_code, codes, ST_Length(part), ST_AsBinary(ST_Transform(part, {vn2000}))
-        FROM off WHERE NOT ST_IsEmpty(part) AND ST_Length(part) > %(tol)s
-        ORDER BY fid""").format(id=ctx.id, rows=ctx.rows, cur=ctx.cur("r"), prov=ctx.col("province_code", "r"),
-                                vn2000=sql.Literal(VN2000_GEOGRAPHIC))
-    return [ctx.finding("net.boundary_mismatch", fid, {"codes": list(codes), "length_m": round(length, 1),
-                                                        "tolerance_m": ctx.tol.boundary_m}, wkb, prov)
-            for fid, prov, codes, length, wkb in ctx.fetch(q, {"tol": ctx.tol.boundary_m})]
 
 
 _SET_CHECKS: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], list[Finding]]], ...]] = {
@@ -584,9 +516,9 @@ _SET_CHECKS: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], list[Fi
         (("attr.land_use_code_not_valid_at_time",), _parcel_codes_at_time),
         (("attr.commune_not_valid_at_time",), _parcel_commune_code_at_time),
     ),
-    "admin-cover": ((("topo.admin_overlap",), _admin_overlaps),),
-    "network": ((("net.dangle",), _dangles),),
-    "boundary-lines": ((("net.boundary_mismatch",), _boundary_mismatch),),
+    "admin-cover": ((("topo.admin_overlap",), admin_overlaps),),
+    "network": ((("net.dangle",), dangles),),
+    "boundary-lines": ((("net.boundary_mismatch",), boundary_mismatch),),
 }
 
 TOPOLOGY_CHECKS = ("topo.overlap", "topo.duplicate", "topo.gap", "topo.outside_commune", "topo.across_commune",
