@@ -1,13 +1,12 @@
 """A streaming read replica (landgeo db replica up|down) and the API's reads going to it, then falling back.
 
-Its own small primary (an embedded cluster on port 55463, or LANDGEO_TEST_REPLICA_PORT) so that the copy is of a
-few megabytes, the replica on the next port; both removed afterwards. Real CLI, real `landgeo serve`.
+Its own small primary (an embedded cluster on a free port, or LANDGEO_TEST_REPLICA_PORT) so that the copy is of a
+few megabytes, the replica on another free port; both removed afterwards. Real CLI, real `landgeo serve`.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,16 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
+from apiserver import free_port
 
 from landgeo.db.cluster import EmbeddedCluster
 from landgeo.db.migrate import migrate
 from landgeo.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PRIMARY_PORT = int(os.environ.get("LANDGEO_TEST_REPLICA_PORT", "55463"))
-REPLICA_PORT = PRIMARY_PORT + 1
+# free ports unless set: several suites (CI jobs, engineers) may run on one machine
+PRIMARY_PORT = int(os.environ.get("LANDGEO_TEST_REPLICA_PORT") or free_port())
+REPLICA_PORT = int(os.environ.get("LANDGEO_TEST_REPLICA_PORT_2") or free_port())
 
 PARCEL_SQL = """
 INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes,
@@ -32,12 +33,6 @@ SELECT '79', '26734', 1, g, ARRAY['ODT'], 9210, 9210,
        ST_Transform(ST_Multi(ST_MakeEnvelope(600000 + g * 20, 1190000, 600020 + g * 20, 1190025, 9210)), 4756)
 FROM generate_series(%s::int, %s::int) g
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +116,7 @@ def test_up_refuses_when_the_primary_is_down(home, env, tmp_path):
 
 
 def _serve(env: dict, read_url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "1",
                                  "--config", str(ROOT / "pygeoapi-config.yml")],
