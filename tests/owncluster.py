@@ -3,15 +3,22 @@ kill, back up or restore the server."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 from landgeo.db.cluster import EmbeddedCluster
 from landgeo.db.migrate import migrate
+from landgeo.errors import UserError
 from landgeo.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTS = range(55455, 55460)  # the range kept for test-owned clusters; a free port when all are taken
+
+# The ports kept for test-owned clusters: five per pytest-xdist worker, so that two workers never pick the same
+# free port at the same moment (both would see it free, one postmaster would fail); a free port when all are taken.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]
+_FIRST = 55455 + 10 * (int(_WORKER) if _WORKER.isdigit() else 0)
+PORTS = range(_FIRST, _FIRST + 5)
 
 
 def _port_free(port: int) -> bool:
@@ -38,9 +45,15 @@ def own_cluster(base: Path, migrated: bool = True) -> EmbeddedCluster:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "schemas").exists():
         (home / "schemas").symlink_to(ROOT / "schemas")
-    settings = Settings(home=home, pg_port=own_port(), api_port=0, external_url=None)
-    cluster = EmbeddedCluster(settings)
-    cluster.up(log=lambda *_: None)
+    for attempt in range(3):  # another suite on this machine may take the port between the check and the start
+        settings = Settings(home=home, pg_port=own_port(), api_port=0, external_url=None)
+        cluster = EmbeddedCluster(settings)
+        try:
+            cluster.up(log=lambda *_: None)
+            break
+        except UserError:
+            if attempt == 2:
+                raise
     if migrated:
         migrate(cluster.url(), settings.migrations_dir, log=lambda *_: None)
     return cluster

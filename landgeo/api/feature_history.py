@@ -10,15 +10,13 @@ The parcels' own history (mutations, ancestors and descendants) is in :mod:`land
 
 from __future__ import annotations
 
-import datetime as dt
-from urllib.parse import parse_qsl
-
 from landdb import lifespans
 from landgeo.api import guard
 from landgeo.api.answers import Answer
 from landgeo.api.answers import json_answer as _json
+from landgeo.api.feed import feed_page, parse_feed
 from landgeo.api.pool import get_pool
-from landgeo.register.errors import WriteError, bad
+from landgeo.register.errors import WriteError
 from landgeo.target import Target
 
 
@@ -49,40 +47,18 @@ def history(target: Target, fid: str, base_url: str, url: str) -> Answer:
 
 
 def changes(environ, target: Target, base_url: str, url: str) -> Answer:
-    params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-    unknown = sorted(set(params) - {"since", "limit", "province", "f"})
-    if unknown:
-        raise bad(f"unknown query parameter {unknown[0]!r}; use since, limit, province")
-    since = params.get("since", "0").strip() or "0"
-    try:
-        limit = int(params.get("limit", "1000"))
-    except ValueError:
-        raise bad("limit must be an integer") from None
-    if not 1 <= limit <= 10_000:
-        raise bad("limit must be between 1 and 10000")
-    cond, args = "collection = %s AND seq > %s", [target.id, 0]
-    if since.isdigit():
-        args[1] = int(since)
-    else:
-        try:
-            args[1] = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            raise bad(f"since must be a sequence number or an RFC 3339 time, got {since[:40]!r}") from None
-        cond = "collection = %s AND at > %s"
-    if params.get("province"):
+    q = parse_feed(environ)
+    cond = "collection = %s AND " + ("at > %s" if q.by_time else "seq > %s")
+    args: list = [target.id, q.since]
+    if q.province:
         cond += " AND province_code = %s"
-        args.append(params["province"])
+        args.append(q.province)
     with get_pool(url).connection() as conn:
         rows = conn.execute(
             f"SELECT seq, at, feature_id, closed_version, op, province_code, commune_code, document_number, "
-            f"document_date FROM meta.feature_change WHERE {cond} ORDER BY seq LIMIT %s", (*args, limit)).fetchall()
+            f"document_date FROM meta.feature_change WHERE {cond} ORDER BY seq LIMIT %s", (*args, q.limit)).fetchall()
     items = f"{base_url}/collections/{target.id}/items"
     out = [{"seq": r[0], "at": r[1], "id": r[2], "closedVersion": r[3], "op": r[4], "province_code": r[5],
             "commune_code": r[6], "document": {"number": r[7], "date": r[8]} if r[7] else None,
             "href": f"{items}/{r[2]}"} for r in rows]
-    last = rows[-1][0] if rows else (args[1] if since.isdigit() else None)
-    links = []
-    if len(rows) == limit:
-        links.append({"rel": "next", "type": "application/json",
-                      "href": f"{base_url}/collections/{target.id}/changes?since={last}&limit={limit}"})
-    return _json(200, {"changes": out, "last": last, "links": links})
+    return _json(200, feed_page(q, out, rows[-1][0] if rows else None, base_url, target.id))

@@ -26,7 +26,6 @@ import io
 import json
 import logging
 import re
-from urllib.parse import parse_qsl
 
 import psycopg
 from psycopg_pool import PoolTimeout
@@ -37,6 +36,7 @@ from landgeo.api.answers import Answer, error_answer, send
 from landgeo.api.answers import json_answer as _json
 from landgeo.api.collections import get_collection
 from landgeo.api.crs import CRS84, parse_crs
+from landgeo.api.feed import feed_page, parse_feed
 from landgeo.api.pool import get_pool
 from landgeo.catalog import targets
 from landgeo.register import body, features, writes
@@ -315,42 +315,19 @@ def _history(cid: str, fid: str, base_url: str, url: str) -> Answer:
 
 
 def _changes(environ, cid: str, base_url: str, url: str) -> Answer:
-    params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-    unknown = sorted(set(params) - {"since", "limit", "province", "f"})
-    if unknown:
-        raise bad(f"unknown query parameter {unknown[0]!r}; use since, limit, province")
-    since = params.get("since", "0").strip() or "0"
-    try:
-        limit = int(params.get("limit", "1000"))
-    except ValueError:
-        raise bad("limit must be an integer") from None
-    if not 1 <= limit <= 10_000:
-        raise bad("limit must be between 1 and 10000")
-    cond, args = "seq > %s", [0]
-    if since.isdigit():
-        args = [int(since)]
-    else:
-        try:
-            args = [dt.datetime.fromisoformat(since.replace("Z", "+00:00"))]
-        except ValueError:
-            raise bad(f"since must be a sequence number or an RFC 3339 time, got {since[:40]!r}") from None
-        cond = "c.at > %s"
-    if params.get("province"):
+    q = parse_feed(environ)
+    cond, args = ("c.at > %s" if q.by_time else "c.seq > %s"), [q.since]
+    if q.province:
         cond += " AND c.province_code = %s"
-        args.append(params["province"])
+        args.append(q.province)
     with get_pool(url).connection() as conn:
         rows = conn.execute(
             f"SELECT c.seq, c.at, c.feature_id, c.closed_version, c.op, c.province_code, c.commune_code, m.kind, "
             f"m.document_number, m.document_date, m.id FROM landdb.parcel_change c JOIN landdb.parcel_mutation m "
-            f"ON m.id = c.mutation_id WHERE {cond} ORDER BY c.seq LIMIT %s", (*args, limit)).fetchall()
+            f"ON m.id = c.mutation_id WHERE {cond} ORDER BY c.seq LIMIT %s", (*args, q.limit)).fetchall()
     items = f"{base_url}/collections/{cid}/items"
     changes = [{"seq": r[0], "at": r[1], "id": r[2], "closedVersion": r[3], "op": r[4], "province_code": r[5],
                 "commune_code": r[6], "mutation": {"id": r[10], "kind": r[7],
                                                    "document": {"number": r[8], "date": r[9]} if r[8] else None},
                 "href": f"{items}/{r[2]}"} for r in rows]
-    last = rows[-1][0] if rows else (args[0] if since.isdigit() else None)
-    links = []
-    if len(rows) == limit:
-        links.append({"rel": "next", "type": "application/json",
-                      "href": f"{base_url}/collections/{cid}/changes?since={last}&limit={limit}"})
-    return _json(200, {"changes": changes, "last": last, "links": links})
+    return _json(200, feed_page(q, changes, rows[-1][0] if rows else None, base_url, cid))

@@ -59,6 +59,22 @@ def feature(doc: Any, where: str = "body") -> tuple[dict, Any]:
     return props, doc.get("geometry")
 
 
+def update_properties(doc: Any, *, partial: bool) -> dict:
+    """The raw properties of a PUT body (a whole Feature) or a PATCH body (a JSON merge patch of one), checked for
+    shape: a 400 naming what is wrong."""
+    if not isinstance(doc, dict) or (not partial and doc.get("type") != "Feature"):
+        raise bad("body is not a GeoJSON Feature" if not partial else "merge patch must be a JSON object")
+    if not partial:
+        return feature(doc)[0]
+    unknown = sorted(set(doc) - {"type", "id", "properties", "geometry", "document", "links"})
+    if unknown:
+        raise bad(f"unknown member {unknown[0]!r} in the merge patch")
+    raw_props = doc.get("properties") or {}
+    if not isinstance(raw_props, dict):
+        raise bad("properties must be an object")
+    return raw_props
+
+
 def _value(name: str, value: Any) -> Any:
     """One property value checked against its catalogue type (None stays None)."""
     if value is None:

@@ -183,17 +183,7 @@ def update(conn, target: Target, identity: Identity | None, fid_text: str, if_ma
            crs: BodyCrs, *, partial: bool) -> Outcome:
     """PUT (the Feature replaces the feature's state) or PATCH (JSON merge patch)."""
     identity = _require_writer(target, identity)
-    if not isinstance(doc, dict) or (not partial and doc.get("type") != "Feature"):
-        raise bad("body is not a GeoJSON Feature" if not partial else "merge patch must be a JSON object")
-    if partial:
-        unknown = sorted(set(doc) - {"type", "id", "properties", "geometry", "document", "links"})
-        if unknown:
-            raise bad(f"unknown member {unknown[0]!r} in the merge patch")
-        raw_props = doc.get("properties") or {}
-        if not isinstance(raw_props, dict):
-            raise bad("properties must be an object")
-    else:
-        raw_props, _ = body.feature(doc)
+    raw_props = body.update_properties(doc, partial=partial)
     new = properties(target, raw_props, partial=partial)
     document = document_of(doc.get("document"))
     geom = _geometry(target, doc.get("geometry"), crs) if not partial or "geometry" in doc else None

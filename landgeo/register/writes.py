@@ -185,17 +185,7 @@ def update(conn: psycopg.Connection, identity: Identity | None, fid_text: str, i
            crs: BodyCrs, *, partial: bool, kind: str = "update") -> Outcome:
     """PUT (``partial`` False: the Feature replaces the parcel) or PATCH (JSON merge patch of the Feature)."""
     identity = require_writer(identity)
-    if not isinstance(doc, dict) or (not partial and doc.get("type") != "Feature"):
-        raise bad("body is not a GeoJSON Feature" if not partial else "merge patch must be a JSON object")
-    if partial:
-        unknown = sorted(set(doc) - {"type", "id", "properties", "geometry", "document", "links"})
-        if unknown:
-            raise bad(f"unknown member {unknown[0]!r} in the merge patch")
-        raw_props = doc.get("properties") or {}
-        if not isinstance(raw_props, dict):
-            raise bad("properties must be an object")
-    else:
-        raw_props, _ = body.feature(doc)
+    raw_props = body.update_properties(doc, partial=partial)
     new = body.properties(raw_props, partial=partial)
     document = document_of(doc.get("document"))
     geom = None
