@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_api import serve_landgeo, stop_server  # noqa: E402
 from landgeo.db.connect import database_url, url_with_database  # noqa: E402
 from landgeo.db.migrate import migrate  # noqa: E402
 from landgeo.db.scratch import create_database  # noqa: E402
@@ -107,12 +107,6 @@ def token(db: str, *args: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wrk(url: str, seconds: float, concurrency: int, auth: str | None) -> float:
     args = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds:g}s", "--timeout", "60s"]
     if auth:
@@ -122,34 +116,6 @@ def wrk(url: str, seconds: float, concurrency: int, auth: str | None) -> float:
     if bad and int(bad.group(1)):
         raise SystemExit(f"{url}: {bad.group(1)} non-2xx answers under load")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-
-
-def serve(db: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "LANDGEO_DATABASE_URL": db, "LANDGEO_API_NO_ACCESS_LOG": "1"}
-    env.pop("PYGEOAPI_OPENAPI", None)
-    proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "2"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if requests.get(f"{base}/conformance", timeout=10).status_code == 200:
-                return proc, base
-        except requests.RequestException:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            proc.terminate()
-            raise SystemExit("server did not start")
-        time.sleep(0.3)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def page_urls(base: str, path: str, auth: str | None) -> dict[str, tuple[str, dict]]:
@@ -174,7 +140,7 @@ def measure(db: str, label: str, ns: argparse.Namespace, expected: dict[str, int
                                "--expires", "1d"),
               "commune officer": token(db, f"bench-commune-{stamp}", "--role", "officer", "--commune", COMMUNE,
                                        "--expires", "1d")}
-    proc, base = serve(db)
+    proc, base = serve_landgeo(db)
     try:
         page = "?f=json&limit=100"
         walks = {("public parcels", None): "/collections/parcels/items" + page}
@@ -200,7 +166,7 @@ def measure(db: str, label: str, ns: argparse.Namespace, expected: dict[str, int
                 best[name] = max(best.get(name, 0.0), rps)
             log(f"  {label}: round {rnd + 1}/{ns.rounds} done")
     finally:
-        stop(proc)
+        stop_server(proc)
     return [(name, best[name], best[peer] / best[name] if best[name] else float("inf"))
             for name, (_u, _w, peer) in urls.items()]
 

@@ -156,6 +156,28 @@ def start_landgeo(db: str, port: int, workers: int, threads: int = 4, env: dict 
          "--threads", str(threads)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def serve_landgeo(db: str, workers: int = 2, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """``landgeo serve`` on ``db`` at a free port, once it answers: the process and its base URL."""
+    port = free_port()
+    proc = start_landgeo(db, port, workers, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(f"{base}/conformance", proc, 120)
+    except SystemExit:
+        stop_server(proc)
+        raise
+    return proc, base
+
+
+def stop_server(proc: subprocess.Popen, seconds: float = 30) -> None:
+    """Stop a server started here: SIGTERM, then SIGKILL after ``seconds``."""
+    proc.terminate()
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def start_pygeoapi(db: str, port: int, workers: int, threads: int, tmp: Path, provider: dict,
                    tag: str) -> subprocess.Popen:
     """Stock pygeoapi 0.24 (gunicorn gthread) publishing only ``parcels``, through ``provider`` — a provider block

@@ -44,7 +44,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import bench_api  # noqa: E402
-from bench.bench_api import SHAPE_TITLES, SHAPES, ensure_bench_db, free_port, log, start_landgeo, wait_up  # noqa: E402
+from bench.bench_api import (  # noqa: E402
+    SHAPE_TITLES,
+    SHAPES,
+    ensure_bench_db,
+    free_port,
+    log,
+    serve_landgeo,
+    start_landgeo,
+    stop_server,
+    wait_up,
+)
 from landgeo.tiles.tilematrixsets import WEB_MERCATOR_QUAD  # noqa: E402
 
 ZOOMS = (10, 14, 17, 19)
@@ -124,11 +134,8 @@ def warm_up(servers: dict[str, tuple[subprocess.Popen, str]], warm: list[tuple[i
 
 def cold_overview(db: str, workers: int, tmp: Path) -> tuple[dict, tuple]:
     """Zoom-6 tiles on a running landgeo server (cache on, empty) that has never drawn an overview tile."""
-    port = free_port()
-    proc = start_landgeo(db, port, workers, env={"LANDGEO_TILE_CACHE": str(tmp / "cache-overview")})
-    base = f"http://127.0.0.1:{port}"
+    proc, base = serve_landgeo(db, workers, env={"LANDGEO_TILE_CACHE": str(tmp / "cache-overview")})
     try:
-        wait_up(f"{base}/conformance", proc)
         with psycopg.connect(db) as conn:
             lon, lat = conn.execute("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom_wgs84)"
                                     "::geometry) c FROM landdb.parcel) s").fetchone()
@@ -143,8 +150,7 @@ def cold_overview(db: str, workers: int, tmp: Path) -> tuple[dict, tuple]:
         cold = {name: fetch(f"{base}{path}/6/{row6}/{col6}") for name, path in overview}
         cached = fetch(f"{base}/tiles/WebMercatorQuad/6/{row6}/{col6}")
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop_server(proc)
     return cold, cached
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_api import serve_landgeo, stop_server  # noqa: E402
 from landgeo.access.users import add_user  # noqa: E402
 from landgeo.db.connect import database_url, url_with_database  # noqa: E402
 from landgeo.db.migrate import migrate  # noqa: E402
@@ -95,24 +95,6 @@ def _prepare(rows: int) -> str:
     return url
 
 
-def _serve(url: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "LANDGEO_DATABASE_URL": url, "LANDGEO_API_NO_ACCESS_LOG": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "landgeo", "serve", "--port", str(port), "--workers", "2"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            if requests.get(f"{base}/conformance", timeout=5).status_code == 200:
-                return proc, base
-        except requests.RequestException:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("server did not start")
-
-
 def _stats(name: str, xs: list[float]) -> dict:
     xs = sorted(xs)
     p95 = xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
@@ -135,7 +117,7 @@ def main() -> None:
             "AND parcel_number <= 90 AND commune_code = ANY(%s)",
             ([str(26000 + k) for k in range(0, args.rows // 1000, max(1, args.rows // 1000 // 40))],)))
     free = sorted(ids.items())
-    proc, base = _serve(url)
+    proc, base = serve_landgeo(url)
     auth = {"Authorization": f"Bearer {token}"}
     tmp = Path(tempfile.mkdtemp(prefix="bench_write_"))
     times: dict[str, list[float]] = {k: [] for k in ("put", "split", "upsert-1", "upsert-4", "cli-start")}
@@ -199,11 +181,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "landgeo", "--help"], capture_output=True, cwd=ROOT)
             times["cli-start"].append(time.perf_counter() - t)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     print(f"\n{args.rows} parcels, {args.repeat} changes each after {WARM_UP} warm-up changes "
           "(shared machine: compare ratios)")
     res = {k: _stats(k, v[WARM_UP:]) for k, v in times.items()}

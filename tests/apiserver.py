@@ -64,11 +64,7 @@ def serve(db_url: str, log: Path, env: dict[str, str | None] | None = None, work
     try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     text = log.read_text()  # pygeoapi logs the 400s it answers itself with a traceback; a 500 leaves these:
     assert "Error handling request" not in text and "internal error" not in text, text[-3000:]
     assert not re.search(r"error in (GET|POST|PUT|PATCH|DELETE) /", text), text[-3000:]

@@ -4,7 +4,10 @@ kill, back up or restore the server."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from landgeo.db.cluster import EmbeddedCluster
@@ -57,6 +60,17 @@ def own_cluster(base: Path, migrated: bool = True) -> EmbeddedCluster:
     if migrated:
         migrate(cluster.url(), settings.migrations_dir, log=lambda *_: None)
     return cluster
+
+
+@contextmanager
+def owned_cluster(base: Path, migrated: bool = True) -> Iterator[EmbeddedCluster]:
+    """:func:`own_cluster` for the length of a ``with``: destroyed and its folder removed afterwards."""
+    cluster = own_cluster(base, migrated)
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+        shutil.rmtree(base / "project", ignore_errors=True)
 
 
 def env_for(cluster: EmbeddedCluster) -> dict[str, str]:

@@ -3,13 +3,12 @@ load, back up, change and delete, restore to a moment in between — every table
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import psycopg
 import pytest
 import vectorfiles as vf
-from owncluster import env_for, own_cluster
+from owncluster import env_for, owned_cluster
 from psycopg import sql
 
 SCHEMAS = ("landdb", "landdb_restricted", "geobase", "meta")
@@ -42,10 +41,8 @@ def _wait_archived(url: str) -> None:
 
 @pytest.fixture
 def cluster(tmp_path):
-    c = own_cluster(tmp_path)
-    yield c
-    c.destroy()
-    shutil.rmtree(tmp_path / "project", ignore_errors=True)
+    with owned_cluster(tmp_path) as c:
+        yield c
 
 
 def test_backup_then_restore_to_a_moment_between_changes(cluster, tmp_path, run_cli):

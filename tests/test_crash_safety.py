@@ -5,7 +5,6 @@ agrees with the data, and the load simply runs again."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,17 +16,15 @@ import psycopg
 import pytest
 import shapely
 import vectorfiles as vf
-from owncluster import env_for, own_cluster
+from owncluster import env_for, owned_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def cluster(tmp_path):
-    c = own_cluster(tmp_path)
-    yield c
-    c.destroy()
-    shutil.rmtree(tmp_path / "project", ignore_errors=True)
+    with owned_cluster(tmp_path) as c:
+        yield c
 
 
 def _lineage_agrees(url: str) -> list[tuple[int, int, int]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-from apiserver import free_port
+from apiserver import free_port, stop_server
 
 from landgeo.db.cluster import EmbeddedCluster
 from landgeo.db.migrate import migrate
@@ -167,8 +167,4 @@ def test_reads_go_to_the_replica_and_fall_back(primary, replica_url, env, tmp_pa
         replica.up(log=lambda *_: None)
         assert _wait(lambda: clients(replica_url) >= 1 and _ok(items), 20)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
