@@ -30,7 +30,7 @@ def _theme(
         keywords=("nền địa lý", "base geography", package),
         topology=topology,
         write_scope="national",  # national base geography: admins only (RLS: access.is_admin, migration 0160)
-        versioning="held-row",
+        versioning="version-rows",
     )
 
 

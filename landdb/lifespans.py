@@ -1,11 +1,12 @@
 """Versions of a feature of any versioned target (map sheets, base-geography themes): the SQL of a write, in the
 caller's transaction. The parcels' own SQL (history links, mutations) is :mod:`landdb.versions`.
 
-Same rule as the parcels (``Target.versioning == "held-row"``): the row whose ``id`` a client holds always keeps
-the feature's latest state. :func:`revise` copies the current row into a new one whose lifespan ends at the change
-(the *closed version*), then writes the new state into the held row from that instant; :func:`retire` ends the
-held row's lifespan. Nothing is deleted. ``meta.feature_change`` (migration 0160) records every write — it is the
-change feed and the link from a feature to its closed versions.
+Same rule as the parcels (``Target.versioning == "version-rows"``, migration 0200): every state of a feature is a
+row of its own (its version; version id = row id), and all of them carry the feature's stable id
+(``coalesce(feature_id, id)``: NULL is the row's own id, as for every loaded row). :func:`revise` closes the current
+row (``valid_to``, the only column a write ever sets on an existing row) and inserts the new state as a new row of
+the same feature; :func:`retire` closes it. Nothing is deleted. ``meta.feature_change`` (migration 0160) records
+every write — it is the change feed (``closed_version``: the row a write closed).
 
 Identifiers come from the catalogue (:class:`landgeo.target.Target`) and the table's own columns, composed with
 :mod:`psycopg.sql`; values are bound parameters. Row-level security decides who may write (migration 0160).
@@ -30,11 +31,17 @@ LIFESPAN = ("valid_from", "valid_to")
 _COPY_COLUMNS: dict[str, tuple[str, ...]] = {}
 
 
+#: A row's feature id, and "the rows of feature %(fid)s" (the key index and the partial index on feature_id).
+FEATURE_ID = sql.SQL("coalesce(feature_id, id)")
+OF_FEATURE = sql.SQL("((id = %(fid)s AND feature_id IS NULL) OR feature_id = %(fid)s)")
+
+
 @dataclass(frozen=True)
 class Held:
-    """The held row of a feature (locked by :func:`lock`)."""
+    """The latest version of a feature (locked by :func:`lock`): ``id`` the feature id, ``version`` its row."""
 
     id: int
+    version: int
     valid_from: dt.datetime
     valid_to: dt.datetime | None
     props: dict[str, Any]
@@ -54,7 +61,8 @@ def _table(target: Target) -> sql.Composable:
 
 
 def copy_columns(conn: psycopg.Connection, target: Target) -> tuple[str, ...]:
-    """The table's stored columns a closed copy repeats (not the identity, not generated ones, not the lifespan)."""
+    """The table's stored columns a new version repeats or sets (not the identity, not generated ones, not the
+    lifespan)."""
     key = target.qualified_table
     if key not in _COPY_COLUMNS:
         rows = conn.execute(
@@ -66,23 +74,27 @@ def copy_columns(conn: psycopg.Connection, target: Target) -> tuple[str, ...]:
 
 def _select(target: Target) -> sql.Composable:
     cols = sql.SQL(", ").join(map(sql.Identifier, (*LIFESPAN, *writable_fields(target))))
-    return sql.SQL("SELECT id, {} FROM {} WHERE id = %s").format(cols, _table(target))
+    return sql.SQL("SELECT {}, id, {} FROM {} WHERE {}").format(FEATURE_ID, cols, _table(target), OF_FEATURE)
 
 
 def _held(target: Target, row) -> Held:
-    return Held(row[0], row[1], row[2], dict(zip(writable_fields(target), row[3:], strict=True)))
+    return Held(row[0], row[1], row[2], row[3], dict(zip(writable_fields(target), row[4:], strict=True)))
 
 
 def peek(conn: psycopg.Connection, target: Target, fid: int) -> Held | None:
-    """The row of ``fid`` without a lock (scope messages, OPTIONS, history)."""
-    row = conn.execute(_select(target), (fid,)).fetchone()
+    """The latest version of feature ``fid`` (current, else its last, retired) without a lock (scope messages,
+    OPTIONS, history)."""
+    row = conn.execute(_select(target) + sql.SQL(" ORDER BY valid_to DESC NULLS FIRST LIMIT 1"),
+                       {"fid": fid}).fetchone()
     return _held(target, row) if row else None
 
 
 def lock(conn: psycopg.Connection, target: Target, fid: int) -> Held | None:
-    """The row of ``fid`` locked until the end of the transaction; None when absent or outside the writer's scope
-    (row-level security hides it from ``FOR UPDATE``)."""
-    row = conn.execute(_select(target) + sql.SQL(" FOR UPDATE"), (fid,)).fetchone()
+    """The current version of ``fid`` locked until the end of the transaction; None when there is none (retired,
+    absent, closed by another write while this one waited) or it is outside the writer's scope (row-level
+    security hides it from ``FOR UPDATE``)."""
+    row = conn.execute(_select(target) + sql.SQL(" AND valid_to IS NULL LIMIT 1 FOR UPDATE"),
+                       {"fid": fid}).fetchone()
     return _held(target, row) if row else None
 
 
@@ -104,74 +116,78 @@ def create(conn: psycopg.Connection, target: Target, props: dict[str, Any], geom
 
 def revise(conn: psycopg.Connection, target: Target, held: Held, props: dict[str, Any], geometry: str | None,
            srid: int | None, at: dt.datetime) -> int:
-    """Copy the held row into a closed version ``[valid_from, at)`` and write ``props``/``geometry`` into the held
-    row from ``at``; the closed version's id."""
-    cols = sql.SQL(", ").join(map(sql.Identifier, copy_columns(conn, target)))
-    closed = conn.execute(
-        sql.SQL("INSERT INTO {t} ({c}, valid_from, valid_to) SELECT {c}, valid_from, %s FROM {t} "
-                "WHERE id = %s AND valid_to IS NULL RETURNING id").format(t=_table(target), c=cols),
-        (at, held.id)).fetchone()[0]
-    names = writable_fields(target)
-    sets = [sql.SQL("{} = %s").format(sql.Identifier(n)) for n in names]
-    params: list[Any] = [props.get(n) for n in names]
-    if geometry is not None:
-        sets += [sql.SQL("geom = {}").format(_geom(target)), sql.SQL("source_srid = %s")]
-        params += [geometry, srid, srid]
-    sets += [sql.SQL("valid_from = %s"), sql.SQL("batch_id = NULL")]
-    conn.execute(sql.SQL("UPDATE {} SET {} WHERE id = %s").format(_table(target), sql.SQL(", ").join(sets)),
-                 (*params, at, held.id))
-    return closed
+    """Close the current version ``held.version`` at ``at`` (nothing else of it changes) and insert the new state
+    — ``props``, ``geometry`` (else the closed version's) — as a new version of feature ``held.id`` from ``at``;
+    the new version's id."""
+    close(conn, target, held.version, at)
+    names = set(writable_fields(target))
+    cols, exprs, params = [], [], []
+    for col in copy_columns(conn, target):
+        cols.append(sql.Identifier(col))
+        if col in names:
+            exprs.append(sql.Placeholder())
+            params.append(props.get(col))
+        elif col == "feature_id":
+            exprs.append(sql.Placeholder())
+            params.append(held.id)
+        elif col == "batch_id":
+            exprs.append(sql.NULL)
+        elif col == "geom" and geometry is not None:
+            exprs.append(_geom(target))
+            params += [geometry, srid]
+        elif col == "source_srid" and geometry is not None:
+            exprs.append(sql.Placeholder())
+            params.append(srid)
+        else:
+            exprs.append(sql.SQL("o.{}").format(sql.Identifier(col)))
+    return conn.execute(
+        sql.SQL("INSERT INTO {} ({}, valid_from) SELECT {}, %s FROM {} o WHERE o.id = %s RETURNING id").format(
+            _table(target), sql.SQL(", ").join(cols), sql.SQL(", ").join(exprs), _table(target)),
+        (*params, at, held.version)).fetchone()[0]
 
 
-def retire(conn: psycopg.Connection, target: Target, fid: int, at: dt.datetime) -> None:
+def close(conn: psycopg.Connection, target: Target, version: int, at: dt.datetime) -> None:
+    """End the lifespan of the current version ``version`` at ``at`` (the one change a row ever gets)."""
     conn.execute(sql.SQL("UPDATE {} SET valid_to = %s WHERE id = %s AND valid_to IS NULL").format(_table(target)),
-                 (at, fid))
+                 (at, version))
 
 
-def feed(conn: psycopg.Connection, target: Target, fid: int, op: str, closed: int | None, at: dt.datetime,
+def retire(conn: psycopg.Connection, target: Target, held: Held, at: dt.datetime) -> None:
+    close(conn, target, held.version, at)
+
+
+def feed(conn: psycopg.Connection, target: Target, version: int, op: str, closed: int | None, at: dt.datetime,
          document: dict | None) -> int:
-    """One row of ``meta.feature_change`` (province/commune from the catalogue's fields when the target has them)."""
+    """One row of ``meta.feature_change`` for the version ``version`` a write made (or closed, for a retirement):
+    its feature id, province/commune from the catalogue's fields when the target has them."""
     names = writable_fields(target)
     scope = [sql.Identifier(n) if n in names else sql.NULL for n in ("province_code", "commune_code")]
     doc = document or {}
     return conn.execute(
         sql.SQL("INSERT INTO meta.feature_change (at, collection, feature_id, closed_version, op, province_code, "
-                "commune_code, document_number, document_date) SELECT %s, %s, id, %s, %s, {}, {}, %s, %s FROM {} "
-                "WHERE id = %s RETURNING seq").format(*scope, _table(target)),
-        (at, target.id, closed, op, doc.get("number"), doc.get("date"), fid)).fetchone()[0]
-
-
-def closed_versions(conn: psycopg.Connection, target: Target, fid: int) -> list[int]:
-    """The closed versions of feature ``fid`` (oldest first)."""
-    return [r[0] for r in conn.execute(
-        "SELECT closed_version FROM meta.feature_change WHERE collection = %s AND feature_id = %s "
-        "AND closed_version IS NOT NULL ORDER BY seq", (target.id, fid)).fetchall()]
-
-
-def holder_of(conn: psycopg.Connection, target: Target, version: int) -> int | None:
-    """The feature a closed version was a state of (None when ``version`` is no closed version)."""
-    row = conn.execute("SELECT feature_id FROM meta.feature_change WHERE collection = %s AND closed_version = %s",
-                       (target.id, version)).fetchone()
-    return row[0] if row else None
+                "commune_code, document_number, document_date) SELECT %s, %s, {}, %s, %s, {}, {}, %s, %s FROM {} "
+                "WHERE id = %s RETURNING seq").format(FEATURE_ID, *scope, _table(target)),
+        (at, target.id, closed, op, doc.get("number"), doc.get("date"), version)).fetchone()[0]
 
 
 def history(conn: psycopg.Connection, target: Target, fid: int) -> dict[str, Any]:
-    """Versions of a feature (closed copies and the held row) and the writes (change-feed rows) that made them."""
-    ids = [*closed_versions(conn, target, fid), fid]
+    """Versions of a feature (its rows, oldest first) and the writes (change-feed rows) that made them."""
     versions = conn.execute(
-        sql.SQL("SELECT id, valid_from, valid_to FROM {} WHERE id = ANY(%s) ORDER BY valid_from, id").format(
-            _table(target)), (ids,)).fetchall()
+        sql.SQL("SELECT id, valid_from, valid_to FROM {} WHERE {} ORDER BY valid_from, id").format(
+            _table(target), OF_FEATURE), {"fid": fid}).fetchall()
     writes = conn.execute(
         "SELECT seq, at, op, closed_version, actor, document_number, document_date FROM meta.feature_change "
         "WHERE collection = %s AND feature_id = %s ORDER BY seq", (target.id, fid)).fetchall()
     return {"versions": versions, "writes": writes}
 
 
-def notify(conn: psycopg.Connection, target: Target, ids: list[int]) -> None:
-    """``NOTIFY landgeo_features`` (at commit) with the touched features' extent (CRS84), for tile caches."""
-    row = conn.execute(sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
-                               "ST_Extent(geom_wgs84) AS e FROM {} WHERE id = ANY(%s)) s").format(_table(target)),
-                       (ids,)).fetchone()
-    payload = {"collection": target.id, "ids": ids[:100],
-               "bbox": [round(v, 7) for v in row] if row and row[0] is not None else None}
+def notify(conn: psycopg.Connection, target: Target, versions: list[int]) -> None:
+    """``NOTIFY landgeo_features`` (at commit) with the extent (CRS84) of the versions written and closed, and
+    their feature ids, for tile caches."""
+    row = conn.execute(sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), f FROM (SELECT "
+                               "ST_Extent(geom_wgs84) AS e, array_agg(DISTINCT {f} ORDER BY {f}) AS f FROM {t} "
+                               "WHERE id = ANY(%s)) s").format(f=FEATURE_ID, t=_table(target)),
+                       (versions,)).fetchone()
+    payload = {"collection": target.id, "ids": (row[4] or [])[:100],
+               "bbox": [round(v, 7) for v in row[:4]] if row and row[0] is not None else None}
     conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, json.dumps(payload)))

@@ -31,7 +31,7 @@ PARCELS = Target(
     tile_summaries=True,
     write_scope="commune",
     write_model="register",
-    versioning="held-row",
+    versioning="version-rows",
     current_counts="parcel_current_count",
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code (2025 list)", required=True),
@@ -68,7 +68,7 @@ MAP_SHEETS = Target(
     province_from_commune=True,
     unique_current_key=True,
     write_scope="commune",  # a land office keeps the sheets of its communes (RLS: access.in_scope, migration 0160)
-    versioning="held-row",
+    versioning="version-rows",
     fields=(
         Field("province_code", "text", "Mã tỉnh — province code", required=True),
         COMMUNE_CODE,

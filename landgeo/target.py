@@ -64,8 +64,9 @@ class Target:
     #                                 admins (access.in_scope); "national": admins only (access.is_admin)
     write_model: str = "features"  # "register": the parcel register (landgeo.register.writes, mutations, parcel
     #                                checks); "features": generic feature writes (landgeo.register.features)
-    versioning: str | None = None  # "held-row": the held id keeps the latest state, a write copies the old state
-    #                                into a closed row (lifespan ended) — see docs/register.md; None: not versioned
+    versioning: str | None = None  # "version-rows": a write closes the current row (valid_to) and inserts the new
+    #                                state as a new row with the same feature id (coalesce(feature_id, id),
+    #                                migration 0200) — see docs/register.md; None: not versioned
     current_counts: str | None = None  # table (same schema) of exact current-version counts per partition value
     #                                    and block of 16384 ids: unfiltered offset pages skip whole blocks (0140)
 

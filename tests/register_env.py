@@ -59,8 +59,9 @@ def _h(env, user: str | None, **extra) -> dict:
 
 def _id_of(env, commune: str, number: int, sheet: int = 1) -> int:
     with psycopg.connect(env["db"]) as conn:
-        return conn.execute("SELECT id FROM landdb.parcel WHERE commune_code = %s AND sheet_number = %s AND "
-                            "parcel_number = %s AND valid_to IS NULL", (commune, sheet, number)).fetchone()[0]
+        return conn.execute("SELECT coalesce(feature_id, id) FROM landdb.parcel WHERE commune_code = %s AND "
+                            "sheet_number = %s AND parcel_number = %s AND valid_to IS NULL",
+                            (commune, sheet, number)).fetchone()[0]
 
 
 def _get(env, fid: int, user: str | None = "off79", **params) -> requests.Response:

@@ -69,8 +69,8 @@ def _h(env, user: str | None, **extra) -> dict:
 
 
 def _sheet_id(env, commune: str, sheet: int) -> int:
-    return _one(env, "SELECT id FROM landdb.map_sheet WHERE commune_code = %s AND sheet_number = %s "
-                     "AND valid_to IS NULL", commune, sheet)
+    return _one(env, "SELECT coalesce(feature_id, id) FROM landdb.map_sheet WHERE commune_code = %s "
+                     "AND sheet_number = %s AND valid_to IS NULL", commune, sheet)
 
 
 def _one(env, query: str, *args):
@@ -158,14 +158,17 @@ def test_put_keeps_the_id_closes_a_version_and_round_trips_tm3(env):
     assert [f["properties"]["scale"] for f in old["features"]] == [1000]
     assert _get(env, "map-sheets", fid, datetime=then).json()["properties"]["scale"] == 1000
     closed = r.json()["closedVersions"][0]
-    assert _get(env, "map-sheets", closed).status_code == 404  # a closed version is no current feature
+    assert closed == fid  # the loaded row was the sheet's first version: its row id is the feature id
     h = requests.get(f"{env['base']}/collections/map-sheets/items/{fid}/history", timeout=30).json()
-    assert [v["versionId"] for v in h["versions"]] == [closed, fid]
+    new = h["versions"][1]["versionId"]
+    assert [v["versionId"] for v in h["versions"]] == [closed, new] and new != fid
+    assert _get(env, "map-sheets", new).status_code == 404  # a later version's row id is no feature id
     assert h["changes"][-1]["op"] == "update" and h["changes"][-1]["document"]["number"] == "123/QĐ-STNMT"
     assert requests.get(h["versions"][0]["href"], timeout=30).json()["properties"]["scale"] == 1000
-    # audited, in the feed, one current row for the sheet
+    # audited (feature id; versions closed and written), in the feed, one current row for the sheet
     assert _one(env, "SELECT count(*) FROM access.audit_event WHERE action = 'update' AND collection = 'map-sheets' "
-                     "AND %s = ANY(item_ids) AND %s = ANY(item_ids)", fid, closed) == 1
+                     "AND %s = ANY(item_ids) AND detail -> 'before' = to_jsonb(ARRAY[%s::bigint]) "
+                     "AND detail -> 'after' = to_jsonb(ARRAY[%s::bigint])", fid, closed, new) == 1
     feed = requests.get(f"{env['base']}/collections/map-sheets/changes", params={"since": 0}, timeout=30).json()
     assert any(c["id"] == fid and c["op"] == "update" and c["closedVersion"] == closed for c in feed["changes"])
     assert _one(env, "SELECT count(*) FROM landdb.map_sheet WHERE commune_code = '26737' AND sheet_number = 1 "
@@ -189,9 +192,12 @@ def test_patch_then_delete_retires_the_sheet(env):
     assert fid not in [f["id"] for f in listing["features"]]
     h = requests.get(f"{env['base']}/collections/map-sheets/items/{fid}/history", timeout=30).json()
     assert [c["op"] for c in h["changes"]] == ["update", "retire"] and h["versions"][-1]["validTo"] is not None
-    assert _one(env, "SELECT count(*) FROM landdb.map_sheet WHERE id = %s", fid) == 1  # the row is kept
-    again = _write(env, "PUT", "map-sheets", fid, _sheet(_rect(X0, Y0, X0 + 5, Y0 + 5), sheet=2), etag='"x"')
-    assert again.status_code == 409
+    # the rows are kept: the loaded one and the patched one (its last version, closed by the DELETE)
+    assert _one(env, "SELECT count(*) FROM landdb.map_sheet WHERE coalesce(feature_id, id) = %s", fid) == 2
+    for method in ("PUT", "PATCH", "DELETE"):  # a retired feature: 404 for writes too, as for GET, saying why
+        again = _write(env, method, "map-sheets", fid, _sheet(_rect(X0, Y0, X0 + 5, Y0 + 5), sheet=2), etag='"x"',
+                       ctype="application/merge-patch+json" if method == "PATCH" else "application/geo+json")
+        assert again.status_code == 404 and "is retired" in again.json()["description"], again.text
 
 
 def test_post_creates_with_location_and_a_duplicate_is_409(env):

@@ -69,11 +69,16 @@ def test_put_keeps_the_id_versions_and_crs_round_trip(env):
     old = requests.get(f"{env['base']}/collections/parcels/items", timeout=30,
                        params={"f": "json", "datetime": then, "parcel_number": 3, "commune_code": "26737"}).json()
     assert [f["properties"]["address"] for f in old["features"]] == ["Số 2"]
-    assert old["features"][0]["id"] != fid and old["features"][0]["properties"]["valid_to"] is not None
-    # and in the history, linked to the current version
+    # one feature id across versions: the closed version is listed under the same id
+    assert old["features"][0]["id"] == fid and old["features"][0]["properties"]["valid_to"] is not None
+    # and in the history: two versions (rows), the first one's row id is the feature id, linked by the update
     h = requests.get(f"{env['base']}/collections/parcels/items/{fid}/history", timeout=30).json()
-    assert [v["versionId"] for v in h["versions"]][-1] == fid and len(h["versions"]) == 2
-    assert h["mutations"][0]["event"] == "update" and h["mutations"][0]["child"] == fid
+    ids = [v["versionId"] for v in h["versions"]]
+    assert len(ids) == 2 and ids[0] == fid and ids[1] != fid
+    assert r.json()["closedVersions"] == [fid]
+    m = h["mutations"][0]
+    assert m["event"] == "update" and m["parent"] == m["child"] == fid and m["relation"] == "ancestor"
+    assert (m["parentVersion"], m["childVersion"]) == (ids[0], ids[1])
 
 
 def test_if_match_missing_stale_or_of_another_version(env):

@@ -164,6 +164,6 @@ def test_a_write_notifies_tile_caches_at_commit(conn, fresh_db):
     assert payload["collection"] == "parcels" and payload["ids"] == out.ids == [fid]
     west, south, east, north = payload["bbox"]
     assert 106 < west < east < 107 and 10 < south < north < 11
-    history = conn.execute("SELECT parent_id, event FROM landdb.parcel_history WHERE child_id = %s",
-                           (fid,)).fetchall()
-    assert history == [(out.closed[0], "update")]
+    history = conn.execute("SELECT h.parent_id, h.event FROM landdb.parcel_history h JOIN landdb.parcel p "
+                           "ON p.id = h.child_id WHERE p.feature_id = %s", (fid,)).fetchall()
+    assert history == [(out.closed[0], "update")] and out.closed == [fid]  # the loaded row was the first version

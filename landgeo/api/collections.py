@@ -74,6 +74,7 @@ class Collection:
     restricted: bool = False  # the register: identity required, row-level security, every read audited
     tile_summaries: bool = False  # tiles: features from the parcel zoom, commune/province summaries below
     current_counts: str | None = None  # exact current-version counts per id block (offset pages skip blocks)
+    feature_ids: bool = False  # one row per version: the feature id is coalesce(feature_id, id) (migration 0200)
 
     def column(self, name: str) -> sql.Composable:
         """The SQL of a published property: its column, or the catalogue's expression for a computed one."""
@@ -81,6 +82,22 @@ class Collection:
             if prop == name:
                 return sql.SQL(expression)
         return sql.Identifier(name)
+
+    def feature_id(self, alias: str | None = None) -> sql.Composable:
+        """The SQL of a row's published feature id: ``coalesce(feature_id, id)`` where versions are rows
+        (:mod:`landdb.versions`), the row id elsewhere."""
+        def col(name: str) -> sql.Composable:
+            return sql.Identifier(alias, name) if alias else sql.Identifier(name)
+        if self.feature_ids:
+            return sql.SQL("coalesce({}, {})").format(col("feature_id"), col("id"))
+        return col("id")
+
+    def of_feature(self) -> sql.Composable:
+        """The condition "a row (a version) of feature ``%(fid)s``", served by the key index and the partial index
+        on ``feature_id``."""
+        if self.feature_ids:
+            return sql.SQL("((id = %(fid)s AND feature_id IS NULL) OR feature_id = %(fid)s)")
+        return sql.SQL("id = %(fid)s")
 
     @property
     def has_geometry(self) -> bool:
@@ -114,7 +131,7 @@ def _from_target(target: Target) -> Collection:
         id=target.id, title=target.title, description=target.description, keywords=tuple(target.keywords),
         schema=target.schema, table=target.extra.get("published_as", target.table),
         geometry_type=target.geometry_type, restricted=target.restricted, tile_summaries=target.tile_summaries,
-        current_counts=target.current_counts,
+        current_counts=target.current_counts, feature_ids=target.versioning == "version-rows",
         fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ()),
                 *(f for f, _e in COMPUTED_FIELDS.get(target.id, ()))),
         wgs84_column="geom_wgs84" if spatial else None, vn2000_column="geom" if spatial else None,

@@ -78,7 +78,9 @@ SCHEMAS = {
                 "versionId": {"type": "integer"}, "validFrom": {"type": "string"},
                 "validTo": {"type": "string", "nullable": True}, "href": {"type": "string"}}}},
             "mutations": {"type": "array", "items": {"type": "object", "properties": {
-                "parent": {"type": "integer"}, "child": {"type": "integer"}, "event": {"type": "string"},
+                "parent": {"type": "integer", "description": "feature id"},
+                "child": {"type": "integer", "description": "feature id"}, "event": {"type": "string"},
+                "parentVersion": {"type": "integer"}, "childVersion": {"type": "integer"},
                 "at": {"type": "string"}, "mutation": {"type": "integer"}, "kind": {"type": "string"},
                 "document": {"type": "object", "nullable": True},
                 "actor": {"type": "string", "nullable": True, "description": "land-office identities only"},

@@ -178,7 +178,7 @@ def _execute(environ, pid: str, db_urls: dict[str, str]) -> Answer:
     with get_pool(url).connection() as conn:
         out = PROCESSES[pid][1](conn, identity, inputs, writes.BodyCrs(crs.srid, crs.lat_first, crs.uri))
     etags = out.etags or ({out.ids[0]: out.etag} if out.etag else {})
-    values = {"ids": out.ids, "retired": out.closed if pid in ("parcel-split", "parcel-merge") else [],
+    values = {"ids": out.ids, "retired": out.retired,
               "closedVersions": out.closed, "mutation": out.mutation, "etags": [etags.get(i) for i in out.ids],
               "warnings": out.warnings}
     return results_answer(values, selected, response)

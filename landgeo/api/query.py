@@ -282,10 +282,10 @@ def run_item(conn: psycopg.Connection, c: Collection, fid: str, crs: ApiCrs, at:
     ranges = id_ranges(conn, c)
     partition = ranges.partition_of(number) if ranges else None
     if partition is not None:
-        row = conn.execute(_item_text(conn, c, crs, ranges.key), (number, partition)).fetchone()
+        row = conn.execute(_item_text(conn, c, crs, ranges.key), {"fid": number, "key": partition}).fetchone()
         if row:
             return row[0]
-    row = conn.execute(_item_text(conn, c, crs, None), (number,)).fetchone()
+    row = conn.execute(_item_text(conn, c, crs, None), {"fid": number}).fetchone()
     return row[0] if row else None
 
 

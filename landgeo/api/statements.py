@@ -52,8 +52,8 @@ def feature_sql(c: Collection, crs: ApiCrs, select: list[str] | None, skip_geome
         geom = sql.SQL("COALESCE(ST_AsGeoJSON({}, {}, 0), 'null')").format(geometry_sql(c, crs),
                                                                           sql.Literal(crs.decimals))
     return sql.SQL(
-        """'{{"type":"Feature","id":' || id || ',"geometry":' || {} || ',"properties":' || {} || '}}'"""
-    ).format(geom, props)
+        """'{{"type":"Feature","id":' || {} || ',"geometry":' || {} || ',"properties":' || {} || '}}'"""
+    ).format(c.feature_id(), geom, props)
 
 
 def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
@@ -320,11 +320,11 @@ def estimate_sql(q: ItemsQuery) -> tuple[sql.Composable, list]:
 
 def item_sql(c: Collection, crs: ApiCrs, partition_key: str | None = None, current_only: bool = False
              ) -> sql.Composable:
-    """One feature by id (any version: ids are version ids; with ``current_only``, a current one only); with
-    ``partition_key``, also ``key = %s`` so the partition the id is expected in is the only one read (see
-    :mod:`landgeo.api.locate`)."""
-    extra = sql.SQL(" AND {} = %s").format(sql.Identifier(partition_key)) if partition_key else sql.SQL("")
+    """One feature by id ``%(fid)s`` (a feature id where versions are rows, :meth:`Collection.of_feature`; with
+    ``current_only``, its current version only); with ``partition_key``, also ``key = %(key)s`` so the partition the
+    id is expected in is the only one read (see :mod:`landgeo.api.locate`)."""
+    extra = sql.SQL(" AND {} = %(key)s").format(sql.Identifier(partition_key)) if partition_key else sql.SQL("")
     if current_only and c.lifespan:
         extra = sql.SQL("{} AND {} IS NULL").format(extra, sql.Identifier(c.lifespan[1]))
-    return sql.SQL("SELECT {} FROM {} WHERE id = %s{} LIMIT 1").format(
-        feature_sql(c, crs, None, False), _table(c), extra)
+    return sql.SQL("SELECT {} FROM {} WHERE {}{} LIMIT 1").format(
+        feature_sql(c, crs, None, False), _table(c), c.of_feature(), extra)

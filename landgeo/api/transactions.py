@@ -287,6 +287,11 @@ def _written(kind: str, cid: str, out: writes.Outcome, base_url: str) -> Answer:
     return _json(200, answer, headers)
 
 
+def _instant(t) -> str:
+    """A version's start as the ``datetime`` that reads it."""
+    return t.isoformat().replace("+00:00", "Z")
+
+
 def _history(cid: str, fid: str, base_url: str, url: str) -> Answer:
     if not fid.isdigit() or len(fid) > 18:
         raise WriteError(404, "NotFound", f"feature {fid[:40]!r} not found in {cid}")
@@ -303,11 +308,11 @@ def _history(cid: str, fid: str, base_url: str, url: str) -> Answer:
                       "sheet_number": r[4], "land_use_codes": r[5],
                       "declared_area": None if r[6] is None else float(r[6]),
                       "computed_area": None if r[7] is None else float(r[7]),
-                      "href": f"{items}/{r[0]}"} for r in h["versions"]],
+                      "href": f"{items}/{fid}?datetime={_instant(r[1])}"} for r in h["versions"]],
         "mutations": [{"parent": r[0], "child": r[1], "event": r[2], "at": r[3], "mutation": r[4], "kind": r[5],
                        "document": {"number": r[6], "date": r[7]} if r[6] else None,
-                       "actor": r[8] if staff else None,
-                       "relation": "ancestor" if r[1] in h["version_ids"] else "descendant"} for r in h["links"]],
+                       "actor": r[8] if staff else None, "parentVersion": r[9], "childVersion": r[10],
+                       "relation": "ancestor" if r[10] in h["version_ids"] else "descendant"} for r in h["links"]],
         "links": [{"rel": "self", "type": "application/json", "href": f"{items}/{fid}/history"},
                   {"rel": "item", "type": "application/geo+json", "href": f"{items}/{fid}"}],
     }

@@ -1,13 +1,13 @@
 """One feature of a versioned collection, as it is now or as it was at an instant (OGC API – Features Part 4).
 
 A collection whose catalogue entry keeps versions (``Target.versioning``: parcels, map sheets, base geography) has
-a feature id that is stable across writes (the held row, :mod:`landdb.versions` / :mod:`landdb.lifespans`):
+a feature id that is stable across writes: each version is a row, and all the rows of one feature carry its id
+(``coalesce(feature_id, id)``, :mod:`landdb.versions` / :mod:`landdb.lifespans`):
 
-- ``GET …/items/{id}`` answers the feature only while it is current: once retired (DELETE, a split's or merge's
-  parent) it is 404, as Part 4 expects after a DELETE; a closed version's own id is 404 too;
-- ``GET …/items/{id}?datetime=T`` answers the version of that feature alive at T — the held row, one of its
-  closed copies, or the retired row — so the state before a change or a retirement stays addressable, and the
-  history's links point there.
+- ``GET …/items/{id}`` answers the feature's current version only: once retired (DELETE, a split's or merge's
+  parent) it is 404, as Part 4 expects after a DELETE; a later version's own row id is no feature id (404);
+- ``GET …/items/{id}?datetime=T`` answers the version of that feature alive at T (current, closed or retired),
+  so the state before a change or a retirement stays addressable, and the history's links point there.
 
 Listings (``…/items``) already show current versions only unless ``datetime`` is given
 (:func:`landgeo.api.statements.where_sql`).
@@ -20,7 +20,6 @@ import datetime as dt
 import psycopg
 from psycopg import sql
 
-from landdb import lifespans, versions
 from landgeo.api.collections import Collection
 from landgeo.api.crs import ApiCrs
 from landgeo.api.parameters import bad, parse_datetime
@@ -35,23 +34,15 @@ def current_only(c: Collection) -> bool:
     return c.id in VERSIONED and c.lifespan is not None
 
 
-def version_ids(conn: psycopg.Connection, cid: str, fid: int) -> list[int]:
-    """The feature's own id and the ids of its closed versions (the parcels link them in parcel_history, the other
-    versioned collections in meta.feature_change)."""
-    target = VERSIONED[cid]
-    if target.write_model == "register":
-        return versions.history(conn, fid)["version_ids"]
-    return [fid, *lifespans.closed_versions(conn, target, fid)]
-
-
 def item_at(conn: psycopg.Connection, c: Collection, fid: int, crs: ApiCrs, at: dt.datetime) -> str | None:
-    """The GeoJSON text of feature ``fid`` as it was at ``at`` (None when it did not exist then)."""
-    ids = version_ids(conn, c.id, fid) if c.id in VERSIONED else [fid]
+    """The GeoJSON text of feature ``fid`` as it was at ``at``: its version (row) alive then (None when the feature
+    did not exist then)."""
     begin, end = (sql.Identifier(n) for n in c.lifespan)
-    query = sql.SQL("SELECT {} FROM {} WHERE id = ANY(%s) AND {} <= %s AND ({} IS NULL OR {} > %s) "
+    query = sql.SQL("SELECT {} FROM {} WHERE {} AND {} <= %(at)s AND ({} IS NULL OR {} > %(at)s) "
                     "ORDER BY {} DESC LIMIT 1").format(feature_sql(c, crs, None, False),
-                                                       sql.Identifier(c.schema, c.table), begin, end, end, begin)
-    row = conn.execute(query, (ids, at, at)).fetchone()
+                                                       sql.Identifier(c.schema, c.table), c.of_feature(), begin,
+                                                       end, end, begin)
+    row = conn.execute(query, {"fid": fid, "at": at}).fetchone()
     return row[0] if row else None
 
 

@@ -43,7 +43,7 @@ def _run(kind: str, user: str, inputs: dict, crs_uri: str) -> None:
                             else f"{exc.description} ({first['message']})") from None
     for w in out.warnings:
         print(f"warning: {w['code']}: {w['message']}")
-    print(f"{kind}: mutation {out.mutation}; retired {', '.join(map(str, out.closed))}; "
+    print(f"{kind}: mutation {out.mutation}; retired {', '.join(map(str, out.retired))}; "
           f"new {', '.join(map(str, out.ids))}")
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from psycopg import sql
 
+from landdb import versions
 from landdb.targets import PARCELS
 from landgeo.register.errors import WriteError
 from landgeo.validation import Finding, check_features, check_table
@@ -73,14 +74,16 @@ NEIGHBOURHOOD = "pg_temp.register_check"
 def _neighbourhood(conn, ids: list[int], province: str) -> None:
     """A temporary copy of the written rows and every current parcel that could pair with them (bounding boxes
     meet, or same commune/sheet/number): the set-based checks then cost the same on a 1 M-parcel table as on a
-    small one (over ``landdb.parcel`` itself they would scan the whole table)."""
+    small one (over ``landdb.parcel`` itself they would scan the whole table). Rows are versions (``id``); the
+    findings name features (``fid``: the feature id, :mod:`landdb.versions`)."""
     conn.execute(f"DROP TABLE IF EXISTS {NEIGHBOURHOOD}")
     # the province as a constant: the planner keeps one partition instead of planning all of them
-    conn.execute("CREATE TEMP TABLE register_check ON COMMIT DROP AS SELECT * FROM landdb.parcel "
-                 "WHERE province_code = %s AND id = ANY(%s) AND valid_to IS NULL", (province, ids))
+    conn.execute(f"CREATE TEMP TABLE register_check ON COMMIT DROP AS SELECT *, {versions.FEATURE_ID} AS fid "
+                 "FROM landdb.parcel WHERE province_code = %s AND id = ANY(%s) AND valid_to IS NULL", (province, ids))
     for pairing in ("p.geom && w.geom", "p.commune_code = w.commune_code AND p.sheet_number = w.sheet_number "
                     "AND p.parcel_number = w.parcel_number"):  # two statements: an OR would defeat the indexes
-        conn.execute(f"INSERT INTO {NEIGHBOURHOOD} SELECT p.* FROM (SELECT * FROM {NEIGHBOURHOOD} "
+        conn.execute(f"INSERT INTO {NEIGHBOURHOOD} SELECT p.*, coalesce(p.feature_id, p.id) FROM (SELECT * FROM "
+                     f"{NEIGHBOURHOOD} "
                      "WHERE id = ANY(%s)) w JOIN landdb.parcel p ON p.province_code = %s "
                      f"AND {pairing} WHERE p.valid_to IS NULL AND NOT p.id IN (SELECT id FROM {NEIGHBOURHOOD})",
                      (ids, province))
@@ -88,14 +91,14 @@ def _neighbourhood(conn, ids: list[int], province: str) -> None:
 
 
 def table_pass(conn, ids: Iterable[int], geometry_changed: bool, province: str) -> list[dict]:
-    """Set-based findings for the written ids of ``province`` (their new versions, in this transaction)."""
+    """Set-based findings for the versions ``ids`` written in ``province`` (in this transaction), about features."""
     ids = sorted(set(ids))
     codes = (*ATTRIBUTES, *(TOPOLOGY if geometry_changed else ()))
     _neighbourhood(conn, ids, province)
     where = sql.SQL("id = ANY({})").format(sql.Literal(ids))
-    found = check_table(conn, PARCELS, NEIGHBOURHOOD, where, id_column="id", checks=codes)
+    found = check_table(conn, PARCELS, NEIGHBOURHOOD, where, id_column="fid", checks=codes)
     keep = []
-    wanted = {str(i) for i in ids}
+    wanted = {str(r[0]) for r in conn.execute(f"SELECT fid FROM {NEIGHBOURHOOD} WHERE id = ANY(%s)", (ids,))}
     for f in found:
         other = str(f.details.get("other_id", "")) if f.details else ""
         if str(f.feature_id) in wanted or other in wanted:

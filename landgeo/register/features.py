@@ -2,8 +2,9 @@
 base-geography themes (nền địa lý) — every target whose catalogue entry says ``write_model = "features"``.
 
 Same rules as the parcels (:mod:`landgeo.register.writes`): one scoped transaction under the request's identity,
-``If-Match`` against the held row's ETag (428 missing, 412 stale), ``Content-Crs`` for the body's coordinates,
-nothing overwritten (:mod:`landdb.lifespans`: a closed copy per write, DELETE ends the lifespan), the loaders'
+``If-Match`` against the current version's ETag (428 missing, 412 stale), ``Content-Crs`` for the body's
+coordinates, nothing overwritten (:mod:`landdb.lifespans`: a write closes the current row and inserts a new one
+with the same feature id, DELETE only closes it; a retired feature answers 404), the loaders'
 per-feature validation (:func:`landgeo.validation.check_features` with the target's own fields and rules) before
 any SQL — an error is a 422 with the findings — an audit row and a change-feed row per write, in the same
 transaction, and ``NOTIFY landgeo_features`` for tile caches.
@@ -23,7 +24,7 @@ from landdb import lifespans
 from landgeo.access import audit
 from landgeo.access.identity import Identity
 from landgeo.register import body, checks
-from landgeo.register.errors import WriteError, bad
+from landgeo.register.errors import WriteError, bad, retired
 from landgeo.register.writes import BodyCrs, Outcome, check_if_match, document_of, in_transaction
 from landgeo.target import Field, Target
 from landgeo.validation import check_features
@@ -130,11 +131,12 @@ def _conflict(target: Target) -> str:
 
 
 def _finish(conn, target: Target, identity: Identity, action: str, out: Outcome, document: dict | None,
-            at: dt.datetime) -> None:
-    audit.record(conn, identity, action, target.id, out.ids + out.closed,
-                 {"after": out.ids, "before": out.closed, "change": out.change, "document": document,
+            at: dt.datetime, written: list[int]) -> None:
+    """Audit (feature ids; ``before``/``after``: the versions closed and written) and notify tile caches."""
+    audit.record(conn, identity, action, target.id, out.ids,
+                 {"after": written, "before": out.closed, "change": out.change, "document": document,
                   "at": at.isoformat(), "warnings": len(out.warnings)})
-    lifespans.notify(conn, target, out.ids)
+    lifespans.notify(conn, target, written + out.closed)
 
 
 def create(conn, target: Target, identity: Identity | None, doc: Any, crs: BodyCrs) -> Outcome:
@@ -152,7 +154,7 @@ def create(conn, target: Target, identity: Identity | None, doc: Any, crs: BodyC
         fid = lifespans.create(conn, target, props, geom.text, geom.srid, at)
         seq = lifespans.feed(conn, target, fid, "create", None, at, document)
         out = Outcome([fid], lifespans.etag_of(fid, at), [], None, warnings, change=seq)
-        _finish(conn, target, identity, "create", out, document, at)
+        _finish(conn, target, identity, "create", out, document, at, [fid])
         return out
 
     return in_transaction(conn, identity, work, _conflict(target))
@@ -162,19 +164,23 @@ def _held(conn, target: Target, identity: Identity, fid_text: str) -> lifespans.
     if not fid_text.isdigit() or len(fid_text) > 18:
         raise WriteError(404, "NotFound", f"feature {fid_text[:40]!r} not found in {target.id}")
     held = lifespans.peek(conn, target, int(fid_text))
-    if held is None or (held.valid_to is not None and lifespans.holder_of(conn, target, held.id) is not None):
+    if held is None:
         raise WriteError(404, "NotFound", f"feature {fid_text!r} not found in {target.id}")
+    if held.valid_to is not None:
+        raise retired(target.id, held.id, held.valid_to)
     _require_scope(target, identity, held.props, f"feature {held.id}")
     return held
 
 
 def _lock(conn, target: Target, identity: Identity, fid: int, if_match: str | None) -> lifespans.Held:
     cur = lifespans.lock(conn, target, fid)
-    if cur is None:
-        raise WriteError(403, "Forbidden", f"feature {fid} is outside the scope of {identity.name}")
-    if cur.valid_to is not None:
-        raise WriteError(409, "Conflict", f"feature {fid} of {target.id} was retired at {cur.valid_to.isoformat()}: "
-                         "only a current feature changes (see its history)")
+    if cur is None:  # retired meanwhile, closed by a write this one waited for, or outside the scope
+        now = lifespans.peek(conn, target, fid)
+        if now is not None and now.valid_to is not None:
+            raise retired(target.id, fid, now.valid_to)
+        cur = lifespans.lock(conn, target, fid)  # the version that write opened (its ETag is another: 412)
+        if cur is None:
+            raise WriteError(403, "Forbidden", f"feature {fid} is outside the scope of {identity.name}")
     check_if_match(if_match, cur)  # a Held has the etag and id a parcel's Current has
     return cur
 
@@ -195,11 +201,11 @@ def update(conn, target: Target, identity: Identity | None, fid_text: str, if_ma
     def work(conn):
         cur = _lock(conn, target, identity, held.id, if_match)
         at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
-        closed = lifespans.revise(conn, target, cur, merged, geom.text if geom else None,
-                                  geom.srid if geom else None, at)
-        seq = lifespans.feed(conn, target, cur.id, "update", closed, at, document)
-        out = Outcome([cur.id], lifespans.etag_of(cur.id, at), [closed], None, warnings, change=seq)
-        _finish(conn, target, identity, "update", out, document, at)
+        new = lifespans.revise(conn, target, cur, merged, geom.text if geom else None,
+                               geom.srid if geom else None, at)
+        seq = lifespans.feed(conn, target, new, "update", cur.version, at, document)
+        out = Outcome([cur.id], lifespans.etag_of(cur.id, at), [cur.version], None, warnings, change=seq)
+        _finish(conn, target, identity, "update", out, document, at, [new])
         return out
 
     return in_transaction(conn, identity, work, _conflict(target))
@@ -215,10 +221,10 @@ def retire(conn, target: Target, identity: Identity | None, fid_text: str, if_ma
     def work(conn):
         cur = _lock(conn, target, identity, held.id, if_match)
         at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
-        lifespans.retire(conn, target, cur.id, at)
-        seq = lifespans.feed(conn, target, cur.id, "retire", None, at, document)
+        lifespans.retire(conn, target, cur, at)
+        seq = lifespans.feed(conn, target, cur.version, "retire", None, at, document)
         out = Outcome([cur.id], None, [], None, change=seq)
-        _finish(conn, target, identity, "retire", out, document, at)
+        _finish(conn, target, identity, "retire", out, document, at, [cur.version])
         return out
 
     return in_transaction(conn, identity, work, _conflict(target))

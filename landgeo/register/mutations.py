@@ -129,29 +129,30 @@ def _area(conn, parents: list[int], children: list[int], parent: dict) -> list[d
 def _commit(conn, identity: Identity, kind: str, event: str, parents: list[versions.Current],
             children: list[tuple[dict, body.Geometry]], document: dict, pre: list[dict]) -> writes.Outcome:
     first = parents[0].props
-    parent_ids = [p.id for p in parents]
-    _check_numbers(conn, first, [p["parcel_number"] for p, _ in children], parent_ids)
+    parent_ids = [p.id for p in parents]  # feature ids (what a client holds)
+    closed = [p.version for p in parents]  # their current versions, closed here (row ids)
+    _check_numbers(conn, first, [p["parcel_number"] for p, _ in children], closed)
     at = versions.change_time(conn)
     mid = versions.record_mutation(conn, kind, first["province_code"], first["commune_code"], document, at,
                                    {"parents": parent_ids})
     for p in parents:
-        versions.retire(conn, p.id, at)
-        versions.feed(conn, mid, p.id, "retire", None, at)
-    kids = []
+        versions.retire(conn, p, at)
+        versions.feed(conn, mid, p.version, "retire", None, at)
+    kids = []  # a child's first version: its row id is its feature id
     for props, geom in children:
         kid = versions.create(conn, props, geom.text, geom.srid, at)
         kids.append(kid)
         versions.feed(conn, mid, kid, "create", None, at)
-        for p in parent_ids:
+        for p in closed:
             versions.link(conn, p, kid, event, mid, at)
-    found = pre + _cover(conn, parent_ids, kids) + _area(conn, parent_ids, kids, first)
+    found = pre + _cover(conn, closed, kids) + _area(conn, closed, kids, first)
     found += checks.table_pass(conn, kids, True, first["province_code"])
-    out = writes.Outcome(kids, None, parent_ids, mid)
+    out = writes.Outcome(kids, None, closed, mid, retired=parent_ids)
     out.warnings = checks.refuse_on_errors(found, f"the {kind}")
     audit.record(conn, identity, kind, writes.COLLECTION, kids + parent_ids,
-                 {"before": parent_ids, "after": kids, "mutation": mid, "document": document, "at": at.isoformat(),
-                  "warnings": len(out.warnings)})
-    versions.notify(conn, writes.COLLECTION, kids + parent_ids)
+                 {"before": closed, "after": kids, "retired": parent_ids, "mutation": mid, "document": document,
+                  "at": at.isoformat(), "warnings": len(out.warnings)})
+    versions.notify(conn, writes.COLLECTION, kids + closed)
     out.etags = {k: versions.etag_of(k, at) for k in kids}
     return out
 
@@ -201,7 +202,7 @@ def merge(conn: psycopg.Connection, identity: Identity | None, inputs: dict, crs
         parents = _lock_all(conn, identity, [h.id for h in held], tags)
         pieces = conn.execute(
             "SELECT ST_NumGeometries(ST_Union(ST_Buffer(ST_Transform(geom, area_srid), %s))) FROM landdb.parcel "
-            "WHERE id = ANY(%s)", (COVER_TOLERANCE_M, [p.id for p in parents])).fetchone()[0]
+            "WHERE id = ANY(%s)", (COVER_TOLERANCE_M, [p.version for p in parents])).fetchone()[0]
         if pieces != 1:
             raise WriteError(422, "InvalidMutation", f"parcels {', '.join(str(p.id) for p in parents)} do not touch "
                              f"(they form {pieces} separate pieces): only adjacent parcels merge")

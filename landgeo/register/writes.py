@@ -3,9 +3,10 @@
 Each write is one transaction on a pooled connection under the request's identity
 (:func:`landgeo.access.session.scoped`: role ``landgeo_register``, ``landgeo.user/role/provinces/communes``), so
 row-level security on ``landdb.parcel`` (migration 0100) is the last word on scope. In that transaction:
-lock the held row (``FOR UPDATE``), compare ``If-Match`` with its ETag, close the version and open the new one
-(:mod:`landdb.versions`), record the mutation and its legal basis, run the loaders' checks on the result
-(:mod:`landgeo.register.checks`), append the audit row (before/after version ids) and notify tile caches.
+lock the parcel's current version (``FOR UPDATE``), compare ``If-Match`` with its ETag, close that row and insert
+the new version with the same feature id (:mod:`landdb.versions`), record the mutation and its legal basis, run
+the loaders' checks on the result (:mod:`landgeo.register.checks`), append the audit row (before/after version
+ids) and notify tile caches.
 Any refusal rolls everything back. Two writers on one parcel: the second waits for the first's lock, then
 finds another ETag and gets 412 — exactly one wins.
 """
@@ -24,7 +25,7 @@ from landdb import versions
 from landgeo.access import audit, session
 from landgeo.access.identity import Identity
 from landgeo.register import body, checks
-from landgeo.register.errors import WriteError, bad
+from landgeo.register.errors import WriteError, bad, retired
 
 COLLECTION = "parcels"
 WRITERS = frozenset({"officer", "admin"})
@@ -42,7 +43,7 @@ class BodyCrs:
 
 @dataclass
 class Outcome:
-    """What a write did: the feature id(s), the ETag of the new version, the closed version, warnings."""
+    """What a write did: the feature id(s), the ETag of the new version, the closed versions (row ids), warnings."""
 
     ids: list[int]
     etag: str | None = None
@@ -51,6 +52,7 @@ class Outcome:
     warnings: list[dict] = field(default_factory=list)
     etags: dict[int, str] = field(default_factory=dict)
     change: int | None = None  # map sheets, base geography: the write's sequence number in meta.feature_change
+    retired: list[int] = field(default_factory=list)  # feature ids retired (the parents of a split or merge)
 
 
 def may_write(identity: Identity | None) -> bool:
@@ -123,11 +125,13 @@ def in_transaction[T](conn: psycopg.Connection, identity: Identity, work: Callab
     raise AssertionError("unreachable")
 
 
-def _finish(conn, identity: Identity, action: str, out: Outcome, document: dict | None, at: dt.datetime) -> None:
-    audit.record(conn, identity, action, COLLECTION, out.ids + out.closed,
-                 {"after": out.ids, "before": out.closed, "mutation": out.mutation, "document": document,
+def _finish(conn, identity: Identity, action: str, out: Outcome, document: dict | None, at: dt.datetime,
+            written: list[int]) -> None:
+    """Audit (feature ids; ``before``/``after``: the versions closed and written) and notify tile caches."""
+    audit.record(conn, identity, action, COLLECTION, out.ids,
+                 {"after": written, "before": out.closed, "mutation": out.mutation, "document": document,
                   "at": at.isoformat(), "warnings": len(out.warnings)})
-    versions.notify(conn, COLLECTION, out.ids)
+    versions.notify(conn, COLLECTION, written + out.closed)
 
 
 def _merged_check(conn, props: dict, geom: body.Geometry | None, label: Any, crs_uri: str | None) -> list[dict]:
@@ -154,29 +158,36 @@ def create(conn: psycopg.Connection, identity: Identity | None, doc: Any, crs: B
         out = Outcome([fid], versions.etag_of(fid, at), [], mid)
         found_here = checks.table_pass(conn, [fid], True, props["province_code"])
         out.warnings = checks.refuse_on_errors(found + found_here, "the new parcel")
-        _finish(conn, identity, "create", out, document, at)
+        _finish(conn, identity, "create", out, document, at, [fid])
         return out
 
     return in_transaction(conn, identity, work)
 
 
 def lock_current(conn, identity: Identity, fid: int, if_match: str | None) -> versions.Current:
+    """The current version of parcel ``fid``, locked; 404 once retired, 403 outside the scope, 412 on a stale
+    ``If-Match`` (also when another write closed the version this one waited for)."""
     cur = versions.lock(conn, fid)
-    if cur is None:
-        raise WriteError(403, "Forbidden", f"feature {fid} is outside the scope of {identity.name}")
-    if cur.valid_to is not None:
-        raise WriteError(409, "Conflict", f"feature {fid} is not current (its lifespan ended at "
-                         f"{cur.valid_to.isoformat()}): only a current parcel changes (see its history)")
+    if cur is None:  # retired meanwhile, closed by a write this one waited for, or outside the scope
+        now = versions.peek(conn, fid)
+        if now is not None and now.valid_to is not None:
+            raise retired(COLLECTION, fid, now.valid_to)
+        cur = versions.lock(conn, fid)  # the version that write opened (its ETag is another: 412)
+        if cur is None:
+            raise WriteError(403, "Forbidden", f"feature {fid} is outside the scope of {identity.name}")
     check_if_match(if_match, cur)
     return cur
 
 
 def held_feature(conn, identity: Identity, fid_text: str) -> versions.Current:
+    """The latest version of parcel ``fid_text`` (no lock): 404 when absent or retired, 403 outside the scope."""
     if not fid_text.isdigit() or len(fid_text) > 18:
         raise WriteError(404, "NotFound", f"feature {fid_text[:40]!r} not found in {COLLECTION}")
     cur = versions.peek(conn, int(fid_text))
     if cur is None:
         raise WriteError(404, "NotFound", f"feature {fid_text!r} not found in {COLLECTION}")
+    if cur.valid_to is not None:
+        raise retired(COLLECTION, cur.id, cur.valid_to)
     require_scope(identity, cur.props["province_code"], cur.props["commune_code"], f"feature {cur.id}")
     return cur
 
@@ -199,16 +210,16 @@ def update(conn: psycopg.Connection, identity: Identity | None, fid_text: str, i
     def work(conn):
         cur = lock_current(conn, identity, held.id, if_match)
         at = versions.change_time(conn)
-        closed = versions.revise(conn, cur, merged, geom.text if geom else None, geom.srid if geom else None, at)
+        new = versions.revise(conn, cur, merged, geom.text if geom else None, geom.srid if geom else None, at)
         event = {"boundary_correction": "correction", "land_use_change": "land_use_change"}.get(kind, "update")
         mid = versions.record_mutation(conn, kind, merged["province_code"], merged["commune_code"], document, at)
-        versions.link(conn, closed, cur.id, event, mid, at)
-        versions.feed(conn, mid, cur.id, "update", closed, at)
-        out = Outcome([cur.id], versions.etag_of(cur.id, at), [closed], mid)
-        out.warnings = checks.refuse_on_errors(found + checks.table_pass(conn, [cur.id], geom is not None,
+        versions.link(conn, cur.version, new, event, mid, at)
+        versions.feed(conn, mid, new, "update", cur.version, at)
+        out = Outcome([cur.id], versions.etag_of(cur.id, at), [cur.version], mid)
+        out.warnings = checks.refuse_on_errors(found + checks.table_pass(conn, [new], geom is not None,
                                                                          merged["province_code"]),
                                                f"feature {cur.id}")
-        _finish(conn, identity, kind, out, document, at)
+        _finish(conn, identity, kind, out, document, at, [new])
         return out
 
     return in_transaction(conn, identity, work)
@@ -224,12 +235,12 @@ def retire(conn: psycopg.Connection, identity: Identity | None, fid_text: str, i
     def work(conn):
         cur = lock_current(conn, identity, held.id, if_match)
         at = versions.change_time(conn)
-        versions.retire(conn, cur.id, at)
+        versions.retire(conn, cur, at)
         mid = versions.record_mutation(conn, "retire", cur.props["province_code"], cur.props["commune_code"],
                                        document, at)
-        versions.feed(conn, mid, cur.id, "retire", None, at)
+        versions.feed(conn, mid, cur.version, "retire", None, at)
         out = Outcome([cur.id], None, [], mid)
-        _finish(conn, identity, "retire", out, document, at)
+        _finish(conn, identity, "retire", out, document, at, [cur.version])
         return out
 
     return in_transaction(conn, identity, work)

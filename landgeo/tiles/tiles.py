@@ -165,7 +165,8 @@ def features_sql(c: Collection, z: int, box: TileBox) -> sql.Composable:
     if c.lifespan:
         end = sql.Identifier(c.lifespan[1])
         conds.append(sql.SQL("(t.{} IS NULL OR t.{} > now())").format(end, end))
-    rows = sql.SQL("SELECT t.id, {cols}{sep}{wgs84} AS g FROM {tbl} t{join} WHERE {conds}").format(
+    rows = sql.SQL("SELECT {fid} AS id, {cols}{sep}{wgs84} AS g FROM {tbl} t{join} WHERE {conds}").format(
+        fid=c.feature_id("t"),
         cols=sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, sql.Identifier(n)) for e, n in cols),
         sep=sql.SQL(", ") if cols else sql.SQL(""), wgs84=wgs84, tbl=sql.Identifier(c.schema, c.table),
         join=_LAND_USE_GROUP if c.tile_summaries else sql.SQL(""), conds=sql.SQL(" AND ").join(conds))
