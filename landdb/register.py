@@ -144,8 +144,8 @@ RESOLVE_SQL = {
     "rights": """
         INSERT INTO landdb_restricted.land_right (right_code, parcel_id, party_id, right_type, share, valid_from,
                                                   valid_to, province_code, commune_code, batch_id)
-        SELECT s.right_code, p.id, y.id, s.right_type, NULLIF(s.share, '')::numeric, s.valid_from::date,
-               NULLIF(s.valid_to, '')::date, p.province_code, p.commune_code, %(batch)s
+        SELECT s.right_code, coalesce(p.feature_id, p.id), y.id, s.right_type, NULLIF(s.share, '')::numeric,
+               s.valid_from::date, NULLIF(s.valid_to, '')::date, p.province_code, p.commune_code, %(batch)s
         FROM src s
         JOIN landdb.parcel p ON p.commune_code = s.commune_code AND p.sheet_number = s.sheet_number::integer
              AND p.parcel_number = s.parcel_number::integer AND p.valid_to IS NULL
