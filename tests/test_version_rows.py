@@ -9,7 +9,9 @@ Through a real `landgeo serve` on a database of tests/register_data.py's parcels
 from __future__ import annotations
 
 import datetime as dt
+import math
 
+import mapbox_vector_tile
 import psycopg
 import pytest
 import requests
@@ -150,6 +152,16 @@ def test_two_writes_chain_versions_and_the_row_id_of_a_later_version_is_no_featu
                            params={"f": "json", "commune_code": "26737", "parcel_number": 26}).json()
     assert [f["id"] for f in listing["features"]] == [fid]
     assert listing["features"][0]["properties"]["address"] == "hai"
+    # the vector tiles draw the current version under the feature id
+    ring = listing["features"][0]["geometry"]["coordinates"][0][0][:-1]
+    lon, lat = sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
+    z = 18
+    col = int((lon + 180) / 360 * 2 ** z)
+    row = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2 ** z)
+    tile = requests.get(f"{env['base']}/collections/parcels/tiles/WebMercatorQuad/{z}/{row}/{col}", timeout=60)
+    assert tile.status_code == 200, tile.text
+    ids = {f["id"] for f in mapbox_vector_tile.decode(tile.content)["parcels"]["features"]}
+    assert fid in ids and second not in ids and _current_version(env, fid) not in ids
 
 
 def test_split_and_merge_close_parents_untouched_and_link_feature_ids(env):

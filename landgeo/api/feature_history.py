@@ -1,6 +1,6 @@
 """History and change feed of the map sheets and base-geography themes written through the API (Part 4).
 
-- ``GET /collections/{id}/items/{fid}/history``: the feature's versions (closed copies, then the held row) and the
+- ``GET /collections/{id}/items/{fid}/history``: the feature's versions (its rows, oldest first) and the
   writes that made them (``meta.feature_change``: op, closed version, legal basis; the actor for staff only);
 - ``GET /collections/{id}/changes?since=SEQ|RFC3339[&province=NN][&limit=N]``: what changed since a provincial
   system's last sync, in sequence order, ``last`` to store and a ``next`` link while there is more.
