@@ -137,7 +137,8 @@ def main() -> None:
         conn.execute("DELETE FROM access.api_token")  # bench users only in this database
         token = add_user(conn, f"bench-{os.getpid()}", "admin", [], [], None, 1).token
         ids = dict(((c, s, n), fid) for fid, c, s, n in conn.execute(
-            "SELECT id, commune_code, sheet_number, parcel_number FROM landdb.parcel WHERE valid_to IS NULL "
+            "SELECT coalesce(feature_id, id), commune_code, sheet_number, parcel_number FROM landdb.parcel "
+            "WHERE valid_to IS NULL "
             "AND parcel_number <= 90 AND commune_code = ANY(%s)",
             (layout.communes[::max(1, len(layout.communes) // 40)],)))
     free = sorted(ids.items())
