@@ -67,6 +67,7 @@ MAP_SHEETS = Target(
     replace_scope="commune_code",
     province_from_commune=True,
     unique_current_key=True,
+    topology="sheet-cover",  # current sheets of one commune and scale do not overlap (landgeo.validation.sheets)
     write_scope="commune",  # a land office keeps the sheets of its communes (RLS: access.in_scope, migration 0160)
     versioning="version-rows",
     fields=(

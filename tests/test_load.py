@@ -211,6 +211,12 @@ def test_upsert_closes_old_versions_and_links_history(tmp_path, run_cli, fresh_d
                         "JOIN landdb.parcel o ON o.id = h.parent_id JOIN landdb.parcel n ON n.id = h.child_id "
                         "ORDER BY 1")
     assert links == [(1, "update", True), (2, "update", True)]
+    # one feature id across versions: the new version of a changed parcel carries the old row's id (migration 0200)
+    same = q(fresh_db, "SELECT o.parcel_number, n.feature_id = o.id, o.feature_id IS NULL FROM landdb.parcel_history "
+                       "h JOIN landdb.parcel o ON o.id = h.parent_id JOIN landdb.parcel n ON n.id = h.child_id "
+                       "ORDER BY 1")
+    assert same == [(1, True, True), (2, True, True)]
+    assert q(fresh_db, "SELECT count(*) FROM landdb.parcel WHERE valid_to IS NULL AND feature_id IS NOT NULL") == [(2,)]
 
 
 def test_replace_is_scoped_to_the_communes_in_the_file(tmp_path, run_cli, fresh_db):

@@ -192,6 +192,17 @@ def store_geobase(conn) -> dict[str, set[tuple[str, str]]]:
     off = line("boundary", "off", [(X0 - 10, top + 20), (X0 + COLS * CELL + 10, top + 20)], level="commune",
                left_code=COMMUNE, right_code=TOUCHING)  # drawn 20 m north of the real edge
     expected.add(("net.boundary_mismatch", f"boundaries:{off}"))
+    # map sheets south of the parcels, near sheets 1 and 2: two 1:1000 sheets overlapping (one finding, on the first
+    # of the pair), a 1:2000 sheet over both (another scale: not an overlap of this rule)
+    sheets = {}
+    for number, scale, frame in ((8, 1000, box(X0, Y0 - 400, X0 + 200, Y0 - 200)),
+                                 (9, 1000, box(X0 + 100, Y0 - 400, X0 + 300, Y0 - 200)),
+                                 (10, 2000, box(X0 - 50, Y0 - 450, X0 + 350, Y0 - 150))):
+        sheets[number] = conn.execute(sql.SQL(
+            "INSERT INTO landdb.map_sheet (province_code, commune_code, sheet_number, scale, source_srid, geom) "
+            "VALUES ('01', {}, {}, {}, {}, ST_Multi({})) RETURNING id").format(
+            COMMUNE, number, scale, SRID, _wkb(frame))).fetchone()[0]
+    expected.add(("topo.sheet_overlap", f"map-sheets:{sheets[8]}"))
     return expected
 
 

@@ -6,7 +6,8 @@ Same rules as the parcels (:mod:`landgeo.register.writes`): one scoped transacti
 coordinates, nothing overwritten (:mod:`landdb.lifespans`: a write closes the current row and inserts a new one
 with the same feature id, DELETE only closes it; a retired feature answers 404), the loaders'
 per-feature validation (:func:`landgeo.validation.check_features` with the target's own fields and rules) before
-any SQL — an error is a 422 with the findings — an audit row and a change-feed row per write, in the same
+any SQL and its set-based checks (``Target.topology``: :mod:`landgeo.register.feature_checks`) after — an error is a
+422 with the findings — an audit row and a change-feed row per write, in the same
 transaction, and ``NOTIFY landgeo_features`` for tile caches.
 
 Who writes is the target's ``write_scope``: ``commune`` (map sheets: officers inside their provinces/communes,
@@ -23,7 +24,7 @@ from typing import Any
 from landdb import lifespans
 from landgeo.access import audit
 from landgeo.access.identity import Identity
-from landgeo.register import body, checks
+from landgeo.register import body, checks, feature_checks
 from landgeo.register.errors import WriteError, bad, retired
 from landgeo.register.writes import BodyCrs, Outcome, check_if_match, document_of, in_transaction
 from landgeo.target import Field, Target
@@ -153,7 +154,8 @@ def create(conn, target: Target, identity: Identity | None, doc: Any, crs: BodyC
         at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
         fid = lifespans.create(conn, target, props, geom.text, geom.srid, at)
         seq = lifespans.feed(conn, target, fid, "create", None, at, document)
-        out = Outcome([fid], lifespans.etag_of(fid, at), [], None, warnings, change=seq)
+        found = checks.refuse_on_errors(warnings + feature_checks.set_pass(conn, target, [fid]), "the new feature")
+        out = Outcome([fid], lifespans.etag_of(fid, at), [], None, found, change=seq)
         _finish(conn, target, identity, "create", out, document, at, [fid])
         return out
 
@@ -204,7 +206,8 @@ def update(conn, target: Target, identity: Identity | None, fid_text: str, if_ma
         new = lifespans.revise(conn, target, cur, merged, geom.text if geom else None,
                                geom.srid if geom else None, at)
         seq = lifespans.feed(conn, target, new, "update", cur.version, at, document)
-        out = Outcome([cur.id], lifespans.etag_of(cur.id, at), [cur.version], None, warnings, change=seq)
+        found = checks.refuse_on_errors(warnings + feature_checks.set_pass(conn, target, [new]), f"feature {cur.id}")
+        out = Outcome([cur.id], lifespans.etag_of(cur.id, at), [cur.version], None, found, change=seq)
         _finish(conn, target, identity, "update", out, document, at, [new])
         return out
 

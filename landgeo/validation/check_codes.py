@@ -194,6 +194,9 @@ _ALL = (
     _c("topo.admin_overlap", "error", "Đơn vị hành chính cùng cấp chồng đè", "Overlapping admin units of one level",
        False, "{level} {code} chồng đè {other_code} {area_m2} m²", "{level} {code} overlaps {other_code} by "
        "{area_m2} m²", "set"),
+    _c("topo.sheet_overlap", "error", "Tờ bản đồ cùng tỷ lệ chồng đè", "Overlapping map sheets of one scale",
+       False, "Tờ {sheet_number} chồng đè tờ {other_sheet} (1:{scale}) {area_m2} m²",
+       "Sheet {sheet_number} overlaps sheet {other_sheet} (1:{scale}) by {area_m2} m²", "set"),
     # -- networks and boundaries (mạng lưới, địa giới) ----------------------------------------------------------------
     _c("net.dangle", "warning", "Đầu mút treo (chưa nối mạng)", "Dangle: line end that should connect", False,
        "Đầu mút cách đường gần nhất {distance_m} m mà không nối", "Line end {distance_m} m from the nearest line "

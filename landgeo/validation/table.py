@@ -24,6 +24,7 @@ from landgeo.target import Target
 from landgeo.validation.check_codes import CHECKS, Finding
 from landgeo.validation.nearby import nearby_provinces
 from landgeo.validation.networks import admin_overlaps, boundary_mismatch, dangles
+from landgeo.validation.sheets import sheet_overlaps
 from landgeo.validation.tolerances import DEFAULT, Tolerances
 
 LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"  # the calendar that validity dates (valid_from/valid_to days) are written in
@@ -517,6 +518,7 @@ _SET_CHECKS: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], list[Fi
         (("attr.commune_not_valid_at_time",), _parcel_commune_code_at_time),
     ),
     "admin-cover": ((("topo.admin_overlap",), admin_overlaps),),
+    "sheet-cover": ((("topo.sheet_overlap",), sheet_overlaps),),
     "network": ((("net.dangle",), dangles),),
     "boundary-lines": ((("net.boundary_mismatch",), boundary_mismatch),),
 }

@@ -42,6 +42,7 @@ class Tolerances:
     dangle_search_m: float = 10.0  # an unconnected end within this distance of another line is a dangle
     boundary_m: float = 1.0  # boundary line farther than this from the admin area edge = mismatch
     admin_overlap_min_m2: float = 1.0
+    sheet_overlap_min_m2: float = 1.0  # current map sheets of one commune and scale overlapping by more: a finding
 
     def with_(self, **changes) -> Tolerances:
         return replace(self, **changes)

@@ -208,6 +208,9 @@ class Merger:
         filled = self._fill_missing_geometry(match)
         part = self.target.partition_key
         pk_extra = sql.SQL(", t.{}").format(sql.Identifier(part)) if part else sql.SQL("")
+        carry = "feature_id" in columns  # one row per version: the new version keeps the old one's feature id (0200)
+        if carry:
+            pk_extra += sql.SQL(", coalesce(t.feature_id, t.id) AS old_feature")
         conn.execute(sql.SQL(
             "CREATE TEMP TABLE _upsert ON COMMIT DROP AS SELECT s.feature_index, t.id AS old_id{}, ({}) AS changed "
             "FROM {} s JOIN {} t ON {} AND t.valid_to IS NULL").format(pk_extra, differs, st.ident, tbl, match))
@@ -217,11 +220,17 @@ class Merger:
             "UPDATE {} t SET valid_to = {} FROM _upsert u WHERE u.changed AND t.id = u.old_id{}").format(
             tbl, self.close_to, same_partition)).rowcount
         keys_sql = sql.SQL(", ").join(sql.Identifier(c) for c in key)
+        cols, sel = self.cols_sql, self.sel_sql
+        if carry:
+            conn.execute("CREATE INDEX ON _upsert (feature_index)")
+            cols = sql.SQL("{}, feature_id").format(cols)
+            sel = sql.SQL("{}, (SELECT u.old_feature FROM _upsert u WHERE u.feature_index = s.feature_index "
+                          "AND u.changed)").format(sel)
         conn.execute(sql.SQL(
             "CREATE TEMP TABLE _inserted ON COMMIT DROP AS WITH i AS ("
             "INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT EXISTS "
             "(SELECT 1 FROM _upsert u WHERE u.feature_index = s.feature_index AND NOT u.changed) "
-            "RETURNING id, {}) SELECT * FROM i").format(tbl, self.cols_sql, self.sel_sql, st.ident, keys_sql))
+            "RETURNING id, {}) SELECT * FROM i").format(tbl, cols, sel, st.ident, keys_sql))
         if self.target.history_table:
             conn.execute(sql.SQL(
                 "INSERT INTO {} (parent_id, child_id, event, batch_id) "
