@@ -152,6 +152,9 @@ def test_two_writes_chain_versions_and_the_row_id_of_a_later_version_is_no_featu
                            params={"f": "json", "commune_code": "26737", "parcel_number": 26}).json()
     assert [f["id"] for f in listing["features"]] == [fid]
     assert listing["features"][0]["properties"]["address"] == "hai"
+    by_id = requests.get(f"{env['base']}/collections/parcels/items", timeout=30,
+                         params={"f": "json", "filter": f"id = {fid}", "filter-lang": "cql2-text"}).json()
+    assert [f["id"] for f in by_id["features"]] == [fid]  # CQL2 id is the feature id too
     # the vector tiles draw the current version under the feature id
     ring = listing["features"][0]["geometry"]["coordinates"][0][0][:-1]
     lon, lat = sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)

@@ -184,8 +184,8 @@ class Compiler:
         return self._expr(lhs, right_type), self._expr(rhs, left_type)
 
     def _attribute(self, name: str) -> sql.Composable:
-        if name == "id":
-            return sql.Identifier("id")
+        if name == "id":  # the feature id a listing shows (coalesce(feature_id, id) where versions are rows)
+            return self.collection.feature_id()
         if name in self.fields:
             return self.collection.column(name)
         if name.lower() in GEOMETRY_NAMES:
