@@ -316,8 +316,9 @@ def test_a_label_point_is_sent_where_the_label_fits(tiles_db):
 
 
 def test_high_zoom_tiles_map_lon_lat_linearly_as_the_mercator_would(tiles_db):
-    """From LINEAR_ZOOM the tile units come from longitude and latitude without ST_Transform: every parcel corner
-    within one tile unit of the Web-Mercator mapping (the same features, properties and labels)."""
+    """From LINEAR_ZOOM the tile units come from longitude and latitude without ST_Transform, and a polygon inside
+    the tile skips ST_AsMVTGeom's clipper: every parcel corner within one tile unit of the Web-Mercator mapping
+    through ST_AsMVTGeom, rings in the same orientation (the same features, properties and labels)."""
     parcels = collections()["parcels"]
     with psycopg.connect(tiles_db) as conn:
         for z in (LINEAR_ZOOM, 17, 19):
@@ -335,8 +336,18 @@ def test_high_zoom_tiles_map_lon_lat_linearly_as_the_mercator_would(tiles_db):
                     pa, pb = sorted(_points(f["geometry"])), sorted(_points(b[fid]["geometry"]))
                     assert len(pa) == len(pb) and all(abs(p[0] - q[0]) <= 1 and abs(p[1] - q[1]) <= 1
                                                       for p, q in zip(pa, pb, strict=True)), (z, fid)
+                    assert _windings(f["geometry"]) == _windings(b[fid]["geometry"]), (z, fid)  # rings and holes
         below = tile_box(WEB_MERCATOR_QUAD, LINEAR_ZOOM - 1, *_tile_at(WEB_MERCATOR_QUAD, LINEAR_ZOOM - 1, *HCM))
         assert below.mvt_srid == 3857
+
+
+def _windings(geometry: dict) -> list[bool]:
+    """Per ring of a decoded polygon: is its signed area (shoelace) positive?"""
+    if geometry["type"] not in ("Polygon", "MultiPolygon"):
+        return []
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    return [sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True)) > 0
+            for polygon in polygons for ring in polygon]
 
 
 def _points(geometry: dict) -> set[tuple[int, int]]:
