@@ -3,7 +3,9 @@
 The envelope of a tile selects through the spatial index on the canonical VN-2000 geometry (``geom && <the tile's
 cover in VN-2000 through the official EPSG:6960 operation>``), then the WGS 84 serving copy (made from ``geom`` by
 the same operation, ``meta.vn2000_to_wgs84``) is clipped and quantised by ``ST_AsMVTGeom``: a parcel corner on a
-tile is where the survey put it. Nothing is transformed per row but WGS 84 -> Web Mercator (same datum).
+tile is where the survey put it. Nothing is transformed per row but WGS 84 -> Web Mercator (same datum) below
+:data:`LINEAR_ZOOM`; from it lon/lat map to tile units linearly and a polygon inside the tile skips the clipper
+(:func:`_polygon_mvt_geom`).
 
 Generalisation by zoom (:data:`LAYER_RULES`): each collection has a zoom from which its features are drawn. Below
 the parcels' zoom the ``parcels`` tileset carries ``parcel-summary`` points instead: one per commune (xã) from
