@@ -36,10 +36,12 @@ EMBEDDED_DB_NAME = "landgeo"
 EMBEDDED_DB_USER = "landgeo"
 
 
+_CHECKOUT = Path(__file__).resolve().parent.parent  # resolved once: settings are read on every request
+
+
 def _default_home() -> Path:
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "schemas").is_dir():
-        return checkout
+    if (_CHECKOUT / "schemas").is_dir():
+        return _CHECKOUT
     return Path.cwd()
 
 

@@ -77,8 +77,9 @@ LAYERS = (
 
 
 def _labels(expression: str, size: float, color: str = "#000000", max_scale_denominator: float | None = None,
-            placement=None, multiline: bool = False) -> QgsVectorLayerSimpleLabeling:
+            placement=None, multiline: bool = False, fit_inside: bool = False) -> QgsVectorLayerSimpleLabeling:
     settings = QgsPalLayerSettings()
+    settings.fitInPolygonOnly = fit_inside  # only where the label fits in its polygon (as the tiles' label points)
     settings.fieldName = expression
     settings.isExpression = True
     fmt = QgsTextFormat()
@@ -112,7 +113,7 @@ def style_parcels(layer: QgsVectorLayer) -> None:
     layer.setRenderer(QgsCategorizedSymbolRenderer('array_first("land_use_codes")', categories))
     layer.setLabeling(_labels(
         "concat(\"sheet_number\", '/', \"parcel_number\", '\\n', array_to_string(\"land_use_codes\", '+'))",
-        7.0, max_scale_denominator=5000, multiline=True))
+        7.0, max_scale_denominator=5000, multiline=True, fit_inside=True))
     layer.setLabelsEnabled(True)
 
 

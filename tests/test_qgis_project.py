@@ -79,6 +79,8 @@ def test_parcels_are_coloured_by_land_use_and_labelled_sheet_slash_parcel():
     assert fill("SON") == "160,255,255"  # rivers: blue
     labeling = parcels.find("labeling/settings/text-style")
     assert "sheet_number" in labeling.get("fieldName") and "parcel_number" in labeling.get("fieldName")
+    # labels only where they fit in the parcel, as the tiles send label points (landgeo.tiles.tiles.LABEL_FIT_PX)
+    assert parcels.find("labeling/settings/placement").get("fitInPolygonOnly") == "1"
 
 
 missing_cli = {"load", "validate", "serve"} - available_commands()

@@ -3,6 +3,8 @@ the database; generalisation by zoom; the cache redrawing exactly the tiles a wr
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import uuid
 
 import mapbox_vector_tile
@@ -14,9 +16,10 @@ from tileserver import serve
 
 from landgeo.api.collections import collections
 from landgeo.api.pool import get_pool
+from landgeo.api.statements import vn2000_cover
 from landgeo.db.scratch import create_database, drop_database
 from landgeo.tiles.tilematrixsets import WEB_MERCATOR_QUAD, WORLD_CRS84_QUAD, lonlat_to_mercator, mercator_to_lonlat
-from landgeo.tiles.tiles import CONNECTION_OPTIONS, explain, render, tile_box
+from landgeo.tiles.tiles import CONNECTION_OPTIONS, LINEAR_ZOOM, explain, render, tile_box
 
 # Hà Nội (TM-3 105°, EPSG:5897): a legacy 2018 code (TSC), a code in no list (XYZ), two communes
 HANOI_SQL = """
@@ -117,12 +120,15 @@ def test_parcel_tile_is_where_the_survey_put_it(api, tiles_db):
         official = conn.execute("SELECT ST_Equals(geom_wgs84, meta.vn2000_to_wgs84(geom)) FROM landdb.parcel "
                                 "WHERE id = %s", (next(iter(expected)),)).fetchone()[0]
     assert official and expected and set(feats) == set(expected)
+    labels = {f["id"]: f["properties"]["label"] for f in layers["parcels-labels"]["features"]}
+    assert labels and set(labels) <= set(expected)  # a 600 m² parcel is labelled at zoom 19
+    assert all(labels[i] == f"{expected[i][0]}/{expected[i][1]}" for i in labels)
     unit = (env[2] - env[0]) / 4096
     for fid, (sheet, number, codes, xmin, ymax) in expected.items():
         props = feats[fid]["properties"]
         assert (props["sheet_number"], props["parcel_number"]) == (sheet, number)
         assert props["land_use_codes"] == "+".join(codes) and props["land_use"] == codes[0]
-        assert props["label"] == f"{sheet}/{number}"
+        assert "label" not in props  # the label text is on the label points only
         ring = feats[fid]["geometry"]["coordinates"][0]
         x = env[0] + min(p[0] for p in ring) * unit
         if min(p[0] for p in ring) > 0:  # not clipped at the tile's west edge: the surveyed corner
@@ -132,7 +138,7 @@ def test_parcel_tile_is_where_the_survey_put_it(api, tiles_db):
 def test_crs84_tiles_and_the_base_map_carry_every_layer(api):
     layers = _decode(_tile(api, "parcels", 18, HCM, WORLD_CRS84_QUAD))
     assert layers["parcels"]["features"]
-    base = _decode(_tile(api, None, 17, HCM))
+    base = _decode(_tile(api, None, 18, HCM))  # zoom 18: the 600 m² parcels are labelled
     assert {"parcels", "map-sheets", "admin-units", "validation-findings", "parcels-labels"} <= set(base)
     finding = base["validation-findings"]["features"][0]["properties"]
     assert finding["check_code"] == "area_mismatch"
@@ -175,7 +181,9 @@ def test_tile_connections_keep_generic_plans_and_the_api_pool_does_not(tiles_db)
                 render(conn, parcels, 17, far)[0])
             assert {f["properties"]["commune_code"] for f in hcm["parcels"]["features"]} == {"26734"}
             assert {f["properties"]["commune_code"] for f in hanoi["parcels"]["features"]} <= {"00007", "00010"}
-            assert "parcels-labels" in hcm
+            assert "parcels-labels" not in hcm  # 600 m² parcels: their labels do not fit at zoom 17 (607 m² there)
+            z18 = tile_box(WEB_MERCATOR_QUAD, 18, *_tile_at(WEB_MERCATOR_QUAD, 18, *HCM))
+            assert "parcels-labels" in mapbox_vector_tile.decode(render(conn, parcels, 18, z18)[0])
             z16 = tile_box(WEB_MERCATOR_QUAD, 16, *_tile_at(WEB_MERCATOR_QUAD, 16, *HCM))
             assert set(mapbox_vector_tile.decode(render(conn, parcels, 16, z16)[0])) == {"parcels"}  # no labels
         with api_pool.connection() as conn:
@@ -281,3 +289,89 @@ def test_bad_tile_requests_get_a_clear_ogc_answer(api, path, status, words):
 def test_post_to_a_tile_is_refused(api):
     r = requests.post(f"{api}/tiles/WebMercatorQuad/3/0/0", timeout=30)
     assert r.status_code == 405 and "not allowed" in r.json()["description"]
+
+
+def test_a_label_point_is_sent_where_the_label_fits(tiles_db):
+    """Zoom 17 and up: a parcel's label point only where its area is at least (LABEL_FIT_PX px)² on screen — a
+    large field at zoom 17, the 600 m² grid parcels from zoom 18 (the label is ≈ 42 px wide)."""
+    parcels = collections()["parcels"]
+    with psycopg.connect(tiles_db) as conn:
+        big = conn.execute("""
+            INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes,
+                                       source_srid, area_srid, geom)
+            VALUES ('79', '26734', 99, 1, ARRAY['LUC'], 9210, 9210,
+                    ST_Transform(ST_Multi(ST_MakeEnvelope(604500, 1192000, 604560, 1192080, 9210)), 4756))
+            RETURNING id, ST_X(ST_PointOnSurface(geom_wgs84)), ST_Y(ST_PointOnSurface(geom_wgs84)),
+                      computed_area""").fetchone()
+        fid, lon, lat, area = big
+        small = conn.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom_wgs84) p FROM "
+                             "landdb.parcel WHERE commune_code = '26734' AND valid_to IS NULL LIMIT 1) s").fetchone()
+        for z, point, labelled in ((17, (lon, lat), {fid}), (17, small, set()), (16, (lon, lat), None)):
+            box = tile_box(WEB_MERCATOR_QUAD, z, *_tile_at(WEB_MERCATOR_QUAD, z, *point))
+            assert area >= box.label_area > 600  # ≈ 607 m² at Hồ Chí Minh City's latitude, zoom 17
+            layers = mapbox_vector_tile.decode(render(conn, parcels, z, box)[0])
+            got = {f["id"] for f in layers.get("parcels-labels", {"features": []})["features"]}
+            assert got == (labelled or set()) and ("parcels-labels" in layers) == bool(labelled), (z, got)
+        conn.rollback()
+
+
+def test_high_zoom_tiles_map_lon_lat_linearly_as_the_mercator_would(tiles_db):
+    """From LINEAR_ZOOM the tile units come from longitude and latitude without ST_Transform, and a polygon inside
+    the tile skips ST_AsMVTGeom's clipper: every parcel corner within one tile unit of the Web-Mercator mapping
+    through ST_AsMVTGeom, rings in the same orientation (the same features, properties and labels)."""
+    parcels = collections()["parcels"]
+    with psycopg.connect(tiles_db) as conn:
+        for z in (LINEAR_ZOOM, 17, 19):
+            box = tile_box(WEB_MERCATOR_QUAD, z, *_tile_at(WEB_MERCATOR_QUAD, z, *HCM))
+            assert box.mvt_srid == 4326
+            fast, exact = (mapbox_vector_tile.decode(render(conn, parcels, z, b)[0])
+                           for b in (box, dataclasses.replace(box, mvt_srid=3857)))
+            assert set(fast) == set(exact)
+            for layer in fast:
+                a = {f["id"]: f for f in fast[layer]["features"]}
+                b = {f["id"]: f for f in exact[layer]["features"]}
+                assert a and set(a) == set(b)
+                for fid, f in a.items():
+                    assert f["properties"] == b[fid]["properties"]
+                    pa, pb = sorted(_points(f["geometry"])), sorted(_points(b[fid]["geometry"]))
+                    assert len(pa) == len(pb) and all(abs(p[0] - q[0]) <= 1 and abs(p[1] - q[1]) <= 1
+                                                      for p, q in zip(pa, pb, strict=True)), (z, fid)
+                    assert _windings(f["geometry"]) == _windings(b[fid]["geometry"]), (z, fid)  # rings and holes
+        below = tile_box(WEB_MERCATOR_QUAD, LINEAR_ZOOM - 1, *_tile_at(WEB_MERCATOR_QUAD, LINEAR_ZOOM - 1, *HCM))
+        assert below.mvt_srid == 3857
+
+
+def _windings(geometry: dict) -> list[bool]:
+    """Per ring of a decoded polygon: is its signed area (shoelace) positive?"""
+    if geometry["type"] not in ("Polygon", "MultiPolygon"):
+        return []
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    return [sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True)) > 0
+            for polygon in polygons for ring in polygon]
+
+
+def _points(geometry: dict) -> set[tuple[int, int]]:
+    out: set[tuple[int, int]] = set()
+
+    def walk(x) -> None:
+        if isinstance(x[0], (int, float)):
+            out.add((x[0], x[1]))
+        else:
+            for y in x:
+                walk(y)
+    walk(geometry["coordinates"])
+    return out
+
+
+def test_the_vn2000_cover_of_a_small_tile_holds_its_exact_cover():
+    """Tiles up to 0.05° wide take the datum shift of their 0.1° cell (no PROJ call per tile): the cover must hold
+    the densified exact one everywhere in Việt Nam, and be at most a few decimetres wider."""
+    rng = random.Random(13)
+    for _ in range(400):
+        z = rng.choice((13, 15, 17, 19, 22))
+        lon, lat = rng.uniform(102.1, 109.5), rng.uniform(8.3, 23.4)
+        box = tile_box(WEB_MERCATOR_QUAD, z, *_tile_at(WEB_MERCATOR_QUAD, z, lon, lat))
+        exact = vn2000_cover(*box.crs84, 4326, margin=0)
+        got = box.vn2000
+        assert got[0] <= exact[0] and got[1] <= exact[1] and got[2] >= exact[2] and got[3] >= exact[3], (z, lon, lat)
+        assert max(exact[0] - got[0], exact[1] - got[1], got[2] - exact[2], got[3] - exact[3]) < 1e-5

@@ -1,10 +1,11 @@
 """Mapbox GL styles (style.json, version 8) of the tilesets, with the colours of the demo's QGIS project.
 
 Parcels are filled by their first land-use code with the official legend (``landdb.legend``) and labelled
-``số tờ/số thửa`` from zoom 17; map sheets are dark-blue frames labelled ``Tờ N``; communes purple boundaries with
-their names; base geography in the QGIS project's topographic colours; validation findings red on top. Below the
-parcels' zoom, the ``parcel-summary`` points are circles sized by parcel count, coloured by the land-use group with
-the largest area. Labels use the glyphs served at ``/fonts`` (no other host is ever asked for anything).
+``số tờ/số thửa`` from zoom 17 where the label fits (the tiles carry those label points only); map sheets are
+dark-blue frames labelled ``Tờ N``; communes purple boundaries with their names; base geography in the QGIS
+project's topographic colours; validation findings red on top. Below the parcels' zoom, the ``parcel-summary``
+points are circles sized by parcel count, coloured by the land-use group with the largest area. Labels use the
+glyphs served at ``/fonts`` (no other host is ever asked for anything).
 """
 
 from __future__ import annotations

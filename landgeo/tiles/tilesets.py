@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from landgeo.api.collections import Collection, collections
 from landgeo.tiles.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
-from landgeo.tiles.tiles import LABEL_RULES, PARCEL_MIN_ZOOM, SUMMARY_LAYER, label_layer, min_zoom, tile_properties
+from landgeo.tiles.tiles import (
+    LABEL_FIT_PX,
+    LABEL_RULES,
+    PARCEL_MIN_ZOOM,
+    SUMMARY_LAYER,
+    label_layer,
+    min_zoom,
+    tile_properties,
+)
 
 TILES_CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
@@ -38,8 +46,7 @@ def basemap_collections() -> list[Collection]:
 def _vector_layer(c: Collection) -> dict:
     fields = {n: c.field_map[n].description for n in tile_properties(c)}
     if c.tile_summaries:
-        fields.update({"land_use": "first land-use code", "land_use_group": "NNP | PNN | CSD | ?",
-                       "label": "số tờ/số thửa — sheet/parcel"})
+        fields.update({"land_use": "first land-use code", "land_use_group": "NNP | PNN | CSD | ?"})
     return {"id": c.id, "description": c.title, "minzoom": max(min_zoom(c), PARCEL_MIN_ZOOM if c.tile_summaries
                                                                else 0), "maxzoom": 22,
             "fields": fields, "geometry_type": _geometry_type(c.geometry_type)}
@@ -82,7 +89,9 @@ def tileset(base: str, cid: str | None, tms: TileMatrixSet) -> dict:
     """Tileset metadata (OGC API – Tiles) with the TileJSON 3 fields (``tiles``, ``vector_layers``, zooms)."""
     layers = basemap_collections() if cid is None else [collections()[cid]]
     vector_layers = [_vector_layer(c) for c in layers]
-    vector_layers += [{"id": label_layer(c.id), "description": f"label points of {c.id}",
+    vector_layers += [{"id": label_layer(c.id), "description": f"label points of {c.id}" + (
+                           f" (a feature's label where it fits: area ≥ ({LABEL_FIT_PX} px)² at the zoom)"
+                           if LABEL_RULES[c.id][2] else ""),
                        "minzoom": LABEL_RULES[c.id][0], "maxzoom": 22, "geometry_type": "points",
                        "fields": {"label": "label text"}}
                       for c in layers if c.id in LABEL_RULES]
