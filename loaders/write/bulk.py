@@ -29,6 +29,7 @@ from landgeo.catalog import Target
 from landgeo.db import copybin
 from landgeo.errors import UserError
 from loaders.write.stage import copy_bytes, temporal
+from loaders.write.summary import TileGroups
 
 PARENT = ("landdb", "parcel")
 # Columns the loader sends, with their COPY types. The others come from defaults the new table has while it is
@@ -59,7 +60,7 @@ class FreshPartition:
     """``landdb.<partition>_load<batch>``: the province's parcels, COPied, indexed, checked, then attached."""
 
     def __init__(self, conn: Connection, province: str, partition: str, batch_id: int, source_srid: int,
-                 dated: bool) -> None:
+                 dated: bool, tiles: TileGroups | None = None) -> None:
         if not re.fullmatch(r"[0-9]{2}", province):
             raise UserError(f"--province {province!r}: a two-digit province code expected")
         self.conn = conn
@@ -71,6 +72,7 @@ class FreshPartition:
         self.ident = sql.Identifier(PARENT[0], self.name)
         self.rows = 0
         self.timings: dict[str, float] = {}
+        self.tiles = tiles  # the tile groups of the rows COPied, accumulated by the batches (loaders.write.summary)
 
     def create(self) -> None:
         """The bare table: the parent's columns, defaults and CHECKs, the partition bound as a CHECK (so that
@@ -165,6 +167,8 @@ class FreshPartition:
         rows = self.conn.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s) RETURNING id, ST_AsBinary(geom), {}")
                                  .format(self.ident, cols), (ids,)).fetchall()
         self.rows -= len(rows)
+        if rows and self.tiles is not None:
+            self.tiles.give_up()  # the table is no longer the rows the batches saw: the swap scans it
         return [(r[0], r[1], dict(zip(fields, r[2:], strict=True))) for r in sorted(rows)]
 
     def ids(self) -> np.ndarray:
@@ -206,13 +210,25 @@ class FreshPartition:
                 sql.Identifier(PARENT[0], f"{self.name}_i{k}"), sql.Identifier(name)))
         conn.execute(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
             old, sql.Identifier(f"{self.name}_pkey"), sql.Identifier(f"{self.partition}_pkey")))
+        self._tile_products()
         conn.execute(sql.SQL("ALTER TABLE landdb.parcel ATTACH PARTITION {} {}").format(old, sql.SQL(bound)))
         # keys the parent cannot hold since partitions may be foreign (migration 0091): the lineage foreign key
+        t = time.monotonic()
         conn.execute("SELECT landdb.parcel_partition_keys(%s::regclass)", (f"{PARENT[0]}.{self.partition}",))
+        self.timings["partition keys and id-block counts"] = time.monotonic() - t
         conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
             old, sql.Identifier(f"{self.name}_bound")))
         for grantee, privilege in grants:
             conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(privilege), old, sql.Identifier(grantee)))
+
+    def _tile_products(self) -> None:
+        """The tile cache's changed boxes and commune summaries of the new partition, before its ATTACH (whose
+        event trigger then leaves it alone): from the groups the batches accumulated, or from one scan of the
+        table when they cannot be trusted (migration 0180)."""
+        t = time.monotonic()
+        given = self.tiles is not None and self.tiles.copy_to(self.conn)
+        self.conn.execute("SELECT landdb.parcel_load_summarise(%s::regclass)", (f"{PARENT[0]}.{self.partition}",))
+        self.timings["tile summaries" + (" from the batches" if given else " by a scan")] = time.monotonic() - t
 
 
 def _kind(definition: str) -> str:
