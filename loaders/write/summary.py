@@ -17,6 +17,7 @@ of the table by a set-based check) makes it give up, and the database function t
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
@@ -94,22 +95,24 @@ class TileGroups:
             cents = np.where(has_area, cents, 0)
         else:
             cents, has_area = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
-        keys = np.empty(n, dtype=[("c", np.int64), ("g", np.int64), ("k", bool), ("x", np.float64),
-                                  ("y", np.float64)])
-        keys["c"], keys["g"], keys["k"], keys["x"], keys["y"] = commune_ix, group_ix, current, cx, cy
-        unique, inverse = np.unique(keys, return_inverse=True)
+        index = _group_index(commune_ix, group_ix, current, cx, cy)
+        if index is None:
+            return None
+        inverse, decode = index
         order = np.argsort(inverse, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
         counts = np.diff(np.r_[starts, n])
         sums = np.add.reduceat(cents[order], starts)
         with_area = np.add.reduceat(has_area[order].astype(np.int64), starts)
-        boxes = [np.minimum.reduceat(xmin[order], starts), np.minimum.reduceat(ymin[order], starts),
-                 np.maximum.reduceat(xmax[order], starts), np.maximum.reduceat(ymax[order], starts)]
+        boxes = [np.minimum.reduceat(xmin[order], starts).tolist(), np.minimum.reduceat(ymin[order], starts).tolist(),
+                 np.maximum.reduceat(xmax[order], starts).tolist(), np.maximum.reduceat(ymax[order], starts).tolist()]
         out: dict[tuple, list] = {}
-        for k, key in enumerate(unique.tolist()):
-            c, g, cur, x, y = key
-            out[(commune_names[c], group_names[g], bool(cur), float(x), float(y))] = [
-                int(counts[k]), int(sums[k]), int(with_area[k]), *(float(b[k]) for b in boxes)]
+        firsts = order[starts]  # a row of each group, for its key
+        for k, (row, count, total, areas) in enumerate(zip(firsts.tolist(), counts.tolist(), sums.tolist(),
+                                                           with_area.tolist(), strict=True)):
+            c, g, cur, x, y = decode(row)
+            out[(commune_names[c], group_names[g], cur, x, y)] = [count, total, areas, boxes[0][k], boxes[1][k],
+                                                                  boxes[2][k], boxes[3][k]]
         return out
 
     def _land_use_groups(self, codes: pa.Array | None, n: int) -> tuple[list[str], np.ndarray]:
@@ -146,6 +149,24 @@ class TileGroups:
         conn.execute("UPDATE pg_temp.parcel_load_group SET ext = ST_MakeBox2D(ST_Point(x0, y0), "
                      "ST_Point(x1, y1))")
         return True
+
+
+def _group_index(commune: np.ndarray, group: np.ndarray, current: np.ndarray, cx: np.ndarray,
+                 cy: np.ndarray) -> tuple[np.ndarray, Callable] | None:
+    """Per row the index of its group (commune, land-use group, current, cell), sortable as one int64, and a
+    function giving the key of the group of a row."""
+    x, y = cx.astype(np.int64), cy.astype(np.int64)
+    x0, y0 = int(x.min()), int(y.min())
+    dx, dy = x - x0, y - y0
+    nx, ny, ng = int(dx.max()) + 1, int(dy.max()) + 1, int(group.max()) + 1
+    key = (((commune.astype(np.int64) * ng + group) * 2 + current.astype(np.int64)) * nx + dx) * ny + dy
+
+    def decode(row: int) -> tuple:
+        return (int(commune[row]), int(group[row]), bool(current[row]), float(cx[row]), float(cy[row]))
+
+    if (int(commune.max()) + 1) * ng * 2 * nx * ny >= 2**62:  # not for the cells of one province
+        return None
+    return key, decode
 
 
 def extent_rounding(conn: Connection) -> str | None:
