@@ -12,6 +12,7 @@ import shapely
 from vectorfiles import X0, Y0, cadastral_fields, write
 
 from loaders.pipeline import LoadOptions, load
+from loaders.write import bulk
 
 COMMUNES = ("00001", "00004", "00006")
 CODES = ("ONT", "LUC", "CLN", "LUA", "ONT")  # LUA: a legacy code
@@ -78,6 +79,7 @@ def test_first_load_products_from_the_batches_are_those_of_the_rows(tmp_path, fr
     result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db, batch_size=500))
     assert result.counts["inserted"] == n
     assert "tile summaries from the batches" in result.timings
+    assert "id-block counts from the ids" in result.timings  # not recounted from the rows
     assert_products_of_the_rows(fresh_db, before)
 
 
@@ -90,6 +92,7 @@ def test_first_load_with_rows_taken_out_scans_the_table(tmp_path, fresh_db):
     result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
     assert result.counts["inserted"] == n - 2 and result.counts["rejected"] == 2
     assert "tile summaries by a scan" in result.timings
+    assert "id-block counts from the ids" not in result.timings  # ids with a hole: recounted
     assert_products_of_the_rows(fresh_db, before)
 
 
@@ -103,3 +106,21 @@ def test_small_first_load_records_a_box_per_parcel(tmp_path, fresh_db):
     with psycopg.connect(fresh_db) as conn:  # the event trigger did not record the partition a second time
         assert conn.execute("SELECT count(*) FROM meta.tile_change WHERE id > %s AND layer = 'landdb.parcel'",
                             (before,)).fetchone()[0] == n
+
+
+def test_first_load_whose_ids_another_writer_interleaved_is_recounted(tmp_path, fresh_db, monkeypatch):
+    n = 30 * 30
+    src = write(tmp_path / "race.gpkg", gapped(30, seed=5), fields(n))
+    real_write = bulk.FreshPartition.write
+
+    def write_then_take_an_id(self, data, rows):  # another session takes an id between two batches
+        real_write(self, data, rows)
+        with psycopg.connect(fresh_db, autocommit=True) as other:
+            other.execute("SELECT nextval(pg_get_serial_sequence('landdb.parcel', 'id'))")
+
+    monkeypatch.setattr(bulk.FreshPartition, "write", write_then_take_an_id)
+    before = last_change(fresh_db)
+    result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db, batch_size=200))
+    assert result.counts["inserted"] == n
+    assert "id-block counts from the ids" not in result.timings
+    assert_products_of_the_rows(fresh_db, before)

@@ -103,3 +103,53 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION landdb.parcel_load_summarise(regclass) IS
     'A first load''s new partition, before its ATTACH: its tile changes and commune summaries, from one scan or the loader''s groups';
+
+-- The id-block counts of a first load (0140's landdb.parcel_count_refresh recounts a swapped-in partition from its
+-- rows: another scan of a million). When the loader's ids were one unbroken run of the sequence (no other writer
+-- took one in between: it checks first, last and the number of rows), it knows the count of every block and gives
+-- them here, before the ATTACH; the recount that landdb.parcel_partition_keys then asks for is skipped once, for
+-- that partition, in this transaction (setting landgeo.counted_relid).
+CREATE FUNCTION landdb.parcel_load_counts(part regclass, province text, blocks bigint[], counts bigint[])
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM landdb.parcel_current_count WHERE province_code = province;
+    INSERT INTO landdb.parcel_current_count (province_code, block, n)
+    SELECT province, b, n FROM unnest(blocks, counts) AS u (b, n) WHERE n <> 0;
+    -- not SET LOCAL: a function's SET clause would undo it on return; a rollback undoes it, the recount clears it
+    PERFORM set_config('landgeo.counted_relid', part::oid::text, false);
+END $$;
+COMMENT ON FUNCTION landdb.parcel_load_counts(regclass, text, bigint[], bigint[]) IS
+    'A first load''s id-block counts, from its unbroken run of ids: landdb.parcel_count_refresh skips that partition once';
+
+CREATE OR REPLACE FUNCTION landdb.parcel_count_refresh(part regclass) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    codes text[];
+BEGIN
+    IF part <> 'landdb.parcel'::regclass AND current_setting('landgeo.counted_relid', true) = part::oid::text THEN
+        PERFORM set_config('landgeo.counted_relid', '', false);  -- counted by landdb.parcel_load_counts
+        RETURN;
+    END IF;
+    IF part = 'landdb.parcel'::regclass THEN
+        DELETE FROM landdb.parcel_current_count;
+        INSERT INTO landdb.parcel_current_count (province_code, block, n)
+        SELECT province_code, id >> 14, count(*) FROM landdb.parcel WHERE valid_to IS NULL GROUP BY 1, 2;
+        RETURN;
+    END IF;
+    -- the partition's list values (a partition of one province; the default partition holds any other code)
+    SELECT array_agg(m[1]) INTO codes
+    FROM pg_class k, regexp_matches(pg_get_expr(k.relpartbound, k.oid), '''([^'']*)''', 'g') AS m
+    WHERE k.oid = part;
+    IF codes IS NULL THEN  -- the default partition: the codes it holds now, and any count of an unlisted code
+        DELETE FROM landdb.parcel_current_count c WHERE NOT EXISTS (
+            SELECT 1 FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid,
+                regexp_matches(pg_get_expr(k.relpartbound, k.oid), '''([^'']*)''', 'g') AS m
+            WHERE i.inhparent = 'landdb.parcel'::regclass AND m[1] = c.province_code);
+    ELSE
+        DELETE FROM landdb.parcel_current_count WHERE province_code = ANY (codes);
+    END IF;
+    IF (SELECT relkind FROM pg_class WHERE oid = part) = 'r' THEN
+        EXECUTE format('INSERT INTO landdb.parcel_current_count (province_code, block, n) '
+                       'SELECT province_code, id >> 14, count(*) FROM %s WHERE valid_to IS NULL GROUP BY 1, 2', part);
+    END IF;
+END $$;
