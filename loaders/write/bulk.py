@@ -250,7 +250,7 @@ class FreshPartition:
         blocks = np.arange(self.first_id >> BLOCK_BITS, (last >> BLOCK_BITS) + 1, dtype=np.int64)
         counts = (np.minimum(last, ((blocks + 1) << BLOCK_BITS) - 1) - np.maximum(self.first_id, blocks << BLOCK_BITS)
                   + 1)
-        self.conn.execute("SELECT landdb.parcel_load_counts(%s::regclass, %s, %s, %s)",
+        self.conn.execute("SELECT landdb.parcel_load_counts(%s::regclass, %s, %s::bigint[], %s::bigint[])",
                           (f"{PARENT[0]}.{self.partition}", self.province, blocks.tolist(), counts.tolist()))
         self.timings["id-block counts from the ids"] = time.monotonic() - t
 
