@@ -56,7 +56,10 @@ class TileGroups:
         """Fold one batch of accepted rows (runs on the worker threads)."""
         if not self.usable:
             return
-        groups = self._batch(kept, parts, wgs84)
+        try:
+            groups = self._batch(kept, parts, wgs84)
+        except Exception:  # noqa: BLE001 - an optimisation: what it cannot fold, the database scans (exactly)
+            groups = None
         with self._lock:
             if groups is None:
                 self.usable = False
