@@ -41,8 +41,9 @@ class Outcome:
 
 def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPlan, text: SourceText,
                options: LoadOptions, encode: Callable, provinces_of: dict[str, str], zone_cache: dict,
-               where: str, surveyed: dict[str, str] | None = None) -> Outcome:
-    """Convert, check, transform and encode one batch. Touches no shared state (runs on the worker threads).
+               where: str, surveyed: dict[str, str] | None = None, summarise: Callable | None = None) -> Outcome:
+    """Convert, check, transform and encode one batch. Touches no shared state (runs on the worker threads) but
+    ``summarise`` (the writer's thread-safe accumulator of the accepted rows, if it has one).
     ``surveyed``: commune code -> the province its maps were surveyed under (the legal area's zone of a source
     that is not in TM-3)."""
     n = batch.count
@@ -83,6 +84,8 @@ def load_batch(batch: Batch, target: Target, mapping: FieldMapping, plan: CrsPla
         kept["computed_area"] = legal_area(plan.tm3_srid, accepted, kept["area_srid"], canonical)
     if target.computes_wgs84:
         geometry["geom_wgs84"] = ewkb.encode(parts, WGS84, wgs84)
+    if summarise is not None:
+        summarise(kept, parts, wgs84)
     out.data = encode(idx + batch.start, kept, geometry, converted.attributes.take(pa.array(idx))
                       if converted.attributes is not None else None)
     out.sent = idx + batch.start

@@ -233,7 +233,7 @@ def _stream(source: Source, target: Target, mapping: FieldMapping, plan: CrsPlan
                 result.notes.append(text.note)
             pending.append((batch.start, batch.count, workers.submit(
                 load_batch, batch, target, mapping, plan, text, options, writer.encode, provinces_of, zone_cache,
-                where, surveyed)))
+                where, surveyed, writer.summarise)))
             if len(pending) > WORKERS:
                 settle()
         while pending:

@@ -8,7 +8,6 @@ here with one line saying what and where, before anything touches the database.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 import zipfile
@@ -23,6 +22,7 @@ from pyogrio import raw
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from landgeo.errors import UserError
+from loaders import checksum
 
 FORMATS = {
     ".shp": "Shapefile", ".zip": "zipped Shapefile", ".gpkg": "GeoPackage", ".geojson": "GeoJSON",
@@ -89,12 +89,7 @@ class Source:
 
     def sha256(self) -> str:
         """SHA-256 of the bytes that make up the source (all Shapefile parts, in a fixed order)."""
-        digest = hashlib.sha256()
-        for path in self.files:
-            with path.open("rb") as fh:
-                while chunk := fh.read(1 << 22):
-                    digest.update(chunk)
-        return digest.hexdigest()
+        return checksum.sha256(self.files)
 
     def batches(self, batch_size: int = 65536) -> Iterator[Batch]:
         """Stream the layer as Arrow record batches; memory is bounded by ``batch_size``."""

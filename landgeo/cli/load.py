@@ -85,12 +85,14 @@ def load_command(
     if set_checks not in ("all", "keys"):
         raise UserError("--set-checks: use all or keys")
     from landgeo.catalog import get_target
+    from loaders import checksum
 
     if not get_target(into).spatial:  # the land register: rows without geometry, linked by codes
         from loaders.register import load_register
 
         print(load_register(src, into, mode).summary(str(src)))
         return
+    checksum.prefetch(Path(src))  # the file's SHA-256 on a thread while the loader's modules are imported
     from loaders.pipeline import LoadOptions, load
     from loaders.report import summary_line
 

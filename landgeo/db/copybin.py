@@ -498,3 +498,9 @@ def encode_rows(columns: list[tuple[str, pa.Array | pa.ChunkedArray | np.ndarray
     if pending:
         segments.append(_records(pending, n))
     return as_bytes(concat_rows(segments))
+
+
+def numeric_unscaled(arr: pa.Array, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """The int64 values × 10**scale that a ``numeric(…, scale)`` column of :func:`encode_rows` sends for ``arr``
+    (what the server stores, exactly), and per row 0 or the sign code of NaN/±Infinity."""
+    return _unscaled(arr, "numeric", scale)

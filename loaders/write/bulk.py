@@ -29,6 +29,7 @@ from landgeo.catalog import Target
 from landgeo.db import copybin
 from landgeo.errors import UserError
 from loaders.write.stage import copy_bytes, temporal
+from loaders.write.summary import TileGroups
 
 PARENT = ("landdb", "parcel")
 # Columns the loader sends, with their COPY types. The others come from defaults the new table has while it is
@@ -39,6 +40,7 @@ COPY_COLUMNS = {"commune_code": "text", "sheet_number": "int4", "parcel_number":
                 "declared_area": "numeric(14,2)", "address": "text", "area_srid": "int4", "geom": "geometry",
                 "geom_wgs84": "geometry", "computed_area": "numeric(14,2)"}
 DATES = {"valid_from": "timestamptz", "valid_to": "timestamptz"}
+BLOCK_BITS = 14  # landdb.parcel_current_count counts ids by block id >> 14 (migration 0140)
 SWAP_LOCK_TIMEOUT = 30.0  # seconds the swap waits for readers of landdb.parcel to finish
 
 
@@ -59,7 +61,7 @@ class FreshPartition:
     """``landdb.<partition>_load<batch>``: the province's parcels, COPied, indexed, checked, then attached."""
 
     def __init__(self, conn: Connection, province: str, partition: str, batch_id: int, source_srid: int,
-                 dated: bool) -> None:
+                 dated: bool, tiles: TileGroups | None = None) -> None:
         if not re.fullmatch(r"[0-9]{2}", province):
             raise UserError(f"--province {province!r}: a two-digit province code expected")
         self.conn = conn
@@ -71,6 +73,7 @@ class FreshPartition:
         self.ident = sql.Identifier(PARENT[0], self.name)
         self.rows = 0
         self.timings: dict[str, float] = {}
+        self.tiles = tiles  # the tile groups of the rows COPied, accumulated by the batches (loaders.write.summary)
 
     def create(self) -> None:
         """The bare table: the parent's columns, defaults and CHECKs, the partition bound as a CHECK (so that
@@ -82,6 +85,10 @@ class FreshPartition:
             t=self.ident, bound=sql.Identifier(f"{self.name}_bound"), p=sql.Literal(self.province)))
         self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN id SET DEFAULT nextval({}::regclass)").format(
             self.ident, sql.Literal(seq)))
+        self.sequence = seq
+        last, called = self.conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(
+            sql.Identifier(*seq.split(".", 1)))).fetchone()
+        self.first_id = last + 1 if called else last  # unless another writer takes an id first (checked at the end)
         for column, value in self.constants.items():
             self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
                 self.ident, sql.Identifier(column), sql.Literal(value)))
@@ -165,6 +172,9 @@ class FreshPartition:
         rows = self.conn.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s) RETURNING id, ST_AsBinary(geom), {}")
                                  .format(self.ident, cols), (ids,)).fetchall()
         self.rows -= len(rows)
+        self.first_id = None  # the ids are no longer one unbroken run
+        if rows and self.tiles is not None:
+            self.tiles.give_up()  # the table is no longer the rows the batches saw: the swap scans it
         return [(r[0], r[1], dict(zip(fields, r[2:], strict=True))) for r in sorted(rows)]
 
     def ids(self) -> np.ndarray:
@@ -206,13 +216,43 @@ class FreshPartition:
                 sql.Identifier(PARENT[0], f"{self.name}_i{k}"), sql.Identifier(name)))
         conn.execute(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
             old, sql.Identifier(f"{self.name}_pkey"), sql.Identifier(f"{self.partition}_pkey")))
+        self._tile_products()
+        self._block_counts()
         conn.execute(sql.SQL("ALTER TABLE landdb.parcel ATTACH PARTITION {} {}").format(old, sql.SQL(bound)))
         # keys the parent cannot hold since partitions may be foreign (migration 0091): the lineage foreign key
+        t = time.monotonic()
         conn.execute("SELECT landdb.parcel_partition_keys(%s::regclass)", (f"{PARENT[0]}.{self.partition}",))
+        self.timings["partition keys and id-block counts"] = time.monotonic() - t
         conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
             old, sql.Identifier(f"{self.name}_bound")))
         for grantee, privilege in grants:
             conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(privilege), old, sql.Identifier(grantee)))
+
+    def _tile_products(self) -> None:
+        """The tile cache's changed boxes and commune summaries of the new partition, before its ATTACH (whose
+        event trigger then leaves it alone): from the groups the batches accumulated, or from one scan of the
+        table when they cannot be trusted (migration 0180)."""
+        t = time.monotonic()
+        given = self.tiles is not None and self.tiles.copy_to(self.conn)
+        self.conn.execute("SELECT landdb.parcel_load_summarise(%s::regclass)", (f"{PARENT[0]}.{self.partition}",))
+        self.timings["tile summaries" + (" from the batches" if given else " by a scan")] = time.monotonic() - t
+
+    def _block_counts(self) -> None:
+        """Current versions per block of 16 384 ids (migration 0140) without counting the rows: when the ids of
+        the rows are exactly first … last (no other writer took one meanwhile, no row taken out, none dated), each
+        block's count is the length of its part of that run. Otherwise landdb.parcel_partition_keys recounts."""
+        if self.first_id is None or not self.rows or "valid_to" in self.columns:
+            return
+        t = time.monotonic()
+        last = self.conn.execute("SELECT currval(%s::regclass)", (self.sequence,)).fetchone()[0]
+        if last - self.first_id + 1 != self.rows:
+            return
+        blocks = np.arange(self.first_id >> BLOCK_BITS, (last >> BLOCK_BITS) + 1, dtype=np.int64)
+        counts = (np.minimum(last, ((blocks + 1) << BLOCK_BITS) - 1) - np.maximum(self.first_id, blocks << BLOCK_BITS)
+                  + 1)
+        self.conn.execute("SELECT landdb.parcel_load_counts(%s::regclass, %s, %s::bigint[], %s::bigint[])",
+                          (f"{PARENT[0]}.{self.partition}", self.province, blocks.tolist(), counts.tolist()))
+        self.timings["id-block counts from the ids"] = time.monotonic() - t
 
 
 def _kind(definition: str) -> str:

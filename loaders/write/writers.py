@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -35,10 +36,13 @@ from loaders.source_crs import CrsPlan
 from loaders.write import bulk
 from loaders.write.merge import Merger, set_checks, take_rejects
 from loaders.write.stage import StagingTable
+from loaders.write.summary import TileGroups
 
 
 class Writer(Protocol):
     """Where a load's accepted rows go."""
+
+    summarise: Callable | None  # folds each batch's accepted rows, (kept, parts, wgs84), on the worker threads
 
     def rows_left(self, counts: Counter) -> int:
         """Rows written and not rejected since (zero: the load refuses, nothing is committed)."""
@@ -69,6 +73,7 @@ class MergeWriter:
         self.staging.create()
         self.merger = Merger(conn, self.staging, target, options.mode, batch_id, plan.srid)
         self.incremental = options.mode in ("append", "replace")
+        self.summarise = None
 
     def rows_left(self, counts: Counter) -> int:
         return self.staging.rows - counts["rejected_in_set"]
@@ -114,6 +119,7 @@ class BulkWriter:
                  rejects: RejectsWriter, fresh: bulk.FreshPartition, now: dt.datetime) -> None:
         self.conn, self.target, self.options, self.plan, self.rejects = conn, target, options, plan, rejects
         self.fresh, self.now = fresh, now
+        self.summarise = fresh.tiles.add
 
     @classmethod
     def for_load(cls, conn: Connection, target: Target, options: LoadOptions, plan: CrsPlan,
@@ -125,7 +131,8 @@ class BulkWriter:
         if not partition:
             return None
         fresh = bulk.FreshPartition(conn, options.province, partition, batch_id, plan.srid,
-                                    dated=bool(mapped & bulk.DATES.keys()))
+                                    dated=bool(mapped & bulk.DATES.keys()),
+                                    tiles=TileGroups.for_database(conn, options.province))
         fresh.create()
         now = conn.execute("SELECT now()").fetchone()[0]
         return cls(conn, target, options, plan, rejects, fresh, now)
