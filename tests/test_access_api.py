@@ -155,13 +155,20 @@ def test_officer_of_79_reads_its_parties_and_nothing_of_01(env):
     feats = _all(env, "parties", "off79", limit=7)
     assert {f["properties"]["full_name"] for f in feats} == expected_parties("79")
     assert all(f["geometry"] is None for f in feats)
-    # numberMatched (query.py rule 4): a first page holding every match says it; a longer walk is counted once
-    # under RLS on its first next page, then carried; hits counts at once; never a figure of unreadable rows
+    # numberMatched (query.py rules 4-5): an unfiltered listing says it on its first page (the officer's own
+    # per-scope counts); a filtered walk says it on a first page holding every match, else counts once under RLS
+    # on its first next page, then carries it; hits counts at once; never a figure of unreadable rows
     n79 = len(expected_parties("79"))
     whole = _get(env, "/collections/parties/items", "off79", limit=1000).json()
     assert whole["numberMatched"] == len(whole["features"]) == n79
     first = _get(env, "/collections/parties/items", "off79", limit=5).json()
-    assert "numberMatched" not in first and "numberMatchedEstimate" not in first
+    assert first["numberMatched"] == n79 and "numberMatchedEstimate" not in first
+    filtered = _get(env, "/collections/parties/items", "off79", limit=5, kind="person").json()
+    n_people = len([f for f in feats if f["properties"]["kind"] == "person"])
+    assert n_people > 5 and "numberMatched" not in filtered and "numberMatchedEstimate" not in filtered
+    page2 = requests.get(next(x["href"] for x in filtered["links"] if x["rel"] == "next"), timeout=30,
+                         headers={"Authorization": f"Bearer {env['tokens']['off79']}"}).json()
+    assert page2["numberMatched"] == n_people
     page2 = requests.get(next(x["href"] for x in first["links"] if x["rel"] == "next"), timeout=30,
                          headers={"Authorization": f"Bearer {env['tokens']['off79']}"}).json()
     assert page2["numberMatched"] == n79

@@ -74,6 +74,8 @@ class Collection:
     restricted: bool = False  # the register: identity required, row-level security, every read audited
     tile_summaries: bool = False  # tiles: features from the parcel zoom, commune/province summaries below
     current_counts: str | None = None  # exact current-version counts per id block (offset pages skip blocks)
+    #: the register: (scope column, SQL condition with one %s) for a scope code the rows reach through a link
+    scope_via: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> sql.Composable:
         """The SQL of a published property: its column, or the catalogue's expression for a computed one."""
@@ -115,6 +117,7 @@ def _from_target(target: Target) -> Collection:
         schema=target.schema, table=target.extra.get("published_as", target.table),
         geometry_type=target.geometry_type, restricted=target.restricted, tile_summaries=target.tile_summaries,
         current_counts=target.current_counts,
+        scope_via=tuple(target.extra.get("scope_via", {}).items()),
         fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ()),
                 *(f for f, _e in COMPUTED_FIELDS.get(target.id, ()))),
         wgs84_column="geom_wgs84" if spatial else None, vn2000_column="geom" if spatial else None,

@@ -28,8 +28,12 @@ JSON path of :mod:`landgeo.api.app` and pygeoapi's provider call :func:`run_item
   anyway and never replaced by a figure of the whole table or by the planner's estimate (statistics of every
   row, readable or not: an officer's filter on a name would learn how common it is nationally):
 
-  4. the first page counts nothing: a page that holds every match says ``numberMatched`` (its own rows, free);
-     otherwise ``numberMatched`` is absent and rule 2's bounded count runs once, on the first ``next`` page
+  4. an unfiltered listing (no bbox, property, filter or datetime) says ``numberMatched`` on its first page, exact
+     at any size: the sum of the identity's own codes' row counts (``access.register_matched``, migration 0190,
+     read under row-level security), carried by the cursor; where that sum is not exact for the identity (the
+     parties of an officer of several communes, or of provinces and communes) it is counted as below;
+  5. otherwise the first page counts nothing: a page that holds every match says ``numberMatched`` (its own rows,
+     free); else ``numberMatched`` is absent and rule 2's bounded count runs once, on the first ``next`` page
      (as rule 3), carried by the cursor from then on; above the bound ``numberMatched`` stays absent.
      ``resulttype=hits`` runs that bounded count at once.
 - **Time**: versioned collections show the current versions (``valid_to IS NULL``) by default; see docs/api.md.
@@ -173,11 +177,21 @@ def _scoped_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     return Matched(exact=count) if count <= EXACT_COUNT_LIMIT else Matched()
 
 
+def _scope_rows(conn: psycopg.Connection, q: ItemsQuery) -> Matched | None:
+    """Rule 4, unfiltered listing: the rows the identity sees, summed from its own codes' counts (migration 0190,
+    under row-level security); None where that sum is not exact for the identity (the rows are counted)."""
+    n = conn.execute("SELECT access.register_matched(%s)", (q.collection.id,), prepare=True).fetchone()[0]
+    return None if n is None else Matched(exact=n)
+
+
 def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     """numberMatched of a request under the documented rule (see the module docstring)."""
     if q.collection.restricted:
         if q.cursor is not None and not q.cursor["u"]:
             return Matched(exact=q.cursor["n"])
+        counted = _scope_rows(conn, q) if q.unfiltered else None
+        if counted is not None:
+            return counted
         return _scoped_count(conn, q) if q.cursor is not None or q.hits else Matched(pending=True)
     if q.cursor is not None:
         carried = Matched(exact=q.cursor["n"], estimate=q.cursor["e"])
@@ -246,7 +260,7 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
         raise bad(f"bad geometry in the request: {first}") from exc
     if matched.pending and q.collection.restricted and len(rows) <= q.limit and (rows or not q.offset):
-        matched = Matched(exact=q.offset + len(rows))  # rule 4: the first page holds every match
+        matched = Matched(exact=q.offset + len(rows))  # rule 5: the first page holds every match
     next_cursor = None
     if len(rows) > q.limit:
         rows = rows[: q.limit]
