@@ -185,22 +185,18 @@ def main() -> None:
     shapes = ns.shapes.split(",")
     if not set(shapes) <= set(SHAPES):
         raise SystemExit(f"error: --shapes: one of {', '.join(SHAPES)}")
-    results = {}
+    log(f"pages of 100 features, 2 workers, concurrency {ns.concurrency}, best of {ns.rounds} rounds of "
+        f"{ns.seconds:g} s, one run (shared machine: read the ratios); cost = public req/s / this req/s, "
+        "the public page at the same step as peer")
     for rows in sizes:
         for shape in shapes:
             db = ensure_db(rows, shape)
             label = f"{2 * rows} parcels, {shape}"
             expected = {"officer": rows, "commune officer": 1000}
-            results[label] = measure(db, label, ns, expected)
-    log(f"\npages of 100 features, 2 workers, concurrency {ns.concurrency}, best of {ns.rounds} rounds of "
-        f"{ns.seconds:g} s, one run (shared machine: read the ratios); cost = public req/s / this req/s, "
-        "the public page at the same step as peer")
-    for label, rows in results.items():
-        log(f"\n{label}\n{'scenario':44} {'req/s':>8} {'cost vs public':>15}")
-        for name, rps, cost in rows:
-            flag = "" if cost <= 1.2 else "  > 1.2"
-            log(f"{name:44} {rps:8.1f} {cost:14.2f}x{flag}")
-
+            log(f"\n{label}\n{'scenario':44} {'req/s':>8} {'cost vs public':>15}")  # each database as measured
+            for name, rps, cost in measure(db, label, ns, expected):
+                flag = "" if cost <= 1.2 else "  > 1.2"
+                log(f"{name:44} {rps:8.1f} {cost:14.2f}x{flag}")
 
 if __name__ == "__main__":
     main()

@@ -104,6 +104,7 @@ class Matched:
     exact: int | None = None
     estimate: int | None = None
     pending: bool = False
+    scope_rows: psycopg.Cursor | None = None  # rule 4's figure, fetched with the page
 
 
 def table_estimate(conn: psycopg.Connection, c: Collection) -> int | None:
@@ -177,11 +178,14 @@ def _scoped_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     return Matched(exact=count) if count <= EXACT_COUNT_LIMIT else Matched()
 
 
-def _scope_rows(conn: psycopg.Connection, q: ItemsQuery) -> Matched | None:
+def _scope_rows(matched: Matched) -> Matched:
     """Rule 4, unfiltered listing: the rows the identity sees, summed from its own codes' counts (migration 0190,
-    under row-level security); None where that sum is not exact for the identity (the rows are counted)."""
-    n = conn.execute("SELECT access.register_matched(%s)", (q.collection.id,), prepare=True).fetchone()[0]
-    return None if n is None else Matched(exact=n)
+    under row-level security, sent with the page in one round trip); where that sum is not exact for the
+    identity (NULL), rule 5 applies."""
+    if matched.scope_rows is None:
+        return matched
+    n = matched.scope_rows.fetchone()[0]
+    return Matched(pending=True) if n is None else Matched(exact=n)
 
 
 def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
@@ -189,9 +193,9 @@ def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     if q.collection.restricted:
         if q.cursor is not None and not q.cursor["u"]:
             return Matched(exact=q.cursor["n"])
-        counted = _scope_rows(conn, q) if q.unfiltered else None
-        if counted is not None:
-            return counted
+        if q.unfiltered:  # rule 4, read after the page (the register's transaction runs in pipeline mode)
+            return Matched(pending=True, scope_rows=conn.execute("SELECT access.register_matched(%s)",
+                                                                 (q.collection.id,), prepare=True))
         return _scoped_count(conn, q) if q.cursor is not None or q.hits else Matched(pending=True)
     if q.cursor is not None:
         carried = Matched(exact=q.cursor["n"], estimate=q.cursor["e"])
@@ -237,9 +241,13 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
     try:
         matched = count_matched(conn, q)
         if q.hits:
+            matched = _scope_rows(matched)
+            if matched.pending:
+                matched = _scoped_count(conn, q)
             return Page([], None, matched.exact, matched.estimate)
         after = _page_start(conn, q)
         if after == []:  # offset beyond the last match
+            matched = _scope_rows(matched)
             return Page([], None, matched.exact, matched.estimate)
         small = _spatial_window(q) and matched.exact is not None and matched.exact <= SMALL_WINDOW
         query, params, nkeys = page_sql(q, small_window=small, after=after)
@@ -247,6 +255,7 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
             rows = _fetch_generic(conn, query, params)
         else:
             rows = conn.execute(query, params, prepare=_plan_free(q)).fetchall()
+        matched = _scope_rows(matched)
     except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
             psycopg.errors.InvalidParameterValue, psycopg.errors.IndeterminateDatatype,
             psycopg.errors.AmbiguousFunction) as exc:
