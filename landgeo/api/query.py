@@ -193,7 +193,7 @@ def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     if q.collection.restricted:
         if q.cursor is not None and not q.cursor["u"]:
             return Matched(exact=q.cursor["n"])
-        if q.unfiltered:  # rule 4, read after the page (the register's transaction runs in pipeline mode)
+        if q.unfiltered and q.cursor is None:  # rule 4, read with the page (the transaction is in pipeline mode)
             return Matched(pending=True, scope_rows=conn.execute("SELECT access.register_matched(%s)",
                                                                  (q.collection.id,), prepare=True))
         return _scoped_count(conn, q) if q.cursor is not None or q.hits else Matched(pending=True)
