@@ -46,7 +46,13 @@ PARTIES = Target(
               aliases=("matinh", "ma_tinh")),
     ),
     restricted=True,
-    extra={"published_as": "parties_published"},
+    extra={
+        "published_as": "parties_published",
+        # a one-commune officer's scope hint (landgeo.api.guard.scope_hint): a party has no commune, the links of
+        # its rights (migration 0190) give its communes, walked in id order
+        "scope_via": {"commune_code": "id IN (SELECT party_id FROM landdb_restricted.party_commune "
+                                      "WHERE commune_code = %s)"},
+    },
 )
 
 RIGHTS = Target(

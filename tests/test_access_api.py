@@ -61,6 +61,7 @@ def env(server_url, template_db, tmp_path_factory, keys):
     for user, args in {"off79": ["--role", "officer", "--province", "79"],
                        "off01": ["--role", "officer", "--province", "01"],
                        "off26740": ["--role", "officer", "--commune", "26740"],
+                       "off2communes": ["--role", "officer", "--commune", "26740", "--commune", "00004"],
                        "analyst": ["--role", "analyst"], "admin": ["--role", "admin"],
                        "leaver": ["--role", "officer", "--province", "79"],
                        "expired": ["--role", "officer", "--province", "79"]}.items():
@@ -155,13 +156,20 @@ def test_officer_of_79_reads_its_parties_and_nothing_of_01(env):
     feats = _all(env, "parties", "off79", limit=7)
     assert {f["properties"]["full_name"] for f in feats} == expected_parties("79")
     assert all(f["geometry"] is None for f in feats)
-    # numberMatched (query.py rule 4): a first page holding every match says it; a longer walk is counted once
-    # under RLS on its first next page, then carried; hits counts at once; never a figure of unreadable rows
+    # numberMatched (query.py rules 4-5): an unfiltered listing says it on its first page (the officer's own
+    # per-scope counts); a filtered walk says it on a first page holding every match, else counts once under RLS
+    # on its first next page, then carries it; hits counts at once; never a figure of unreadable rows
     n79 = len(expected_parties("79"))
     whole = _get(env, "/collections/parties/items", "off79", limit=1000).json()
     assert whole["numberMatched"] == len(whole["features"]) == n79
     first = _get(env, "/collections/parties/items", "off79", limit=5).json()
-    assert "numberMatched" not in first and "numberMatchedEstimate" not in first
+    assert first["numberMatched"] == n79 and "numberMatchedEstimate" not in first
+    filtered = _get(env, "/collections/parties/items", "off79", limit=5, kind="person").json()
+    n_people = len([f for f in feats if f["properties"]["kind"] == "person"])
+    assert n_people > 5 and "numberMatched" not in filtered and "numberMatchedEstimate" not in filtered
+    page2 = requests.get(next(x["href"] for x in filtered["links"] if x["rel"] == "next"), timeout=30,
+                         headers={"Authorization": f"Bearer {env['tokens']['off79']}"}).json()
+    assert page2["numberMatched"] == n_people
     page2 = requests.get(next(x["href"] for x in first["links"] if x["rel"] == "next"), timeout=30,
                          headers={"Authorization": f"Bearer {env['tokens']['off79']}"}).json()
     assert page2["numberMatched"] == n79
@@ -195,6 +203,29 @@ def test_commune_officer_sees_its_commune_only(env):
     names = {f["properties"]["full_name"] for f in _all(env, "parties", "off26740", limit=100)}
     assert names == expected_parties("79", "26740")
     assert {f["properties"]["commune_code"] for f in _all(env, "rights", "off26740")} == {"26740"}
+    # pages of 3 walk the party-commune links in id order (the scope hint); numberMatched from the first page
+    feats = _all(env, "parties", "off26740", limit=3)
+    assert [f["id"] for f in feats] == sorted(f["id"] for f in feats)
+    assert {f["properties"]["full_name"] for f in feats} == expected_parties("79", "26740")
+    first = _get(env, "/collections/parties/items", "off26740", limit=3).json()
+    assert first["numberMatched"] == len(expected_parties("79", "26740"))
+
+
+def test_officer_of_two_communes_counts_what_it_sees(env):
+    """Two communes of two provinces: a party may be seen through either, so its count is not a sum of per-code
+    counts — the parties' first page does not say it, the next page counts; rights and certificates sum exactly."""
+    want = expected_parties("79", "26740") | expected_parties("01", "00004")
+    feats = _all(env, "parties", "off2communes", limit=5)
+    assert {f["properties"]["full_name"] for f in feats} == want and len(feats) == len(want)
+    first = _get(env, "/collections/parties/items", "off2communes", limit=5).json()
+    assert "numberMatched" not in first and "numberMatchedEstimate" not in first
+    page2 = requests.get(next(x["href"] for x in first["links"] if x["rel"] == "next"), timeout=30,
+                         headers={"Authorization": f"Bearer {env['tokens']['off2communes']}"}).json()
+    assert page2["numberMatched"] == len(want)
+    for coll in ("rights", "certificates"):
+        every = _all(env, coll, "off2communes", limit=100)
+        assert {f["properties"]["commune_code"] for f in every} == {"26740", "00004"}
+        assert _get(env, f"/collections/{coll}/items", "off2communes", limit=2).json()["numberMatched"] == len(every)
 
 
 def test_officer_follows_parcel_to_rights_to_parties(env):

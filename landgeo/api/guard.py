@@ -145,8 +145,10 @@ def scope_hint(identity: Identity) -> tuple[str, str] | None:
     The policies (migration 0150) find a scope's rows through the indexes but cannot give them in page order
     (``= ANY (array)`` is unordered): without the hint a page walks the primary key testing every row, which for a
     province whose rows come late in id order (a register loaded province by province) is the whole table before
-    them. ``province_code = '79'`` lets the (province_code, id) index walk the scope in order. Only narrowing:
-    the database's policies still decide every row."""
+    them. ``province_code = '79'`` lets the (province_code, id) index walk the scope in order; a collection whose
+    rows have no such column reaches the code through a link (the catalogue's ``scope_via``: a commune officer's
+    parties walk the party-commune links, migration 0190). Only narrowing: the database's policies still decide
+    every row."""
     if identity.role != "officer":
         return None
     if len(identity.provinces) == 1 and not identity.communes:

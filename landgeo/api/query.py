@@ -28,8 +28,12 @@ JSON path of :mod:`landgeo.api.app` and pygeoapi's provider call :func:`run_item
   anyway and never replaced by a figure of the whole table or by the planner's estimate (statistics of every
   row, readable or not: an officer's filter on a name would learn how common it is nationally):
 
-  4. the first page counts nothing: a page that holds every match says ``numberMatched`` (its own rows, free);
-     otherwise ``numberMatched`` is absent and rule 2's bounded count runs once, on the first ``next`` page
+  4. an unfiltered listing (no bbox, property, filter or datetime) says ``numberMatched`` on its first page, exact
+     at any size: the sum of the identity's own codes' row counts (``access.register_matched``, migration 0190,
+     read under row-level security), carried by the cursor; where that sum is not exact for the identity (the
+     parties of an officer of several communes, or of provinces and communes) it is counted as below;
+  5. otherwise the first page counts nothing: a page that holds every match says ``numberMatched`` (its own rows,
+     free); else ``numberMatched`` is absent and rule 2's bounded count runs once, on the first ``next`` page
      (as rule 3), carried by the cursor from then on; above the bound ``numberMatched`` stays absent.
      ``resulttype=hits`` runs that bounded count at once.
 - **Time**: versioned collections show the current versions (``valid_to IS NULL``) by default; see docs/api.md.
@@ -100,6 +104,7 @@ class Matched:
     exact: int | None = None
     estimate: int | None = None
     pending: bool = False
+    scope_rows: psycopg.Cursor | None = None  # rule 4's figure, fetched with the page
 
 
 def table_estimate(conn: psycopg.Connection, c: Collection) -> int | None:
@@ -173,11 +178,24 @@ def _scoped_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     return Matched(exact=count) if count <= EXACT_COUNT_LIMIT else Matched()
 
 
+def _scope_rows(matched: Matched) -> Matched:
+    """Rule 4, unfiltered listing: the rows the identity sees, summed from its own codes' counts (migration 0190,
+    under row-level security, sent with the page in one round trip); where that sum is not exact for the
+    identity (NULL), rule 5 applies."""
+    if matched.scope_rows is None:
+        return matched
+    n = matched.scope_rows.fetchone()[0]
+    return Matched(pending=True) if n is None else Matched(exact=n)
+
+
 def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     """numberMatched of a request under the documented rule (see the module docstring)."""
     if q.collection.restricted:
         if q.cursor is not None and not q.cursor["u"]:
             return Matched(exact=q.cursor["n"])
+        if q.unfiltered and q.cursor is None:  # rule 4, read with the page (the transaction is in pipeline mode)
+            return Matched(pending=True, scope_rows=conn.execute("SELECT access.register_matched(%s)",
+                                                                 (q.collection.id,), prepare=True))
         return _scoped_count(conn, q) if q.cursor is not None or q.hits else Matched(pending=True)
     if q.cursor is not None:
         carried = Matched(exact=q.cursor["n"], estimate=q.cursor["e"])
@@ -223,9 +241,13 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
     try:
         matched = count_matched(conn, q)
         if q.hits:
+            matched = _scope_rows(matched)
+            if matched.pending:
+                matched = _scoped_count(conn, q)
             return Page([], None, matched.exact, matched.estimate)
         after = _page_start(conn, q)
         if after == []:  # offset beyond the last match
+            matched = _scope_rows(matched)
             return Page([], None, matched.exact, matched.estimate)
         small = _spatial_window(q) and matched.exact is not None and matched.exact <= SMALL_WINDOW
         query, params, nkeys = page_sql(q, small_window=small, after=after)
@@ -233,6 +255,7 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
             rows = _fetch_generic(conn, query, params)
         else:
             rows = conn.execute(query, params, prepare=_plan_free(q)).fetchall()
+        matched = _scope_rows(matched)
     except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
             psycopg.errors.InvalidParameterValue, psycopg.errors.IndeterminateDatatype,
             psycopg.errors.AmbiguousFunction) as exc:
@@ -246,7 +269,7 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
         raise bad(f"bad geometry in the request: {first}") from exc
     if matched.pending and q.collection.restricted and len(rows) <= q.limit and (rows or not q.offset):
-        matched = Matched(exact=q.offset + len(rows))  # rule 4: the first page holds every match
+        matched = Matched(exact=q.offset + len(rows))  # rule 5: the first page holds every match
     next_cursor = None
     if len(rows) > q.limit:
         rows = rows[: q.limit]

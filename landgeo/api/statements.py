@@ -93,6 +93,9 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
     if q.scope is not None and q.scope[0] in c.field_map:  # the register: see ItemsQuery.scope
         conds.append(sql.SQL("{} = %s").format(sql.Identifier(q.scope[0])))
         params.append(q.scope[1])
+    elif q.scope is not None and q.scope[0] in dict(c.scope_via):  # a code the rows reach through a link
+        conds.append(sql.SQL(dict(c.scope_via)[q.scope[0]]))
+        params.append(q.scope[1])
     # bbox
     if q.bbox is not None:
         if not c.has_geometry:
