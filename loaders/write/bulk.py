@@ -94,7 +94,7 @@ class FreshPartition:
                 self.ident, sql.Identifier(column), sql.Literal(value)))
         self.primary_key, self.indexes = self._index_statements()
         for _name, definition in self.indexes:
-            if _kind(definition) == "early":
+            if _kind(definition, self.columns) == "early":
                 self.conn.execute(definition)
 
     def encode(self, columns: dict[str, pa.Array], geometry: dict[str, pa.Array], *, now: dt.datetime) -> bytes:
@@ -146,7 +146,7 @@ class FreshPartition:
             self.ident, sql.Identifier(f"{self.name}_pkey"), sql.SQL(self.primary_key)))
         self.timings["index primary key"] = time.monotonic() - t
         for name, definition in self.indexes:
-            if _kind(definition) == "late":
+            if _kind(definition, self.columns) == "late":
                 t = time.monotonic()
                 self.conn.execute(definition)
                 self.timings[f"index {name}"] = time.monotonic() - t
@@ -157,7 +157,7 @@ class FreshPartition:
         try:
             with self.conn.transaction():
                 for name, definition in self.indexes:
-                    if _kind(definition) == "unique":
+                    if _kind(definition, self.columns) == "unique":
                         t = time.monotonic()
                         self.conn.execute(definition)
                         self.timings[f"index {name}"] = time.monotonic() - t
@@ -255,14 +255,22 @@ class FreshPartition:
         self.timings["id-block counts from the ids"] = time.monotonic() - t
 
 
-def _kind(definition: str) -> str:
-    """When an index of the new table is made: ``early`` (BRIN: kept up by the COPY for next to nothing),
+#: A partial index of the rows where one column is set (``… WHERE (feature_id IS NOT NULL)``, migration 0200).
+_SET_COLUMN_ONLY = re.compile(r" WHERE \((\w+) IS NOT NULL\)$")
+
+
+def _kind(definition: str, sent: dict[str, str]) -> str:
+    """When an index of the new table is made: ``early`` (BRIN: kept up by the COPY for next to nothing; a
+    partial index of rows whose column the COPY does not send: it stays empty, one predicate test per row),
     ``unique`` (after the COPY: building it is the duplicate check), ``late`` (the others, each built once over
     the whole table: a sorted GiST build, B-trees from one sort — measured about 3× cheaper than keeping them up
     row by row)."""
     if definition.startswith("CREATE UNIQUE INDEX"):
         return "unique"
     if " USING brin " in definition:
+        return "early"
+    only = _SET_COLUMN_ONLY.search(definition)
+    if only and only.group(1) not in sent:
         return "early"
     return "late"
 
