@@ -298,19 +298,23 @@ def test_the_database_itself_refuses_out_of_scope_writes(env):
         theirs, mine = _sheet_id(env, "00004", 3), _sheet_id(env, "26737", 1)
         with conn.transaction(force_rollback=True):
             apply_identity(conn, Identity("off79", "officer", provinces=("79",)))
-            assert conn.execute("UPDATE landdb.map_sheet SET scale = 500 WHERE id = %s", (theirs,)).rowcount == 0
-            assert conn.execute("UPDATE landdb.map_sheet SET scale = 500 WHERE id = %s", (mine,)).rowcount == 1
-            assert conn.execute("UPDATE geobase.road SET name = 'x'").rowcount == 0
+            assert conn.execute("UPDATE landdb.map_sheet SET valid_to = now() WHERE id = %s", (theirs,)).rowcount == 0
+            assert conn.execute("UPDATE landdb.map_sheet SET valid_to = now() WHERE id = %s", (mine,)).rowcount == 1
+            assert conn.execute("UPDATE geobase.road SET valid_to = now()").rowcount == 0
         for sql_text in ("INSERT INTO geobase.road (feature_code, source_srid, geom) VALUES ('GA01', 4756, "
                          "ST_GeomFromText('MULTILINESTRING((106 10.8, 106.01 10.8))', 4756))",
                          "UPDATE landdb.map_sheet SET province_code = '01', commune_code = '00004' WHERE id = "
-                         f"{mine}", "DELETE FROM landdb.map_sheet"):
+                         f"{mine}", f"UPDATE landdb.map_sheet SET scale = 500 WHERE id = {mine}",
+                         "DELETE FROM landdb.map_sheet"):
             with pytest.raises(errors.InsufficientPrivilege), conn.transaction(force_rollback=True):
                 apply_identity(conn, Identity("off79", "officer", provinces=("79",)))
                 conn.execute(sql_text)
         with conn.transaction(force_rollback=True):
             apply_identity(conn, Identity("chief", "admin"))
-            assert conn.execute("UPDATE geobase.road SET name = 'x'").rowcount >= 1
+            assert conn.execute("UPDATE geobase.road SET valid_to = now()").rowcount >= 1
+        with pytest.raises(errors.InsufficientPrivilege), conn.transaction(force_rollback=True):
+            apply_identity(conn, Identity("chief", "admin"))  # even an admin closes versions, never rewrites one
+            conn.execute("UPDATE geobase.road SET name = 'x'")
 
 
 # ---------------------------------------------------------------- bad input: one clear 4xx, nothing written

@@ -14,6 +14,7 @@ from landgeo.access.session import apply_identity
 OFFICER_79 = Identity("off79", "officer", provinces=("79",))
 OFFICER_26740 = Identity("off26740", "officer", communes=("26740",))
 ANALYST = Identity("ana", "analyst")
+ADMIN = Identity("chief", "admin")
 
 
 @pytest.fixture
@@ -45,9 +46,23 @@ def _id(conn, commune: str, number: int) -> int:
 def test_officer_updates_only_its_province(conn):
     mine, theirs = _id(conn, "26737", 1), _id(conn, "00004", 1)
     tx = _as(conn, OFFICER_79)
-    assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (mine,)).rowcount == 1
-    assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (theirs,)).rowcount == 0
+    assert conn.execute("UPDATE landdb.parcel SET valid_to = now() WHERE id = %s", (mine,)).rowcount == 1
+    assert conn.execute("UPDATE landdb.parcel SET valid_to = now() WHERE id = %s", (theirs,)).rowcount == 0
     assert conn.execute("SELECT id FROM landdb.parcel WHERE id = %s FOR UPDATE", (theirs,)).fetchone() is None
+    _rollback(tx)
+
+
+def test_a_version_is_never_rewritten_only_closed(conn):
+    """Migration 0210: the register role may set valid_to (close a version) and nothing else, even in scope."""
+    mine = _id(conn, "26737", 1)
+    for column, value in (("address", "x"), ("land_use_codes", ["ODT"]), ("feature_id", 1), ("valid_from", None)):
+        tx = _as(conn, OFFICER_79)
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(f"UPDATE landdb.parcel SET {column} = %s WHERE id = %s", (value, mine))
+        _rollback(tx)
+    tx = _as(conn, ADMIN)
+    with pytest.raises(errors.InsufficientPrivilege):
+        conn.execute("UPDATE landdb.parcel SET geom = ST_Reverse(geom) WHERE id = %s", (mine,))
     _rollback(tx)
 
 
@@ -68,8 +83,8 @@ def test_officer_cannot_move_a_parcel_out_of_scope_or_insert_elsewhere(conn):
 def test_commune_officer_writes_its_commune_only(conn):
     inside, outside = _id(conn, "26740", 31), _id(conn, "26737", 3)
     tx = _as(conn, OFFICER_26740)
-    assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (inside,)).rowcount == 1
-    assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (outside,)).rowcount == 0
+    assert conn.execute("UPDATE landdb.parcel SET valid_to = now() WHERE id = %s", (inside,)).rowcount == 1
+    assert conn.execute("UPDATE landdb.parcel SET valid_to = now() WHERE id = %s", (outside,)).rowcount == 0
     _rollback(tx)
 
 
@@ -77,7 +92,7 @@ def test_commune_officer_writes_its_commune_only(conn):
 def test_analyst_and_no_identity_write_nothing(conn, identity):
     fid = _id(conn, "26737", 4)
     tx = _as(conn, identity)
-    assert conn.execute("UPDATE landdb.parcel SET address = 'x' WHERE id = %s", (fid,)).rowcount == 0
+    assert conn.execute("UPDATE landdb.parcel SET valid_to = now() WHERE id = %s", (fid,)).rowcount == 0
     with pytest.raises(errors.InsufficientPrivilege):
         conn.execute("INSERT INTO landdb.parcel_mutation (kind, province_code, commune_code, actor) "
                      "VALUES ('update', '79', '26737', 'ana')")
