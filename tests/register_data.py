@@ -8,7 +8,15 @@ most a certificate; names of province 01 start with "Hà Nội" so a leak is eas
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 PARCELS_SQL = """
 INSERT INTO landdb.parcel (province_code, commune_code, sheet_number, parcel_number, land_use_codes,
@@ -74,3 +82,26 @@ def expected_parties(province: str | None = None, commune: str | None = None) ->
             if n % 5 == 0:
                 names.add(name_of(p, c, n, True))
     return names
+
+
+@contextmanager
+def register_database(server_url: str, template_db: str, folder: Path, prefix: str) -> Iterator[str]:
+    """A scratch database with the parcels of 79 and 01 and their register (parties, rights, certificates)
+    loaded with `landgeo load --into …` — the command a land office runs; dropped afterwards."""
+    from landgeo.db.scratch import create_database, drop_database
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    url = create_database(server_url, name, template=template_db)
+    try:
+        with psycopg.connect(url) as conn:
+            conn.execute(PARCELS_SQL)
+        files = write_files(folder)
+        env = {**os.environ, "LANDGEO_DATABASE_URL": url}
+        for target in ("parties", "rights", "certificates"):
+            done = subprocess.run([sys.executable, "-m", "landgeo", "load", str(files[target]), "--into", target],
+                                  capture_output=True, text=True, env=env, timeout=120)
+            assert done.returncode == 0, done.stderr
+            assert f"into {target}" in done.stdout
+        yield url
+    finally:
+        drop_database(server_url, name)

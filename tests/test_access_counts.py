@@ -9,15 +9,11 @@ party-commune links of its own codes only, and cannot write them.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-import uuid
 
 import psycopg
 import pytest
-from register_data import PARCELS_SQL, write_files
+from register_data import register_database
 
 SET_IDENTITY = ("SELECT set_config('landgeo.user', 't', true), set_config('landgeo.role', %s, true), "
                 "set_config('landgeo.provinces', %s, true), set_config('landgeo.communes', %s, true)")
@@ -36,20 +32,9 @@ IDENTITIES = [("officer", "79", "", True), ("officer", "01", "", True), ("office
 def counts_db(server_url, template_db, tmp_path_factory):
     """The test register (79: communes 26737, 26740; 01: 00004), loaded with `landgeo load --into …`; the tests
     below write to it in turn."""
-    from landgeo.db.scratch import create_database, drop_database
-
-    name = f"landgeo_test_counts_{uuid.uuid4().hex[:10]}"
-    url = create_database(server_url, name, template=template_db)
-    with psycopg.connect(url) as conn:
-        conn.execute(PARCELS_SQL)
-    files = write_files(tmp_path_factory.mktemp("register"))
-    env = {**os.environ, "LANDGEO_DATABASE_URL": url}
-    for target in ("parties", "rights", "certificates"):
-        done = subprocess.run([sys.executable, "-m", "landgeo", "load", str(files[target]), "--into", target],
-                              capture_output=True, text=True, env=env, timeout=120)
-        assert done.returncode == 0, done.stderr
-    yield url
-    drop_database(server_url, name)
+    with register_database(server_url, template_db, tmp_path_factory.mktemp("register"),
+                           "landgeo_test_counts") as url:
+        yield url
 
 
 def _as(url: str, role: str, provinces: str, communes: str) -> psycopg.Connection:

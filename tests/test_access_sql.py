@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from register_data import PARCELS_SQL, expected_parties, write_files
+from register_data import expected_parties, register_database
 
 SET_IDENTITY = ("SELECT set_config('landgeo.user', %s, true), set_config('landgeo.role', %s, true), "
                 "set_config('landgeo.provinces', %s, true), set_config('landgeo.communes', %s, true)")
@@ -18,26 +18,8 @@ SET_IDENTITY = ("SELECT set_config('landgeo.user', %s, true), set_config('landge
 @pytest.fixture(scope="module")
 def register_db(server_url, template_db, tmp_path_factory):
     """A database with parcels of 79 and 01 and their register, loaded with `landgeo load --into …`."""
-    import os
-    import subprocess
-    import sys
-    import uuid
-
-    from landgeo.db.scratch import create_database, drop_database
-
-    name = f"landgeo_test_rls_{uuid.uuid4().hex[:10]}"
-    url = create_database(server_url, name, template=template_db)
-    with psycopg.connect(url) as conn:
-        conn.execute(PARCELS_SQL)
-    files = write_files(tmp_path_factory.mktemp("register"))
-    env = {**os.environ, "LANDGEO_DATABASE_URL": url}
-    for target in ("parties", "rights", "certificates"):
-        done = subprocess.run([sys.executable, "-m", "landgeo", "load", str(files[target]), "--into", target],
-                              capture_output=True, text=True, env=env, timeout=120)
-        assert done.returncode == 0, done.stderr
-        assert f"into {target}" in done.stdout
-    yield url
-    drop_database(server_url, name)
+    with register_database(server_url, template_db, tmp_path_factory.mktemp("register"), "landgeo_test_rls") as url:
+        yield url
 
 
 def _as_api(url: str, role: str | None, provinces: str = "", communes: str = "", user: str = "t",
