@@ -48,15 +48,12 @@ def history(target: Target, fid: str, base_url: str, url: str) -> Answer:
 
 def changes(environ, target: Target, base_url: str, url: str) -> Answer:
     q = parse_feed(environ)
-    cond = "collection = %s AND " + ("at > %s" if q.by_time else "seq > %s")
-    args: list = [target.id, q.since]
-    if q.province:
-        cond += " AND province_code = %s"
-        args.append(q.province)
+    cond, args = q.where()
     with get_pool(url).connection() as conn:
         rows = conn.execute(
             f"SELECT seq, at, feature_id, closed_version, op, province_code, commune_code, document_number, "
-            f"document_date FROM meta.feature_change WHERE {cond} ORDER BY seq LIMIT %s", (*args, q.limit)).fetchall()
+            f"document_date FROM meta.feature_change WHERE collection = %s AND {cond} ORDER BY seq LIMIT %s",
+            (target.id, *args, q.limit)).fetchall()
     items = f"{base_url}/collections/{target.id}/items"
     out = [{"seq": r[0], "at": r[1], "id": r[2], "closedVersion": r[3], "op": r[4], "province_code": r[5],
             "commune_code": r[6], "document": {"number": r[7], "date": r[8]} if r[7] else None,

@@ -27,6 +27,15 @@ class FeedQuery:
     def by_time(self) -> bool:
         return isinstance(self.since, dt.datetime)
 
+    def where(self, alias: str = "") -> tuple[str, list]:
+        """The SQL condition (``seq``/``at``/``province_code`` of the change table, ``alias`` its prefix such as
+        ``"c."``) and its bound parameters: changes after ``since``, of ``province`` when given."""
+        cond, args = f"{alias}{'at' if self.by_time else 'seq'} > %s", [self.since]
+        if self.province:
+            cond += f" AND {alias}province_code = %s"
+            args.append(self.province)
+        return cond, args
+
 
 def parse_feed(environ) -> FeedQuery:
     """The feed's parameters from the query string; a 400 (:class:`WriteError`) naming what is wrong."""

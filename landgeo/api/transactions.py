@@ -321,10 +321,7 @@ def _history(cid: str, fid: str, base_url: str, url: str) -> Answer:
 
 def _changes(environ, cid: str, base_url: str, url: str) -> Answer:
     q = parse_feed(environ)
-    cond, args = ("c.at > %s" if q.by_time else "c.seq > %s"), [q.since]
-    if q.province:
-        cond += " AND c.province_code = %s"
-        args.append(q.province)
+    cond, args = q.where("c.")
     with get_pool(url).connection() as conn:
         rows = conn.execute(
             f"SELECT c.seq, c.at, c.feature_id, c.closed_version, c.op, c.province_code, c.commune_code, m.kind, "
