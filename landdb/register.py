@@ -48,10 +48,9 @@ PARTIES = Target(
     restricted=True,
     extra={
         "published_as": "parties_published",
-        # a one-commune officer's scope hint (landgeo.api.guard.scope_hint): a party has no commune, the links of
-        # its rights (migration 0190) give its communes, walked in id order
-        "scope_via": {"commune_code": "id IN (SELECT party_id FROM landdb_restricted.party_commune "
-                                      "WHERE commune_code = %s)"},
+        # a commune officer's scope hint (landgeo.api.guard.scope_hint): a party has no commune; the links of its
+        # rights (migration 0190: table, party id column, commune_code) give its communes, walked in id order
+        "scope_via": {"commune_code": ("landdb_restricted.party_commune", "party_id")},
     },
 )
 

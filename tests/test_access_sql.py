@@ -11,6 +11,9 @@ import psycopg
 import pytest
 from register_data import expected_parties, register_database
 
+from landgeo.api.collections import get_collection
+from landgeo.api.statements import scope_sql
+
 SET_IDENTITY = ("SELECT set_config('landgeo.user', %s, true), set_config('landgeo.role', %s, true), "
                 "set_config('landgeo.provinces', %s, true), set_config('landgeo.communes', %s, true)")
 
@@ -128,13 +131,42 @@ def test_officer_policies_are_index_conditions(register_db):
         return "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT * FROM landdb_restricted.{table}"))
 
     with _as_api(register_db, "officer", "", "26740") as conn:
-        for table, index in (("land_right", "land_right_commune"), ("certificate", "certificate_commune"),
-                             ("party", "party_pkey")):
+        for table, index in (("land_right", "land_right_commune"), ("certificate", "certificate_commune")):
             text = plan(conn, table)
             assert "Seq Scan" not in text and f"Bitmap Index Scan on {index}" in text, text
+
+
+def _hinted_plan(conn, collection: str, scope: tuple) -> str:
+    """The plan of a page as the API asks it: the officer's scope repeated as index conditions (scope_sql)."""
+    params: list = []
+    hint = scope_sql(get_collection(collection), scope, None, params).as_string(conn)
+    table = get_collection(collection).table
+    return "\n".join(r[0] for r in conn.execute(
+        f"EXPLAIN SELECT * FROM landdb_restricted.{table} WHERE {hint} ORDER BY id LIMIT 101", params))
+
+
+def test_party_policy_is_a_probe_per_row_and_pages_use_the_hints(register_db):
+    """Migration 0240: a party's commune arm is an index probe of the links' key, not a linear search of every
+    party id of the officer's communes (O(commune) per row, 0150-0190); the API's scope hints find the parties by
+    their indexes for every officer shape (the policy alone is no longer an index condition)."""
+    with _as_api(register_db, "officer", "", "26740") as conn:
+        text = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT * FROM landdb_restricted.party WHERE id = 1"))
+        assert "party_commune_pkey" in text and "id = ANY" not in text, text
+        for setting in ("enable_seqscan", "enable_sort"):
+            conn.execute(f"SET {setting} = off")
+        text = _hinted_plan(conn, "parties", ((), ("26740",)))
+        assert "Seq Scan" not in text and "party_commune_commune" in text and "Sort" not in text, text
+        text = _hinted_plan(conn, "rights", ((), ("26740",)))
+        assert "Seq Scan" not in text and "land_right_commune" in text and "Sort" not in text, text
     with _as_api(register_db, "officer", "79") as conn:
-        text = plan(conn, "parties_published")
-        assert "Seq Scan" not in text and "Bitmap Index Scan on party_province" in text, text
+        for setting in ("enable_seqscan", "enable_sort"):
+            conn.execute(f"SET {setting} = off")
+        text = _hinted_plan(conn, "parties", (("79",), ()))
+        assert "Seq Scan" not in text and "party_province" in text and "Sort" not in text, text
+    with _as_api(register_db, "officer", "79", "00004") as conn:  # a province and a commune: both indexes
+        conn.execute("SET enable_seqscan = off")
+        text = _hinted_plan(conn, "parties", (("79",), ("00004",)))
+        assert "Seq Scan" not in text and "party_province" in text and "party_commune_commune" in text, text
 
 
 def test_register_role_cannot_write_or_read_identities(register_db):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 import psycopg
+from psycopg import sql
 
 from landgeo.access.identity import Identity
 
@@ -19,6 +20,24 @@ _FEATURE_ID = re.compile(r'^\{"type":"Feature","id":(\d+),')
 
 _INSERT = ("INSERT INTO access.audit_event (actor, actor_role, auth, action, collection, item_ids, detail) "
            "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)")
+
+
+#: the audit row of a page of the register, written by the page's own statement: it reads the page's rows from the
+#: statement's CTE ``page (_id, _rank)`` (landgeo.api.statements.page_sql) and records the ids of the rows returned
+#: (rank <= limit: not the look-ahead row that only tells whether a next page exists)
+_PAGE_INSERT = ("INSERT INTO access.audit_event (actor, actor_role, auth, action, collection, item_ids, detail) "
+                "SELECT %s, %s, %s, %s, %s, ARRAY(SELECT _id FROM page WHERE _rank <= {limit} ORDER BY _rank), "
+                "%s::jsonb")
+
+
+def page_read(identity: Identity, collection: str, limit: int, detail: dict | None = None
+              ) -> tuple[sql.Composable, list]:
+    """The audit row of a page read (who, what, which ids, the query's filters) as the data-modifying part of the
+    page's statement, and its parameters: the same row :func:`record` appends, in the same transaction, from the
+    same snapshot as the rows it names — the read and its record cannot be separated."""
+    return (sql.SQL(_PAGE_INSERT).format(limit=sql.Literal(limit)),
+            [identity.name, identity.role, identity.auth, "read", collection,
+             json.dumps(detail or {}, ensure_ascii=False)])
 
 
 def feature_ids(features: Iterable[str]) -> list[int]:

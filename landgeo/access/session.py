@@ -36,6 +36,8 @@ _APPLY_FROM_TOKEN = (
     "SELECT set_config('landgeo.user', name, true), set_config('landgeo.role', role, true), "
     "set_config('landgeo.provinces', array_to_string(provinces, ','), true), "
     "set_config('landgeo.communes', array_to_string(communes, ','), true) FROM access.resolve_token(%s)")
+#: the same, or an error (SQLSTATE 28000) that aborts the transaction when the token is dead (migration 0240)
+_ASSUME_TOKEN = "SELECT access.assume_token(%s)"
 
 
 def register_role(identity: Identity) -> str:
@@ -81,6 +83,61 @@ def scoped(conn: psycopg.Connection, identity: Identity, write_audit: bool = Tru
         yield conn
         if check is not None and check.fetchone() is None:
             raise AuthError("unknown, expired or revoked token")
+
+
+class OneTrip:
+    """A register read sent as one round trip (:func:`read_transaction`): :meth:`commit` queues ``COMMIT`` after
+    what the caller queued and sends it all; the caller reads its cursors' answers afterwards."""
+
+    def __init__(self, conn: psycopg.Connection, pipeline: psycopg.Pipeline) -> None:
+        self.conn = conn
+        self.pipeline = pipeline
+        self.committed = False
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+        self.pipeline.sync()  # BEGIN … COMMIT go out together; the answers come back together
+        self.committed = True
+
+
+@contextmanager
+def read_transaction(conn: psycopg.Connection, identity: Identity, durable_audit: bool = False) -> Iterator[OneTrip]:
+    """A read of the register under ``identity`` in one network round trip: ``BEGIN``, the role, the identity, then
+    what the caller queues (its page, whose statement appends the audit row), then ``COMMIT`` (:meth:`OneTrip.commit`,
+    or at the end of the block), all sent at once in pipeline mode, the answers read after.
+
+    The identity of an API token is set by the database (``access.assume_token``): a token revoked a moment ago
+    aborts the transaction — nothing is read, no audit row is written — and the caller gets :class:`AuthError`.
+    ``conn`` is an autocommit pool connection; on any error the transaction is rolled back before the connection
+    goes back to the pool. ``durable_audit``: as :func:`scoped`.
+    """
+    try:
+        with conn.pipeline() as pipeline:
+            conn.execute("BEGIN READ WRITE")  # the pool's connections default to read-only; the audit row appends
+            if not durable_audit:
+                conn.execute("SET LOCAL synchronous_commit = off")
+            conn.execute(f"SET LOCAL ROLE {register_role(identity)}")
+            if identity.token_hash is not None:
+                conn.execute(_ASSUME_TOKEN, (identity.token_hash,), prepare=True)
+            else:
+                conn.execute(_APPLY, (identity.name, identity.role, ",".join(identity.provinces),
+                                      ",".join(identity.communes)), prepare=True)
+            trip = OneTrip(conn, pipeline)
+            yield trip
+            if not trip.committed:
+                trip.commit()
+    except psycopg.errors.InvalidAuthorizationSpecification:
+        _rollback(conn)
+        raise AuthError("unknown, expired or revoked token") from None
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    """End a failed read's transaction (the pool must get an idle connection)."""
+    if not conn.closed and conn.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.execute("ROLLBACK")
 
 
 def resolve(conn: psycopg.Connection, credential: Credential) -> Identity:

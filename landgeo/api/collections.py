@@ -75,8 +75,9 @@ class Collection:
     tile_summaries: bool = False  # tiles: features from the parcel zoom, commune/province summaries below
     current_counts: str | None = None  # exact current-version counts per id block (offset pages skip blocks)
     feature_ids: bool = False  # one row per version: the feature id is coalesce(feature_id, id) (migration 0200)
-    #: the register: (scope column, SQL condition with one %s) for a scope code the rows reach through a link
-    scope_via: tuple[tuple[str, str], ...] = ()
+    #: the register: (scope column, (link table "schema.table", the link's column holding the row's id)) for a scope
+    #: code the rows reach through a link: a party's communes are those of its rights (migration 0190)
+    scope_via: tuple[tuple[str, tuple[str, str]], ...] = ()
 
     def column(self, name: str) -> sql.Composable:
         """The SQL of a published property: its column, or the catalogue's expression for a computed one."""
@@ -134,7 +135,7 @@ def _from_target(target: Target) -> Collection:
         schema=target.schema, table=target.extra.get("published_as", target.table),
         geometry_type=target.geometry_type, restricted=target.restricted, tile_summaries=target.tile_summaries,
         current_counts=target.current_counts, feature_ids=target.versioning == "version-rows",
-        scope_via=tuple(target.extra.get("scope_via", {}).items()),
+        scope_via=tuple((code, tuple(link)) for code, link in target.extra.get("scope_via", {}).items()),
         fields=(*target.fields, *EXTRA_FIELDS.get(target.id, ()),
                 *(f for f, _e in COMPUTED_FIELDS.get(target.id, ()))),
         wgs84_column="geom_wgs84" if spatial else None, vn2000_column="geom" if spatial else None,

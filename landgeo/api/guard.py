@@ -139,23 +139,21 @@ def _audit_detail(q: ItemsQuery) -> dict:
     return detail
 
 
-def scope_hint(identity: Identity) -> tuple[str, str] | None:
-    """An officer scoped to one province (or one commune) only: ``(column, code)``, repeated in the page's SQL.
+def scope_hint(identity: Identity) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """An officer's scope ``(provinces, communes)``, repeated in the page's SQL (:func:`landgeo.api.statements.
+    scope_sql`).
 
-    The policies (migration 0150) find a scope's rows through the indexes but cannot give them in page order
-    (``= ANY (array)`` is unordered): without the hint a page walks the primary key testing every row, which for a
+    The policies (migrations 0150, 0240) decide which rows exist but cannot give them in page order (``= ANY
+    (array)`` is unordered) nor, for parties, through an index at all (a party's communes are an EXISTS on the
+    links, tested per row): without the hint a page walks the primary key testing every row, which for a
     province whose rows come late in id order (a register loaded province by province) is the whole table before
     them. ``province_code = '79'`` lets the (province_code, id) index walk the scope in order; a collection whose
     rows have no such column reaches the code through a link (the catalogue's ``scope_via``: a commune officer's
-    parties walk the party-commune links, migration 0190). Only narrowing: the database's policies still decide
-    every row."""
-    if identity.role != "officer":
+    parties walk the party-commune links, migration 0190); several codes are ``= ANY`` index conditions. Only
+    narrowing: the database's policies still decide every row."""
+    if identity.role != "officer" or not (identity.provinces or identity.communes):
         return None
-    if len(identity.provinces) == 1 and not identity.communes:
-        return ("province_code", identity.provinces[0])
-    if len(identity.communes) == 1 and not identity.provinces:
-        return ("commune_code", identity.communes[0])
-    return None
+    return (tuple(identity.provinces), tuple(identity.communes))
 
 
 def run_items(url: str, q: ItemsQuery) -> Page:
@@ -166,9 +164,18 @@ def run_items(url: str, q: ItemsQuery) -> Page:
             return query_items(conn, q)
     identity = require_reader(c, current())
     q.scope = scope_hint(identity)
-    with _register_transaction(url, identity) as conn:
-        page = query_items(conn, q)
-        audit.record(conn, identity, "read", c.id, audit.feature_ids(page.features), _audit_detail(q))
+    detail = _audit_detail(q)
+    try:
+        # one round trip: BEGIN, role, identity, the page with its audit row (one statement), COMMIT
+        with get_pool(url).connection() as conn, session.read_transaction(
+                conn, identity, durable_audit=get_settings().audit_durable) as trip:
+            page = query_items(conn, q, audit=audit.page_read(identity, c.id, q.limit, detail), send=trip.commit)
+            if not trip.committed:  # no page statement ran (resulttype=hits, an offset past the end)
+                audit.record(conn, identity, "read", c.id, audit.feature_ids(page.features), detail)
+    except AuthError as exc:
+        if identity.token_hash is not None:
+            _RESOLVED.pop(identity.token_hash, None)
+        raise unauthorized(str(exc), exc) from None
     return page
 
 

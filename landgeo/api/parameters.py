@@ -161,9 +161,10 @@ class ItemsQuery:
     cursor: dict | None = None
     hits: bool = False
     unavailable: tuple[str, ...] = ()  # provinces whose own database does not answer: left out (federation)
-    #: the register only: (column, code) of an officer's one-code scope, repeated as ``column = code`` so that the
-    #: (code, id) index walks the scope in page order; row-level security still decides (it can only narrow)
-    scope: tuple[str, str] | None = None
+    #: the register only: an officer's scope (provinces, communes), repeated in the page's SQL so that the indexes
+    #: find it (``province_code = '79'``: the (code, id) index walks it in page order); row-level security still
+    #: decides every row (the repetition can only narrow). See :func:`landgeo.api.guard.scope_hint`.
+    scope: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def sort_signature(self) -> str:

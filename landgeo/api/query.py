@@ -44,6 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -232,11 +233,17 @@ def _page_start(conn: psycopg.Connection, q: ItemsQuery) -> list | None:
     return None
 
 
-def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
+def run_items(conn: psycopg.Connection, q: ItemsQuery, audit: tuple[sql.Composable, list] | None = None,
+              send: Callable[[], None] | None = None) -> Page:
     """Run the page (and, when the rule says so, the count); client mistakes in values become 400.
 
     Small map windows (a bbox matching at most :data:`SMALL_WINDOW` features, known from the count of the first
     page or from the cursor) run with generic plans; everything else is planned with its values.
+
+    The register (:mod:`landgeo.api.guard`): ``audit`` is the audit row's statement, run by the page's own statement
+    (:func:`~landgeo.api.statements.page_sql`); ``send`` is called once that statement is queued, before its rows
+    are read — a caller in pipeline mode queues its ``COMMIT`` and sends everything in one round trip. Neither is
+    called when no page statement runs (``resulttype=hits``, an offset past the end).
     """
     try:
         matched = count_matched(conn, q)
@@ -249,12 +256,16 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery) -> Page:
         if after == []:  # offset beyond the last match
             matched = _scope_rows(matched)
             return Page([], None, matched.exact, matched.estimate)
-        small = _spatial_window(q) and matched.exact is not None and matched.exact <= SMALL_WINDOW
-        query, params, nkeys = page_sql(q, small_window=small, after=after)
+        small = (_spatial_window(q) and matched.exact is not None and matched.exact <= SMALL_WINDOW
+                 and audit is None)
+        query, params, nkeys = page_sql(q, small_window=small, after=after, audit=audit)
         if small:
             rows = _fetch_generic(conn, query, params)
         else:
-            rows = conn.execute(query, params, prepare=_plan_free(q)).fetchall()
+            cur = conn.execute(query, params, prepare=_plan_free(q))
+            if send is not None:
+                send()
+            rows = cur.fetchall()
         matched = _scope_rows(matched)
     except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
             psycopg.errors.InvalidParameterValue, psycopg.errors.IndeterminateDatatype,

@@ -56,8 +56,13 @@ def feature_sql(c: Collection, crs: ApiCrs, select: list[str] | None, skip_geome
     ).format(c.feature_id(), geom, props)
 
 
-def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
-    """The conditions of the query (without the cursor) and their parameters."""
+#: below every id: the link bound of a scope hint (``scope_via``) when the page does not start after an id
+NO_ID_BOUND = -(2 ** 63)
+
+
+def where_sql(q: ItemsQuery, id_after: int | None = None) -> tuple[list[sql.Composable], list]:
+    """The conditions of the query (without the cursor) and their parameters. ``id_after``: the page, in id order,
+    starts after this id (a scope hint through a link walks the link's index from there, not from its start)."""
     c = q.collection
     conds: list[sql.Composable] = []
     params: list = []
@@ -90,12 +95,10 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
             if q.time.end is not None:
                 conds.append(sql.SQL("{} < %s").format(col))
                 params.append(q.time.end)
-    if q.scope is not None and q.scope[0] in c.field_map:  # the register: see ItemsQuery.scope
-        conds.append(sql.SQL("{} = %s").format(sql.Identifier(q.scope[0])))
-        params.append(q.scope[1])
-    elif q.scope is not None and q.scope[0] in dict(c.scope_via):  # a code the rows reach through a link
-        conds.append(sql.SQL(dict(c.scope_via)[q.scope[0]]))
-        params.append(q.scope[1])
+    if q.scope is not None:  # the register: see ItemsQuery.scope
+        hint = scope_sql(c, q.scope, id_after, params)
+        if hint is not None:
+            conds.append(hint)
     # bbox
     if q.bbox is not None:
         if not c.has_geometry:
@@ -123,6 +126,45 @@ def where_sql(q: ItemsQuery) -> tuple[list[sql.Composable], list]:
         conds.append(compiled.condition)
         params += compiled.params
     return conds, params
+
+
+def _codes(column: sql.Composable, codes: tuple[str, ...], params: list) -> sql.Composable:
+    """``column = code`` for one code (an equality: the (code, id) index gives id order), ``= ANY`` for several."""
+    params.append(codes[0] if len(codes) == 1 else list(codes))
+    return sql.SQL("{} = %s" if len(codes) == 1 else "{} = ANY (%s)").format(column)
+
+
+def scope_sql(c: Collection, scope: tuple[tuple[str, ...], tuple[str, ...]], id_after: int | None,
+              params: list) -> sql.Composable | None:
+    """An officer's scope (provinces, communes) as a condition the indexes serve, or None when this collection
+    cannot state all of it (a hint that left out a part would hide rows the officer may read).
+
+    Columns of the rows are tested directly; a code the rows reach through a link (``scope_via``: a party's
+    communes) is a semi-join on the link's (code, row id) index — from ``id_after`` on when the page walks ids
+    from there — or, OR-ed with a province, an id list (a BitmapOr of the two indexes)."""
+    provinces, communes = scope
+    via = dict(c.scope_via)
+    arms: list[sql.Composable] = []
+    for code, codes in (("province_code", provinces), ("commune_code", communes)):
+        if not codes:
+            continue
+        if code in c.field_map:
+            arms.append(_codes(sql.Identifier(code), codes, params))
+        elif code in via:
+            table, key = via[code]
+            link = sql.SQL("SELECT {key} FROM {table} WHERE {cond}").format(
+                key=sql.Identifier(key), table=sql.Identifier(*table.split(".")),
+                cond=_codes(sql.Identifier(code), codes, params))
+            if provinces and communes:
+                arms.append(sql.SQL("id = ANY (ARRAY({}))").format(link))
+            else:
+                params.append(NO_ID_BOUND if id_after is None else id_after)
+                arms.append(sql.SQL("id IN ({} AND {} > %s)").format(link, sql.Identifier(key)))
+        else:
+            return None
+    if not arms:
+        return None
+    return arms[0] if len(arms) == 1 else sql.SQL("({})").format(sql.SQL(" OR ").join(arms))
 
 
 def bbox_sql(bbox: tuple[float, ...], crs: ApiCrs, c: Collection, params: list) -> sql.Composable:
@@ -224,17 +266,21 @@ def _where(conds: list[sql.Composable]) -> sql.Composable:
     return sql.SQL(" AND ").join(conds) if conds else sql.SQL("TRUE")
 
 
-def page_sql(q: ItemsQuery, small_window: bool = False, after: list | None = None) -> tuple[sql.Composable, list,
-                                                                                          int]:
+def page_sql(q: ItemsQuery, small_window: bool = False, after: list | None = None,
+             audit: tuple[sql.Composable, list] | None = None) -> tuple[sql.Composable, list, int]:
     """The page SELECT (limit + 1 rows, to know if there is a next page), its parameters, the key count.
+
+    ``audit``: a data-modifying statement (and its parameters) run by the page's own statement, reading the page's
+    rows as ``page (_id, _rank)`` (feature id, rank in page order): the register's audit row is written by the
+    statement that reads the rows it records, in its snapshot (:mod:`landgeo.access.audit`).
 
     ``small_window``: the request is a bbox known to match few features; ``ORDER BY id + 0`` keeps the plan on the
     spatial index then a small sort, the right plan for it whatever the parameter values (see
     :func:`landgeo.api.query.run_items`). ``after``: the keys the page starts after (default: the cursor's).
     """
-    conds, params = where_sql(q)
     if after is None and q.cursor:
         after = q.cursor["k"]
+    conds, params = where_sql(q, id_after=after[0] if after and not q.sortby else None)
     if after is not None:
         conds.append(_after(q, after, params))
     keys = _sort_keys(q)
@@ -244,10 +290,22 @@ def page_sql(q: ItemsQuery, small_window: bool = False, after: list | None = Non
         order = sql.SQL(", ").join(
             sql.SQL("{} {}").format(col, sql.SQL("ASC" if asc else "DESC")) for col, asc, _t in keys)
     key_cols = _key_columns(keys)
-    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-        feature_sql(q.collection, q.crs, q.select, q.skip_geometry), key_cols, _table(q.collection),
-        _where(conds), order, sql.Literal(q.limit + 1))
-    return query, params, len(keys)
+    feature = feature_sql(q.collection, q.crs, q.select, q.skip_geometry)
+    if audit is None:
+        query = sql.SQL("SELECT {}, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
+            feature, key_cols, _table(q.collection), _where(conds), order, sql.Literal(q.limit + 1))
+        return query, params, len(keys)
+    # the page in a CTE, each row with its rank in page order and its feature id; the audit statement reads them
+    outs = [sql.Identifier(f"_out{i}") for i in range(len(keys) + 1)]
+    query = sql.SQL(
+        "WITH page ({outs}, _id, _rank) AS MATERIALIZED ("
+        "SELECT {feature}, {keys}, {fid}, row_number() OVER (ORDER BY {order}) FROM {table} WHERE {where} "
+        "ORDER BY {order} LIMIT {n}), "
+        "audit AS ({audit}) "
+        "SELECT {outs} FROM page ORDER BY _rank").format(
+        outs=sql.SQL(", ").join(outs), feature=feature, keys=key_cols, fid=q.collection.feature_id(),
+        order=order, table=_table(q.collection), where=_where(conds), n=sql.Literal(q.limit + 1), audit=audit[0])
+    return query, params + audit[1], len(keys)
 
 
 def position_sql(q: ItemsQuery) -> tuple[sql.Composable, list]:
