@@ -100,8 +100,14 @@ class OneTrip:
         self.committed = True
 
 
+#: the role, the audit's commit mode and the plan mode of a register read, in one statement (``SET LOCAL`` each)
+_READ_SETTINGS = ("SELECT set_config('role', %s, true), set_config('synchronous_commit', %s, true), "
+                  "set_config('plan_cache_mode', %s, true)")
+
+
 @contextmanager
-def read_transaction(conn: psycopg.Connection, identity: Identity, durable_audit: bool = False) -> Iterator[OneTrip]:
+def read_transaction(conn: psycopg.Connection, identity: Identity, durable_audit: bool = False,
+                     generic_plans: bool = False) -> Iterator[OneTrip]:
     """A read of the register under ``identity`` in one network round trip: ``BEGIN``, the role, the identity, then
     what the caller queues (its page, whose statement appends the audit row), then ``COMMIT`` (:meth:`OneTrip.commit`,
     or at the end of the block), all sent at once in pipeline mode, the answers read after.
@@ -109,14 +115,16 @@ def read_transaction(conn: psycopg.Connection, identity: Identity, durable_audit
     The identity of an API token is set by the database (``access.assume_token``): a token revoked a moment ago
     aborts the transaction — nothing is read, no audit row is written — and the caller gets :class:`AuthError`.
     ``conn`` is an autocommit pool connection; on any error the transaction is rolled back before the connection
-    goes back to the pool. ``durable_audit``: as :func:`scoped`.
+    goes back to the pool. ``durable_audit``: as :func:`scoped`. ``generic_plans``: the transaction's prepared
+    statements run their generic plans (``plan_cache_mode``) — for pages whose best plan does not depend on the
+    values (the caller's rule): a statement under row-level security is otherwise planned again at each request
+    (its custom plans look cheaper than the generic one), a fifth of an officer's page.
     """
     try:
         with conn.pipeline() as pipeline:
             conn.execute("BEGIN READ WRITE")  # the pool's connections default to read-only; the audit row appends
-            if not durable_audit:
-                conn.execute("SET LOCAL synchronous_commit = off")
-            conn.execute(f"SET LOCAL ROLE {register_role(identity)}")
+            conn.execute(_READ_SETTINGS, (register_role(identity), "on" if durable_audit else "off",
+                                          "force_generic_plan" if generic_plans else "auto"), prepare=True)
             if identity.token_hash is not None:
                 conn.execute(_ASSUME_TOKEN, (identity.token_hash,), prepare=True)
             else:

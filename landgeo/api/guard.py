@@ -28,7 +28,7 @@ from landgeo.access.identity import AuthError, Identity
 from landgeo.api.collections import Collection, collections, get_collection
 from landgeo.api.crs import ApiCrs
 from landgeo.api.pool import get_pool
-from landgeo.api.query import ApiError, ItemsQuery, Page
+from landgeo.api.query import ApiError, ItemsQuery, Page, plan_free
 from landgeo.api.query import run_item as query_item
 from landgeo.api.query import run_items as query_items
 from landgeo.catalog import targets
@@ -168,7 +168,7 @@ def run_items(url: str, q: ItemsQuery) -> Page:
     try:
         # one round trip: BEGIN, role, identity, the page with its audit row (one statement), COMMIT
         with get_pool(url).connection() as conn, session.read_transaction(
-                conn, identity, durable_audit=get_settings().audit_durable) as trip:
+                conn, identity, durable_audit=get_settings().audit_durable, generic_plans=plan_free(q)) as trip:
             page = query_items(conn, q, audit=audit.page_read(identity, c.id, q.limit, detail), send=trip.commit)
             if not trip.committed:  # no page statement ran (resulttype=hits, an offset past the end)
                 audit.record(conn, identity, "read", c.id, audit.feature_ids(page.features), detail)

@@ -77,7 +77,7 @@ from landgeo.api.statements import (
 from landgeo.api.versioned import current_only, item_at
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ApiError", "ItemsQuery", "Page", "bad", "build_query", "next_href",
-           "parse_datetime", "parse_items", "run_item", "run_items"]
+           "parse_datetime", "parse_items", "plan_free", "run_item", "run_items"]
 
 EXACT_COUNT_LIMIT = 100_000
 ESTIMATE_CEILING = 250_000
@@ -126,7 +126,7 @@ def table_estimate(conn: psycopg.Connection, c: Collection) -> int | None:
     return value
 
 
-def _plan_free(q: ItemsQuery) -> bool:
+def plan_free(q: ItemsQuery) -> bool:
     """True when the best plan does not depend much on the values (whole collection, keyset position, time,
     equality on scalar properties such as commune + sheet + parcel number): such statements are prepared and
     PostgreSQL may reuse a plan. Others (bbox, CQL2, land-use codes) are planned with their values every time —
@@ -166,7 +166,7 @@ def _bounded_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     if _spatial_window(q):
         count = _fetch_generic(conn, query, params)[0][0]
     else:
-        count = conn.execute(query, params, prepare=_plan_free(q)).fetchone()[0]
+        count = conn.execute(query, params, prepare=plan_free(q)).fetchone()[0]
     if count <= EXACT_COUNT_LIMIT:
         return Matched(exact=count)
     return Matched(estimate=max(_planner_estimate(conn, q), count))
@@ -175,7 +175,7 @@ def _bounded_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
 def _scoped_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     """Rule 4's bounded count under row-level security: exact, or nothing above the bound (no estimate)."""
     query, params = count_sql(q, EXACT_COUNT_LIMIT)
-    count = conn.execute(query, params, prepare=_plan_free(q)).fetchone()[0]
+    count = conn.execute(query, params, prepare=plan_free(q)).fetchone()[0]
     return Matched(exact=count) if count <= EXACT_COUNT_LIMIT else Matched()
 
 
@@ -205,7 +205,7 @@ def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
         estimate = table_estimate(conn, q.collection)
         if estimate is not None and estimate > ESTIMATE_CEILING:
             return Matched(estimate=estimate)
-    elif not q.hits and not _plan_free(q) and not _spatial_window(q):
+    elif not q.hits and not plan_free(q) and not _spatial_window(q):
         estimate = _planner_estimate(conn, q)
         if estimate > FIRST_PAGE_COUNT:
             return Matched(estimate=estimate, pending=True)
@@ -228,7 +228,7 @@ def _page_start(conn: psycopg.Connection, q: ItemsQuery) -> list | None:
                 LOGGER.warning("current-version counts of %s disagree with its rows at offset %s; walked instead",
                                q.collection.id, q.offset)
         query, params = position_sql(q)
-        row = conn.execute(query, params, prepare=_plan_free(q)).fetchone()
+        row = conn.execute(query, params, prepare=plan_free(q)).fetchone()
         return list(row) if row else []
     return None
 
@@ -262,7 +262,7 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery, audit: tuple[sql.Composab
         if small:
             rows = _fetch_generic(conn, query, params)
         else:
-            cur = conn.execute(query, params, prepare=_plan_free(q))
+            cur = conn.execute(query, params, prepare=plan_free(q))
             if send is not None:
                 send()
             rows = cur.fetchall()
