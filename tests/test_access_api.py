@@ -7,6 +7,7 @@ pair made here and published in a JWKS file the server reads.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -392,3 +393,55 @@ def test_revocation_is_immediate_for_the_register(env):
         assert requests.get(f"{url}/1", params={"f": "json"}, headers=headers, timeout=30).status_code == 401
         assert requests.get(f"{env['base']}/collections/parcels/items", params={"f": "json"}, headers=headers,
                             timeout=30).status_code == 401
+
+
+def test_remembered_tokens_are_forgotten_when_a_user_changes(env):
+    """A public request trusts a token it resolved before (no look-up per request) only until a user or token
+    changes: a revocation by any means — plain SQL here, not the CLI — notifies every server process (migration
+    0240), and the next request is refused; a token that expires is not remembered past its expiry."""
+    done = _cli(env["db"], "users", "add", "sql-leaver", "--role", "analyst")
+    headers = {"Authorization": f"Bearer {done.stdout.strip().splitlines()[-1]}"}
+    url = f"{env['base']}/collections/parcels/items"
+    for _ in range(6):  # both workers resolve (and remember) the token
+        assert requests.get(url, params={"f": "json", "limit": 1}, headers=headers, timeout=30).status_code == 200
+    with psycopg.connect(env["db"]) as conn:
+        conn.execute("UPDATE access.app_user SET revoked_at = now(), revoked_by = 'test' WHERE name = 'sql-leaver'")
+    time.sleep(0.3)  # the notification is delivered when the revoking transaction commits
+    for _ in range(6):
+        r = requests.get(url, params={"f": "json", "limit": 1}, headers=headers, timeout=30)
+        assert r.status_code == 401 and "features" not in r.text, r.text
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=6)
+    done = _cli(env["db"], "users", "add", "short-token", "--role", "analyst", "--expires", expires.isoformat())
+    assert done.returncode == 0, done.stderr
+    headers = {"Authorization": f"Bearer {done.stdout.strip().splitlines()[-1]}"}
+    for _ in range(4):
+        assert requests.get(url, params={"f": "json", "limit": 1}, headers=headers, timeout=30).status_code == 200
+    time.sleep(max(0.0, (expires - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+    for _ in range(4):
+        assert requests.get(url, params={"f": "json", "limit": 1}, headers=headers, timeout=30).status_code == 401
+
+
+def test_a_page_and_its_audit_row_are_one_statement(env):
+    """The audit row of a page is written by the page's own statement: its ids are exactly the features returned
+    (not the look-ahead row that tells whether a next page exists), on first and next pages; a page refused for
+    a bad value or a revoked token leaves no row."""
+    def events() -> list[tuple]:
+        with psycopg.connect(env["db"]) as conn:
+            return conn.execute("SELECT item_ids, detail FROM access.audit_event WHERE actor = 'audit-pages' "
+                                "AND action = 'read' ORDER BY id").fetchall()
+
+    done = _cli(env["db"], "users", "add", "audit-pages", "--role", "officer", "--province", "79")
+    headers = {"Authorization": f"Bearer {done.stdout.strip().splitlines()[-1]}"}
+    url = f"{env['base']}/collections/rights/items"
+    first = requests.get(url, params={"f": "json", "limit": 3}, headers=headers, timeout=30).json()
+    nxt = next(x["href"] for x in first["links"] if x["rel"] == "next")
+    second = requests.get(nxt, headers=headers, timeout=30).json()
+    rows = events()
+    assert [r[0] for r in rows] == [[f["id"] for f in first["features"]], [f["id"] for f in second["features"]]]
+    assert len(rows[0][0]) == 3 and rows[1][1].get("page") == "next"
+    bad = requests.get(url, params={"f": "json", "share": "lots"}, headers=headers, timeout=30)
+    assert bad.status_code == 400, bad.text
+    assert _cli(env["db"], "users", "revoke", "audit-pages").returncode == 0
+    r = requests.get(url, params={"f": "json", "limit": 3}, headers=headers, timeout=30)
+    assert r.status_code == 401 and "features" not in r.text
+    assert len(events()) == 2

@@ -27,7 +27,8 @@ REGISTER_ROLE = "landgeo_register"
 #: an admin identity's role (migration 0150): its own policy reads every row, still only when landgeo.role = admin
 REGISTER_ADMIN_ROLE = "landgeo_register_admin"
 
-_RESOLVE = "SELECT name, role, provinces, communes FROM access.resolve_token(%s)"
+_RESOLVE = ("SELECT name, role, provinces, communes, extract(epoch FROM expires_at - now()) "
+            "FROM access.resolve_token(%s)")
 _APPLY = ("SELECT set_config('landgeo.user', %s, true), set_config('landgeo.role', %s, true), "
           "set_config('landgeo.provinces', %s, true), set_config('landgeo.communes', %s, true)")
 
@@ -148,17 +149,25 @@ def _rollback(conn: psycopg.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
-def resolve(conn: psycopg.Connection, credential: Credential) -> Identity:
+def resolve(conn: psycopg.Connection | None, credential: Credential) -> Identity:
     """The identity of a credential: a JWT's as verified, an API token's from the database (one round trip:
     ``access.resolve_token`` sees live tokens of unrevoked users only). Unknown -> :class:`AuthError`."""
     if credential.identity is not None:
         return credential.identity
+    if conn is None:
+        raise AuthError("no database to resolve tokens")
+    return resolve_token(conn, credential.token_hash)[0]
+
+
+def resolve_token(conn: psycopg.Connection, token_hash: str) -> tuple[Identity, float]:
+    """The identity of a live API token and the seconds until the token expires; :class:`AuthError` when the
+    database knows no live token of an unrevoked user with that hash."""
     with conn.pipeline(), conn.transaction():
         conn.execute(f"SET LOCAL ROLE {REGISTER_ROLE}")
-        cur = conn.execute(_RESOLVE, (credential.token_hash,), prepare=True)
+        cur = conn.execute(_RESOLVE, (token_hash,), prepare=True)
     row = cur.fetchone()
     if row is None:
         raise AuthError("unknown, expired or revoked token")
     provinces, communes = check_scope(row[1], row[2], row[3], error=AuthError)
-    return Identity(name=row[0], role=row[1], provinces=provinces, communes=communes, auth="token",
-                    token_hash=credential.token_hash)
+    return (Identity(name=row[0], role=row[1], provinces=provinces, communes=communes, auth="token",
+                     token_hash=token_hash), float(row[4]))

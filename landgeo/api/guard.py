@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from landgeo.access import audit, session
+from landgeo.access import audit, revocations, session
 from landgeo.access.http import challenge, credential
 from landgeo.access.identity import AuthError, Identity
 from landgeo.api.collections import Collection, collections, get_collection
@@ -53,26 +53,28 @@ def unauthorized(description: str, error: AuthError | None = None) -> AuthApiErr
     return AuthApiError(401, "Unauthorized", description, {"WWW-Authenticate": challenge(error)})
 
 
-#: token hash -> (identity, when resolved): lets a register request skip the look-up before its transaction, which
-#: reads the identity from the token again anyway (a revoked token reads nothing, at once). Public paths always
-#: look the token up.
-_RESOLVED: dict[str, tuple[Identity, float]] = {}
+#: token hash -> (identity, remembered until (monotonic; a minute, or the token's expiry), epoch of revocations heard
+#: when it was looked up). A register request trusts it to answer 401/403 before its transaction, which has the
+#: database read the identity from the token again (a revoked token reads nothing, at once); a public request
+#: trusts it only while this process hears revocations (landgeo.access.revocations) and none was heard since.
+_RESOLVED: dict[str, tuple[Identity, float, int | None]] = {}
 RESOLVED_TTL_S = 60.0
 
 
 def _resolve(db_url: str | None, cred, register_path: bool) -> Identity:
-    if cred.token_hash is not None and register_path:
-        hit = _RESOLVED.get(cred.token_hash)
-        if hit is not None and time.monotonic() - hit[1] < RESOLVED_TTL_S:
-            return hit[0]
     if db_url is None:
         raise AuthError("no database to resolve tokens")
+    if cred.token_hash is None:  # a JWT: verified by its signature, nothing to look up
+        return session.resolve(None, cred)
+    heard = revocations.listener(db_url).epoch()  # before the look-up: a revocation after it makes the entry stale
+    hit = _RESOLVED.get(cred.token_hash)
+    if hit is not None and time.monotonic() < hit[1] and (register_path or (heard is not None and hit[2] == heard)):
+        return hit[0]
     with get_pool(db_url).connection() as conn:
-        identity = session.resolve(conn, cred)
-    if cred.token_hash is not None:
-        if len(_RESOLVED) > 10_000:
-            _RESOLVED.clear()
-        _RESOLVED[cred.token_hash] = (identity, time.monotonic())
+        identity, valid_s = session.resolve_token(conn, cred.token_hash)
+    if len(_RESOLVED) > 10_000:
+        _RESOLVED.clear()
+    _RESOLVED[cred.token_hash] = (identity, time.monotonic() + min(RESOLVED_TTL_S, valid_s), heard)
     return identity
 
 

@@ -11,7 +11,11 @@
 --    in the page's own statement) and COMMIT at once and reads the answers after: a token revoked a moment ago
 --    still reads nothing and leaves no audit row.
 --
--- 2. The officers' read policies take their scope once per statement: `code = ANY ((SELECT
+-- 2. Every change of a user or a token (revoke, role, scope, delete) notifies `landgeo_access` at its commit: each
+--    API process listens (landgeo.access.revocations) and forgets the tokens it remembered, so a public request
+--    need not look its token up every time and a revocation still takes effect on the next request.
+--
+-- 3. The officers' read policies take their scope once per statement: `code = ANY ((SELECT
 --    access.officer_scope(…))::text[])`, an InitPlan whose value is a parameter of the scan. 0150 inlined the
 --    expression itself; where a policy is an index condition that is the same thing, but where it is a filter —
 --    every page walked by a scope hint (landgeo.api.guard.scope_hint) — each row re-read both settings and split
@@ -21,7 +25,7 @@
 --    page of rights cost 8x a province officer's (EXPLAIN ANALYZE, 1 M rights: 2.7 ms vs 0.35 ms; now 0.33 ms
 --    for both).
 --
--- 3. The parties' policy: its commune arm was `id = ANY (ARRAY(party ids of the officer's communes))`, tested on
+-- 4. The parties' policy: its commune arm was `id = ANY (ARRAY(party ids of the officer's communes))`, tested on
 --    every row of a page by a linear search of that array (PostgreSQL 15 hashes `= ANY` of constant arrays only):
 --    a page deep in a commune of n parties cost O(n) per row. It is now an EXISTS on the party-commune links'
 --    primary key (party_id, commune_code): one index probe per row (or, for a scan of many rows, the planner's
@@ -86,3 +90,14 @@ CREATE POLICY party_read ON landdb_restricted.party FOR SELECT TO landgeo_regist
            OR EXISTS (SELECT 1 FROM landdb_restricted.party_commune l
                       WHERE l.party_id = party.id
                         AND l.commune_code = ANY ((SELECT access.officer_scope('landgeo.communes'))::text[])));
+
+CREATE FUNCTION access.notify_identity_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('landgeo_access', TG_TABLE_NAME);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER app_user_changed AFTER UPDATE OR DELETE OR TRUNCATE ON access.app_user
+    FOR EACH STATEMENT EXECUTE FUNCTION access.notify_identity_change();
+CREATE TRIGGER api_token_changed AFTER UPDATE OR DELETE OR TRUNCATE ON access.api_token
+    FOR EACH STATEMENT EXECUTE FUNCTION access.notify_identity_change();
