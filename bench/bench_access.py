@@ -8,7 +8,8 @@ One `landgeo serve` (2 workers) per database, one run, interleaved rounds, wrk w
 QGIS/GDAL). Pages of 100 features; each officer page is compared with the public page at the same step:
 
 - ``public``: anonymous parcels page (the page the public reads today), first page, page 2, page 8 (cursor);
-- ``analyst``: the same public first page with an analyst's token (the token is resolved in the database);
+- ``analyst``: the same public first page with an analyst's token (looked up in the database once, then
+  remembered until a user or token changes: landgeo.access.revocations);
 - ``officer`` (province 79) and ``commune officer`` (commune 26050, 1 000 rows): parties and rights,
   first page (query.py rule 4: numberMatched, exact, from the identity's own per-scope counts, migration 0190),
   page 2 and page 8 (numberMatched carried by the cursor).
