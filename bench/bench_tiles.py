@@ -6,7 +6,8 @@ and vertices; ``gaps`` — separate 18.4 m × 28.4 m rectangles, no shared verte
 serves the same table: landgeo from its canonical geometry (index on ``geom``), the peers from the WGS 84 copy
 ``geom_wgs84`` (the bench gives them a GiST index on it). A fixed list of tiles at zooms 10, 14, 17 and 19 over
 the data is fetched from each server in turn (tile by tile, interleaved, so the shared machine's noise falls on
-all alike), ``--rounds`` times; per zoom: p50 and p95 time and bytes per tile. Servers:
+all alike; which server goes first rotates from tile to tile, so none always follows the same other one),
+``--rounds`` times; per zoom: p50 and p95 time and bytes per tile. Servers:
 
 - ``landgeo`` — tile cache off: every tile drawn, as the peers draw theirs (the bar is on this one);
 - ``landgeo (cache)`` — tile cache on, empty at the start: its first round is misses (drawn and written), the
@@ -194,9 +195,14 @@ def run_shape(shape: str, args, tmp: Path) -> dict:
             names[1:1] = ["landgeo (cache miss)", "landgeo (cache hit)"]
         samples: dict[str, dict[int, list[tuple[float, int]]]] = {n: {z: [] for z in ZOOMS} for n in names}
         late: dict[tuple[str, int], int] = {}
+        order = list(servers)
         for rnd in range(args.rounds):
-            for z, r, c in tiles:
-                for server, (_proc, template) in servers.items():
+            for k, (z, r, c) in enumerate(tiles):
+                # each server in turn first: a request right after another server's pays for that one's leftovers
+                # (its CPU caches evicted, its cores taken) — in a fixed order the same server would always pay
+                shift = (rnd * len(tiles) + k) % len(order)
+                for server in order[shift:] + order[:shift]:
+                    _proc, template = servers[server]
                     key = server
                     if server == "landgeo (cache)":
                         key = "landgeo (cache miss)" if rnd == 0 else "landgeo (cache hit)"

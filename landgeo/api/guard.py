@@ -84,7 +84,9 @@ def admit(environ: dict, db_url: str | None, query: dict[str, str]) -> Identity 
     c = get_collection(match.group(1)) if match else None
     restricted = c is not None and c.restricted
     try:
-        cred = credential(environ, get_settings(), query)
+        # no header and no query: anonymous, without reading the settings (every tile and page asks)
+        anonymous = "HTTP_AUTHORIZATION" not in environ and not query
+        cred = None if anonymous else credential(environ, get_settings(), query)
         identity = None if cred is None else _resolve(db_url, cred, restricted)
     except AuthError as exc:
         raise unauthorized(str(exc), exc) from None

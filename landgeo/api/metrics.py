@@ -69,19 +69,24 @@ def _count_db_error(kind: str) -> None:
 failfast.ERROR_HOOKS.append(_count_db_error)
 
 
+_LAST_STATE: list[tuple] = [()]  # (pid, in use, idle, down) as last written by this process
+
+
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     """Record one answered request, and the pools' state as this worker sees it."""
     method = method if method in ("GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH") else "other"
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)
-    in_use = idle = size = 0
+    idle = size = 0
     for _name, stats in failfast.pool_stats():
         size += stats.get("pool_size", 0)
         idle += stats.get("pool_available", 0)
-    in_use = size - idle
-    POOL.labels("in_use").set(in_use)
-    POOL.labels("idle").set(idle)
-    DB_DOWN.set(1 if failfast.any_down() else 0)
+    state = (os.getpid(), size - idle, idle, 1 if failfast.any_down() else 0)
+    if state != _LAST_STATE[0]:  # a gauge write is a lock and a file write per value: only when it changed
+        _LAST_STATE[0] = state
+        POOL.labels("in_use").set(state[1])
+        POOL.labels("idle").set(state[2])
+        DB_DOWN.set(state[3])
 
 
 def render() -> tuple[bytes, str]:
