@@ -96,7 +96,7 @@ def check_features(
     usable = ~empty & ~wrong_type & ~nonfinite
     idx = np.flatnonzero(usable)
     bounds = shapely.bounds(geoms[idx])  # shared by the range and outlier checks
-    valid = _is_valid(geoms, idx, type_ids, coords, cidx)  # shared by the validity and sliver checks
+    valid = _is_valid(geoms, idx, type_ids, coords, cidx, bounds)  # shared by the validity and sliver checks
     columns = Columns(attrs)
     out += _range_findings(idx, bounds, crs, geographic)
     out += _vertex_findings(geoms, idx, type_ids, coords, cidx, geographic, tolerances)
@@ -377,12 +377,12 @@ def _rough_cos(dx: np.ndarray, dy: np.ndarray, rough: np.ndarray, before, after)
 
 
 def _is_valid(geoms: np.ndarray, idx: np.ndarray, type_ids: np.ndarray, coords: np.ndarray,
-              cidx: np.ndarray) -> np.ndarray:
+              cidx: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """``shapely.is_valid(geoms[idx])``, convex quadrilaterals decided from their coordinates
     (:mod:`landgeo.validation.quads`) and only the others by GEOS."""
     counts = np.bincount(cidx, minlength=len(geoms))
     starts = np.cumsum(counts) - counts
-    valid = known_valid(geoms[idx], type_ids[idx], coords, starts[idx], counts[idx])
+    valid = known_valid(geoms[idx], type_ids[idx], coords, starts[idx], counts[idx], bounds)
     rest = np.flatnonzero(~valid)
     if len(rest):
         valid[rest] = shapely.is_valid(geoms[idx[rest]])
