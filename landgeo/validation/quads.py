@@ -5,10 +5,10 @@ hole, one part. Such a polygon is valid exactly when its ring does not cross or 
 the same way, strictly, at each of its four corners it is a convex quadrilateral (four turns of the same sign
 cannot wind twice), which is valid. :func:`known_valid` finds the features for which that is certain in floating
 point — every edge vector computed exactly (all its coordinates of the same sign and within a factor of two of
-each other, axis by axis: Sterbenz), and every turn (cross product of consecutive edges) far enough from zero that its rounding cannot
-change its sign — and leaves every other feature (concave, near-degenerate, with holes or several parts, …) to
-``shapely.is_valid``. GEOS decides orientation exactly, so the verdicts are the same; only the cost differs
-(tested against GEOS on random, degenerate and self-crossing quadrilaterals).
+each other, axis by axis: Sterbenz), and every turn (cross product of consecutive edges) far enough from zero that
+its rounding cannot change its sign — and leaves every other feature (concave, near-degenerate, with holes or
+several parts, …) to ``shapely.is_valid``. GEOS decides orientation exactly, so the verdicts are the same; only
+the cost differs (tested against GEOS on random, degenerate and self-crossing quadrilaterals).
 """
 
 from __future__ import annotations
