@@ -52,6 +52,8 @@ def test_non_finite_input_stays_non_finite():
     "convention=coordinate_frame step inv proj=cart ellps=WGS84 step proj=pop v_3",
     "proj=pipeline step proj=push v_3 step proj=cart ellps=WGS84 step proj=helmert x=1 exact "
     "convention=coordinate_frame step inv proj=cart ellps=WGS84 step proj=pop v_3",
+    "proj=pipeline inv step proj=push v_3 step proj=cart ellps=WGS84 step proj=helmert x=1 "
+    "convention=coordinate_frame step inv proj=cart ellps=WGS84 step proj=pop v_3",
     "proj=pipeline step proj=push v_3 step proj=cart ellps=WGS84 step proj=helmert x=1 t_epoch=2010 "
     "convention=position_vector step inv proj=cart ellps=WGS84 step proj=pop v_3",
 ])

@@ -100,7 +100,9 @@ class GeocentricHelmert:
 def from_pipeline(definition: str) -> GeocentricHelmert | None:
     """The operation of a PROJ pipeline definition of the form (unit and axis steps around it)
     ``push v_3 · cart · helmert (7 parameters) · inv cart · pop v_3``; None for any other form."""
-    steps = [s.strip() for s in _STEP.split(definition)[1:]]
+    head, *steps = (s.strip() for s in _STEP.split(definition))
+    if head.replace("+", "") != "proj=pipeline":  # pipeline-wide options (+inv …) are not evaluated here
+        return None
     core = [s for s in steps if not s.startswith(("proj=axisswap", "proj=unitconvert", "+proj=axisswap",
                                                    "+proj=unitconvert"))]
     expected = ("proj=push", "proj=cart", "proj=helmert", "inv proj=cart", "proj=pop")
