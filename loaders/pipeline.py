@@ -153,6 +153,25 @@ def _run(conn, target: Target, source: Source, plan: CrsPlan, options: LoadOptio
         result.notes.append(writer.note)
     else:
         writer = MergeWriter(conn, target, options, plan, rejects, batch_id, where)
+    try:
+        _write(conn, target, source, plan, options, mapping, text, rejects, batch_id, where, progress, result, writer,
+               provinces_of, surveyed)
+    except BaseException:
+        try:
+            conn.rollback()  # first: what the writer made outside the transaction may be locked by it
+        except psycopg.Error:
+            pass
+        try:
+            writer.discard()
+        except psycopg.Error:
+            pass  # a table left behind is dropped by the province's next first load (loaders.write.bulk)
+        raise
+    writer.close()
+
+
+def _write(conn, target: Target, source: Source, plan: CrsPlan, options: LoadOptions, mapping: FieldMapping,
+           text: SourceText, rejects: RejectsWriter, batch_id: int, where: str, progress: Progress,
+           result: LoadResult, writer: Writer, provinces_of: dict[str, str], surveyed: dict[str, str]) -> None:
     counts: Counter = Counter()
     warnings: Counter = Counter()
     timings: dict[str, float] = {}

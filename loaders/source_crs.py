@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 
 from landgeo.crs import CRS, detect, from_wkt, resolve, transform
+from landgeo.crs.geocentric import official_to_wgs84
 from landgeo.crs.srids import VN2000_GEOGRAPHIC, WGS84
 from landgeo.errors import UserError
 
@@ -58,8 +59,14 @@ class CrsPlan:
             return canonical, None
         if self.srid == WGS84_SRID:
             return canonical, xy
-        x, y = transform(CANONICAL_SRID, WGS84_SRID, canonical[:, 0], canonical[:, 1])
-        return canonical, np.column_stack([x, y])
+        official = official_to_wgs84()  # the same operation as PROJ's, array by array (landgeo.crs.geocentric)
+        if official is None:
+            x, y = transform(CANONICAL_SRID, WGS84_SRID, canonical[:, 0], canonical[:, 1])
+            return canonical, np.column_stack([x, y])
+        x, y = official(canonical[:, 0], canonical[:, 1])
+        out = np.column_stack([x, y])
+        out[~np.isfinite(out).all(axis=1)] = np.nan
+        return canonical, out
 
     def from_canonical(self, geoms: np.ndarray) -> np.ndarray:
         """Back from VN-2000 geographic to the source CRS (for the rejects report)."""

@@ -236,3 +236,43 @@ def test_swap_behind_a_long_transaction_gives_up_cleanly(tmp_path, fresh_db, mon
         assert conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcel_p01_load%'").fetchone()[0] == 0
     result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
     assert result.counts["inserted"] == 3
+
+
+def test_first_load_indexes_the_committed_table_on_two_sessions_unreadable_until_the_swap(tmp_path, fresh_db,
+                                                                                          monkeypatch):
+    """The new table is committed before its indexes are built (two sessions build them at once): nobody may
+    read it then, and the swap gives it the partition's grants."""
+    from loaders.write import bulk
+
+    seen = {}
+    real_publish = bulk.FreshPartition.publish
+
+    def publish_then_look(self):
+        real_publish(self)
+        with psycopg.connect(fresh_db) as other:  # another session sees the committed, unattached table
+            seen["visible"] = other.execute("SELECT to_regclass(%s) IS NOT NULL",
+                                            (f"landdb.{self.name}",)).fetchone()[0]
+            seen["reader"] = other.execute("SELECT has_table_privilege('landgeo_reader', %s, 'SELECT')",
+                                           (f"landdb.{self.name}",)).fetchone()[0]
+
+    monkeypatch.setattr(bulk.FreshPartition, "publish", publish_then_look)
+    src = write(tmp_path / "two.gpkg", grid(6), fields(6))
+    with psycopg.connect(fresh_db) as conn:
+        before = partition_shape(conn)
+    result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+    assert seen == {"visible": True, "reader": False}
+    assert result.counts["inserted"] == 6
+    with psycopg.connect(fresh_db) as conn:
+        assert partition_shape(conn) == before
+
+
+def test_a_table_left_by_a_killed_first_load_is_dropped_by_the_next(tmp_path, fresh_db):
+    with psycopg.connect(fresh_db) as conn:  # what a load killed between committing its table and the swap leaves
+        conn.execute("CREATE TABLE landdb.parcel_p01_load999 (LIKE landdb.parcel)")
+        conn.execute("CREATE TABLE landdb.parcel_p02_load999 (LIKE landdb.parcel)")  # another province's: kept
+    src = write(tmp_path / "after.gpkg", grid(4), fields(4))
+    result = load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+    assert result.counts["inserted"] == 4
+    with psycopg.connect(fresh_db) as conn:
+        left = conn.execute("SELECT relname FROM pg_class WHERE relname LIKE 'parcel_p0%%_load%%'").fetchall()
+    assert left == [("parcel_p02_load999",)]

@@ -93,6 +93,9 @@ def load_command(
         print(load_register(src, into, mode).summary(str(src)))
         return
     checksum.prefetch(Path(src))  # the file's SHA-256 on a thread while the loader's modules are imported
+    from loaders.memory import keep_freed_memory
+
+    keep_freed_memory()  # this process loads and exits: batches reuse their memory instead of faulting it in
     from loaders.pipeline import LoadOptions, load
     from loaders.report import summary_line
 

@@ -20,6 +20,7 @@ from landgeo.crs.detect import detect as detect_crs
 from landgeo.target import Target
 from landgeo.validation.attributes import Columns, attribute_findings
 from landgeo.validation.check_codes import CHECKS, Finding
+from landgeo.validation.quads import known_valid
 from landgeo.validation.tolerances import DEFAULT, Tolerances
 
 # shapely type ids
@@ -95,7 +96,7 @@ def check_features(
     usable = ~empty & ~wrong_type & ~nonfinite
     idx = np.flatnonzero(usable)
     bounds = shapely.bounds(geoms[idx])  # shared by the range and outlier checks
-    valid = shapely.is_valid(geoms[idx])  # shared by the validity and sliver checks
+    valid = _is_valid(geoms, idx, type_ids, coords, cidx, bounds)  # shared by the validity and sliver checks
     columns = Columns(attrs)
     out += _range_findings(idx, bounds, crs, geographic)
     out += _vertex_findings(geoms, idx, type_ids, coords, cidx, geographic, tolerances)
@@ -373,6 +374,19 @@ def _rough_cos(dx: np.ndarray, dy: np.ndarray, rough: np.ndarray, before, after)
     where a rough length is 0)."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         return -(dx[before] * dx[after] + dy[before] * dy[after]) / (rough[before] * rough[after])
+
+
+def _is_valid(geoms: np.ndarray, idx: np.ndarray, type_ids: np.ndarray, coords: np.ndarray,
+              cidx: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """``shapely.is_valid(geoms[idx])``, convex quadrilaterals decided from their coordinates
+    (:mod:`landgeo.validation.quads`) and only the others by GEOS."""
+    counts = np.bincount(cidx, minlength=len(geoms))
+    starts = np.cumsum(counts) - counts
+    valid = known_valid(geoms[idx], type_ids[idx], coords, starts[idx], counts[idx], bounds)
+    rest = np.flatnonzero(~valid)
+    if len(rest):
+        valid[rest] = shapely.is_valid(geoms[idx[rest]])
+    return valid
 
 
 def _validity_findings(geoms: np.ndarray, bad: np.ndarray) -> list[Finding]:

@@ -3,11 +3,19 @@ province's partition of ``landdb.parcel``.
 
 A province's cadastral database arrives once in bulk (millions of thửa đất) and afterwards as register updates.
 Inserting the bulk through the partitioned table maintains every index row by row, GiST and GIN included.
-Here the rows are COPied into a new table created in the load's transaction that has only its BRIN index;
-the primary key and the other indexes are built once over the whole of it (a sorted GiST build, B-trees from
-one sort, in parallel); the unique key's index doubles as the duplicate check; and at the end the
-empty partition is detached and dropped and the new table attached in its place — inside the same
-transaction as everything else, so a failed or interrupted load leaves the old empty partition as it was.
+Here the rows are COPied into a new table that has only its BRIN index; the primary key and the other indexes
+are built once over the whole of it (a sorted GiST build, B-trees from one sort, in parallel); the unique key's
+index doubles as the duplicate check; and at the end the empty partition is detached and dropped and the new
+table attached in its place — inside the load's transaction, so a failed or interrupted load leaves the old empty
+partition as it was.
+
+The new table is made and filled on a second connection (the *builder*) and committed once the file has streamed,
+unattached and readable by nobody (its default grants are revoked until the swap): a table of an open transaction
+is invisible to every other session, and the builder's session builds the GiST and GIN indexes (serial builds)
+while the load's own session builds the B-trees — on two cores that takes the time of the longer of the two
+instead of their sum. A load that fails after that commit drops the table (:meth:`FreshPartition.discard`); one
+whose process was killed leaves it, and the next first load of the province drops it (it holds the target's load
+lock, so no other load can own the table).
 
 Used when the partition of ``--province`` is empty and every row of the file belongs to that province; the
 result is the same table, indexes, triggers, constraints and grants as an incremental load would give.
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 
 import numpy as np
@@ -61,10 +70,17 @@ class FreshPartition:
     """``landdb.<partition>_load<batch>``: the province's parcels, COPied, indexed, checked, then attached."""
 
     def __init__(self, conn: Connection, province: str, partition: str, batch_id: int, source_srid: int,
-                 dated: bool, tiles: TileGroups | None = None) -> None:
+                 dated: bool, tiles: TileGroups | None = None, *, builder: Connection | None = None,
+                 now: dt.datetime | None = None) -> None:
         if not re.fullmatch(r"[0-9]{2}", province):
             raise UserError(f"--province {province!r}: a two-digit province code expected")
-        self.conn = conn
+        self.conn = conn  # the load's transaction: checks, swap, COMMIT
+        self.builder = builder or conn  # makes, fills and commits the table, builds the serial indexes
+        self.now = now  # the load's transaction time: valid_from of undated parcels
+        self.published = False  # the table is committed (by the builder), not yet attached
+        self.last_id: int | None = None
+        self._builds: threading.Thread | None = None
+        self._build_error: BaseException | None = None
         self.province = province
         self.constants = {"province_code": province, "source_srid": int(source_srid), "batch_id": int(batch_id)}
         self.columns = {**COPY_COLUMNS, **(DATES if dated else {})}  # name -> COPY type, in COPY order
@@ -77,25 +93,49 @@ class FreshPartition:
 
     def create(self) -> None:
         """The bare table: the parent's columns, defaults and CHECKs, the partition bound as a CHECK (so that
-        ATTACH need not scan), ids from the parent's identity sequence. No index yet."""
-        seq = self.conn.execute("SELECT pg_get_serial_sequence('landdb.parcel', 'id')").fetchone()[0]
-        self.conn.execute(sql.SQL(
+        ATTACH need not scan), ids from the parent's identity sequence, no grant. No index yet. Made on the
+        builder's connection, uncommitted until :meth:`publish`."""
+        self._drop_leftovers()
+        b = self.builder
+        seq = b.execute("SELECT pg_get_serial_sequence('landdb.parcel', 'id')").fetchone()[0]
+        b.execute(sql.SQL(
             "CREATE TABLE {t} (LIKE landdb.parcel INCLUDING DEFAULTS INCLUDING CONSTRAINTS, "
             "CONSTRAINT {bound} CHECK (province_code IS NOT NULL AND province_code = {p}))").format(
             t=self.ident, bound=sql.Identifier(f"{self.name}_bound"), p=sql.Literal(self.province)))
-        self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN id SET DEFAULT nextval({}::regclass)").format(
+        for grantee, privilege in b.execute(  # default privileges: nobody reads it before it is the partition
+                "SELECT grantee, privilege_type FROM information_schema.role_table_grants WHERE table_schema = %s "
+                "AND table_name = %s AND grantee <> current_user", (PARENT[0], self.name)).fetchall():
+            b.execute(sql.SQL("REVOKE {} ON {} FROM {}").format(sql.SQL(privilege), self.ident,
+                                                                sql.Identifier(grantee)))
+        b.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN id SET DEFAULT nextval({}::regclass)").format(
             self.ident, sql.Literal(seq)))
         self.sequence = seq
-        last, called = self.conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(
+        last, called = b.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(
             sql.Identifier(*seq.split(".", 1)))).fetchone()
         self.first_id = last + 1 if called else last  # unless another writer takes an id first (checked at the end)
-        for column, value in self.constants.items():
-            self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+        self.valid_from_default = b.execute(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid "
+            "AND a.attnum = d.adnum WHERE d.adrelid = %s::regclass AND a.attname = 'valid_from'",
+            (f"{PARENT[0]}.{self.name}",)).fetchone()
+        constants = dict(self.constants)
+        if self.now is not None and self.builder is not self.conn and self.valid_from_default:
+            constants["valid_from"] = self.now  # the builder's now() is not the load's
+        for column, value in constants.items():
+            b.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
                 self.ident, sql.Identifier(column), sql.Literal(value)))
         self.primary_key, self.indexes = self._index_statements()
         for _name, definition in self.indexes:
             if _kind(definition, self.columns) == "early":
-                self.conn.execute(definition)
+                b.execute(definition)
+
+    def _drop_leftovers(self) -> None:
+        """Tables of this partition's earlier first loads whose process was killed between committing the table
+        and the swap. The load holds the target's lock: no running load owns one."""
+        for (name,) in self.conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+                "AND c.relkind = 'r' AND NOT c.relispartition AND c.relname ~ %s",
+                (PARENT[0], f"^{re.escape(self.partition)}_load[0-9]+$")).fetchall():
+            self.conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(PARENT[0], name)))
 
     def encode(self, columns: dict[str, pa.Array], geometry: dict[str, pa.Array], *, now: dt.datetime) -> bytes:
         """One batch of accepted rows as binary COPY tuples of :attr:`columns` (a column the file lacks is NULL;
@@ -114,17 +154,45 @@ class FreshPartition:
         """Binary COPY of one encoded batch (runs on the load's database thread)."""
         if not rows:
             return
-        copy_bytes(self.conn, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
+        copy_bytes(self.builder, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
             self.ident, sql.SQL(", ").join(sql.Identifier(c) for c in self.columns)), data)
         self.rows += rows
 
+    def publish(self) -> None:
+        """Commit the filled table (unattached, no grant) so that two sessions can index it."""
+        if self.builder is self.conn:
+            return
+        if self.rows:
+            self.last_id = self.builder.execute("SELECT currval(%s::regclass)", (self.sequence,)).fetchone()[0]
+        self.builder.commit()
+        self.published = True
+
+    def discard(self) -> None:
+        """After a failed load (its transaction rolled back first): drop the committed table, close the builder."""
+        if self.builder is self.conn:
+            return
+        if self._builds is not None:
+            self._builds.join()
+        try:
+            self.builder.rollback()
+            if self.published:
+                self.builder.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(PARENT[0], self.name)))
+                self.builder.commit()
+        finally:
+            self.builder.close()
+
+    def close(self) -> None:
+        """After the load's COMMIT."""
+        if self.builder is not self.conn:
+            self.builder.close()
+
     # -- indexes -----------------------------------------------------------------------------------------
     def _index_statements(self) -> tuple[str, list[tuple[str, str]]]:
-        """The primary key constraint definition and (name, CREATE INDEX) of every other index of the current
+        """The primary key's CREATE UNIQUE INDEX and (name, CREATE INDEX) of every other index of the current
         partition, rewritten for the new table (catalogue text, no user input)."""
-        pk = self.conn.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
-            (f"{PARENT[0]}.{self.partition}",)).fetchone()[0]
+        pk_name, pk = self.conn.execute(
+            "SELECT i.relname, pg_get_indexdef(c.conindid) FROM pg_constraint c JOIN pg_class i ON i.oid = c.conindid "
+            "WHERE c.conrelid = %s::regclass AND c.contype = 'p'", (f"{PARENT[0]}.{self.partition}",)).fetchone()
         rows = self.conn.execute(
             "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
             "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary ORDER BY i.relname",
@@ -137,19 +205,56 @@ class FreshPartition:
             temporary = f"{self.name}_i{k}"  # the partition's own names are taken until the swap
             definition = definition.replace(f"INDEX {name} ON", f"INDEX {temporary} ON", 1)
             out.append((name, definition.replace(old_on, f" ON {PARENT[0]}.{self.name} ", 1)))
-        return pk, out
+        if old_on not in pk or not pk.startswith("CREATE UNIQUE INDEX "):
+            raise UserError(f"cannot rebuild the primary key of {self.partition}: unexpected definition")
+        pk = pk.replace(f"INDEX {pk_name} ON", f"INDEX {self.name}_pkey ON", 1)
+        return pk.replace(old_on, f" ON {PARENT[0]}.{self.name} ", 1), out
+
+    def start_builds(self) -> None:
+        """The serial builds (GiST, GIN …: one process each) on the builder's connection, in the background, once
+        the table is committed; the load's session builds the B-trees meanwhile (:meth:`build_others`)."""
+        if not self.published or self._builds is not None:
+            return
+        serial = [(name, d) for name, d in self.indexes if _kind(d, self.columns) == "late" and not _btree(d)]
+
+        def run() -> None:
+            try:
+                for name, definition in serial:
+                    t = time.monotonic()
+                    self.builder.execute(definition)
+                    self.timings[f"index {name}"] = time.monotonic() - t
+                self.builder.commit()
+            except BaseException as exc:  # noqa: BLE001 - raised in the loading thread by join_builds
+                self._build_error = exc
+                self.builder.rollback()
+
+        self._builds = threading.Thread(target=run, name="landgeo-load-index", daemon=True)
+        self._builds.start()
+
+    def join_builds(self) -> None:
+        """Wait for the background builds; raise their error. Called before anything that takes a lock the builds
+        conflict with (ANALYZE, DELETE, the swap): taking it first would wait for a build that waits for it."""
+        if self._builds is None:
+            return
+        self._builds.join()
+        if self._build_error is not None:
+            raise self._build_error
 
     def build_others(self) -> None:
-        """The primary key and the partition's other non-unique indexes, each built once over the whole table."""
+        """The primary key and the partition's other non-unique indexes, each built once over the whole table: the
+        B-trees here, the others by the builder at the same time when the table is committed."""
+        self.start_builds()
         t = time.monotonic()
-        self.conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-            self.ident, sql.Identifier(f"{self.name}_pkey"), sql.SQL(self.primary_key)))
+        self.conn.execute(self.primary_key)
         self.timings["index primary key"] = time.monotonic() - t
         for name, definition in self.indexes:
-            if _kind(definition, self.columns) == "late":
+            if _kind(definition, self.columns) == "late" and (_btree(definition) or self._builds is None):
                 t = time.monotonic()
                 self.conn.execute(definition)
                 self.timings[f"index {name}"] = time.monotonic() - t
+        self.join_builds()
+        self.conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
+            self.ident, sql.Identifier(f"{self.name}_pkey"), sql.Identifier(f"{self.name}_pkey")))
 
     def build_unique(self) -> bool:
         """The unique index of current versions (province, commune, sheet, parcel); False (and nothing built) when
@@ -185,6 +290,7 @@ class FreshPartition:
     # -- swap --------------------------------------------------------------------------------------------
     def attach(self) -> None:
         """Detach and drop the empty partition, attach the new table under its name, with its grants."""
+        self.join_builds()
         conn, old = self.conn, sql.Identifier(PARENT[0], self.partition)
         grants = conn.execute(
             "SELECT grantee, privilege_type FROM information_schema.role_table_grants WHERE table_schema = %s "
@@ -209,6 +315,9 @@ class FreshPartition:
         for column in ("id", *self.constants):
             conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(
                 self.ident, sql.Identifier(column)))
+        if self.valid_from_default:  # the parent's default again (catalogue text)
+            conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN valid_from SET DEFAULT {}").format(
+                self.ident, sql.SQL(self.valid_from_default[0])))
         conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(self.ident, sql.Identifier(self.partition)))
         self.ident = old
         for k, (name, _definition) in enumerate(self.indexes):
@@ -244,7 +353,8 @@ class FreshPartition:
         if self.first_id is None or not self.rows or "valid_to" in self.columns:
             return
         t = time.monotonic()
-        last = self.conn.execute("SELECT currval(%s::regclass)", (self.sequence,)).fetchone()[0]
+        last = self.last_id if self.published else \
+            self.conn.execute("SELECT currval(%s::regclass)", (self.sequence,)).fetchone()[0]
         if last - self.first_id + 1 != self.rows:
             return
         blocks = np.arange(self.first_id >> BLOCK_BITS, (last >> BLOCK_BITS) + 1, dtype=np.int64)
@@ -257,6 +367,11 @@ class FreshPartition:
 
 #: A partial index of the rows where one column is set (``… WHERE (feature_id IS NOT NULL)``, migration 0200).
 _SET_COLUMN_ONLY = re.compile(r" WHERE \((\w+) IS NOT NULL\)$")
+
+
+def _btree(definition: str) -> bool:
+    """A B-tree index (PostgreSQL builds those with parallel workers; GiST, GIN: one process)."""
+    return " USING btree " in definition
 
 
 def _kind(definition: str, sent: dict[str, str]) -> str:
