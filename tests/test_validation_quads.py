@@ -16,7 +16,7 @@ def _decide(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(cidx, minlength=len(geoms))
     bounds = shapely.bounds(geoms)
     known = known_valid(geoms, type_ids, coords, np.cumsum(counts) - counts, counts, bounds)
-    return known, _is_valid(geoms, np.arange(len(geoms)), type_ids, coords, cidx, bounds)
+    return known, _is_valid(geoms, np.arange(len(geoms)), type_ids, coords, counts, bounds)
 
 
 def _quads(rng: np.random.Generator, n: int, origin: tuple[float, float], size: float) -> np.ndarray:

@@ -81,6 +81,7 @@ def check_features(
     wrong_type = ~empty & ~np.isin(type_ids, list(allowed)) if allowed else np.zeros(n, bool)
 
     coords, cidx = shapely.get_coordinates(geoms, return_index=True)
+    coord_count = np.bincount(cidx, minlength=n)  # coordinates per feature (shared by the vertex and validity checks)
     finite = np.isfinite(coords[:, 0]) & np.isfinite(coords[:, 1])
     nonfinite_count = np.bincount(cidx[~finite], minlength=n)
     nonfinite = nonfinite_count > 0
@@ -96,10 +97,10 @@ def check_features(
     usable = ~empty & ~wrong_type & ~nonfinite
     idx = np.flatnonzero(usable)
     bounds = shapely.bounds(geoms[idx])  # shared by the range and outlier checks
-    valid = _is_valid(geoms, idx, type_ids, coords, cidx, bounds)  # shared by the validity and sliver checks
+    valid = _is_valid(geoms, idx, type_ids, coords, coord_count, bounds)  # shared by the validity and sliver checks
     columns = Columns(attrs)
     out += _range_findings(idx, bounds, crs, geographic)
-    out += _vertex_findings(geoms, idx, type_ids, coords, cidx, geographic, tolerances)
+    out += _vertex_findings(geoms, idx, type_ids, coords, cidx, coord_count, geographic, tolerances)
     out += _validity_findings(geoms, idx[~valid])
     if target.geometry_type in ("MultiPolygon", "Polygon"):
         out += _sliver_findings(geoms, idx[valid], geographic, tolerances)
@@ -273,14 +274,16 @@ _MARGIN = 1e-9  # relative: candidates picked with rough lengths and cosines inc
 
 
 def _vertex_findings(geoms: np.ndarray, indices: np.ndarray, type_ids: np.ndarray, coords: np.ndarray,
-                     coord_feature: np.ndarray, geographic: bool, tol: Tolerances) -> list[Finding]:
+                     coord_feature: np.ndarray, coord_count: np.ndarray, geographic: bool, tol: Tolerances
+                     ) -> list[Finding]:
     """Too few vertices, repeated vertices and spikes, over all rings/lines of the features ``indices`` at once.
 
-    ``coords``/``coord_feature`` are ``shapely.get_coordinates(geoms, return_index=True)``. A ring is a cyclic
+    ``coords``/``coord_feature`` are ``shapely.get_coordinates(geoms, return_index=True)``, ``coord_count`` the
+    coordinates of each feature. A ring is a cyclic
     sequence of vertices (its closing coordinate is none of them); a vertex repeats when the next one is
     closer than the tolerance (the last vertex of a line has no next one).
     """
-    paths = _paths(geoms, indices, type_ids, np.bincount(coord_feature, minlength=len(geoms)))
+    paths = _paths(geoms, indices, type_ids, coord_count)
     if len(paths.feature) == 0:
         return []
     selected = np.zeros(len(geoms), bool)
@@ -377,12 +380,11 @@ def _rough_cos(dx: np.ndarray, dy: np.ndarray, rough: np.ndarray, before, after)
 
 
 def _is_valid(geoms: np.ndarray, idx: np.ndarray, type_ids: np.ndarray, coords: np.ndarray,
-              cidx: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+              coord_count: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """``shapely.is_valid(geoms[idx])``, convex quadrilaterals decided from their coordinates
     (:mod:`landgeo.validation.quads`) and only the others by GEOS."""
-    counts = np.bincount(cidx, minlength=len(geoms))
-    starts = np.cumsum(counts) - counts
-    valid = known_valid(geoms[idx], type_ids[idx], coords, starts[idx], counts[idx], bounds)
+    starts = np.cumsum(coord_count) - coord_count
+    valid = known_valid(geoms[idx], type_ids[idx], coords, starts[idx], coord_count[idx], bounds)
     rest = np.flatnonzero(~valid)
     if len(rest):
         valid[rest] = shapely.is_valid(geoms[idx[rest]])
