@@ -18,15 +18,14 @@ from landgeo.access.identity import Identity
 
 _FEATURE_ID = re.compile(r'^\{"type":"Feature","id":(\d+),')
 
-_INSERT = ("INSERT INTO access.audit_event (actor, actor_role, auth, action, collection, item_ids, detail) "
-           "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)")
+_INTO = "INSERT INTO access.audit_event (actor, actor_role, auth, action, collection, item_ids, detail) "
+_INSERT = _INTO + "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)"
 
 
 #: the audit row of a page of the register, written by the page's own statement: it reads the page's rows from the
 #: statement's CTE ``page (_id, _rank)`` (landgeo.api.statements.page_sql) and records the ids of the rows returned
 #: (rank <= limit: not the look-ahead row that only tells whether a next page exists)
-_PAGE_INSERT = ("INSERT INTO access.audit_event (actor, actor_role, auth, action, collection, item_ids, detail) "
-                "SELECT %s, %s, %s, %s, %s, ARRAY(SELECT _id FROM page WHERE _rank <= {limit} ORDER BY _rank), "
+_PAGE_INSERT = (_INTO + "SELECT %s, %s, %s, %s, %s, ARRAY(SELECT _id FROM page WHERE _rank <= {limit} ORDER BY _rank), "
                 "%s::jsonb")
 
 
