@@ -147,10 +147,13 @@ def test_counts_exact_under_concurrent_writers(counts_db):
     assert not errors, errors
     seen = assert_counts_exact(counts_db)
     assert seen[("admin", "", "", "parties")] == before + 4 * 6 * 3 - 3  # the rolled-back step added nothing
-    with psycopg.connect(counts_db) as conn:  # the folds left at most a few delta rows per key
+    # The folds leave a few delta rows per key, not one per statement (≈ 100 deltas a key here): each transaction
+    # ends with at most one row of its own (its last statement cannot fold rows of the others still uncommitted),
+    # and the rolled-back transaction gives back the committed rows its folds had taken — at most as many again.
+    with psycopg.connect(counts_db) as conn:
         worst = conn.execute("SELECT max(k) FROM (SELECT count(*) AS k FROM access.register_count "
                              "GROUP BY collection, province_code, commune_code) s").fetchone()[0]
-    assert worst <= 5
+    assert worst <= 2 * len(threads)
 
 
 def test_counts_and_links_leak_nothing(counts_db):
