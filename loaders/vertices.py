@@ -47,7 +47,8 @@ def vertices(plan: CrsPlan, parts: ewkb.Parts, wgs84: bool) -> tuple[np.ndarray,
         return plan.vertices(xy, wgs84=wgs84)
     keep = np.ones(len(xy), dtype=bool)
     keep[closing] = False
-    return tuple(None if arr is None else _with_closing(arr, keep, closing, first)
+    source = _source_rows(keep, closing, first)
+    return tuple(None if arr is None else np.take(arr, source, axis=0)
                  for arr in plan.vertices(xy[keep], wgs84=wgs84))
 
 
@@ -63,12 +64,14 @@ def _closing_vertices(parts: ewkb.Parts, xy: np.ndarray) -> tuple[np.ndarray, np
     return ends[same], starts[same]
 
 
-def _with_closing(arr: np.ndarray, keep: np.ndarray, closing: np.ndarray, first: np.ndarray) -> np.ndarray:
-    full = np.empty((len(keep), 2), dtype=np.float64)
-    full[keep] = arr
-    # a ring's first vertex comes before its closing one and is kept: its transformed value is in place
-    full[closing] = full[first]
-    return full
+def _source_rows(keep: np.ndarray, closing: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """For every coordinate, its row among the transformed (kept) ones: a ring's closing vertex takes its first
+    vertex's row (one gather per output array instead of a masked scatter)."""
+    kept = np.flatnonzero(keep)
+    source = np.empty(len(keep), dtype=np.int64)
+    source[kept] = np.arange(len(kept), dtype=np.int64)
+    source[closing] = source[first]  # a ring's first vertex comes before its closing one and is kept
+    return source
 
 
 def _encode(xy: np.ndarray) -> pa.DictionaryArray:

@@ -186,6 +186,29 @@ def test_vertices_transform_each_distinct_point_once_with_the_same_result():
     assert np.array_equal(canonical, every_canonical) and np.array_equal(wgs84, every_wgs84)
 
 
+def test_vertices_of_parcels_sharing_no_corner_leave_out_only_the_closing_ones():
+    """Separate parcels (no shared corner: the sample decides against hashing) transform every vertex but each
+    ring's closing one, which takes its first vertex's result — rings of holes and of second parts included."""
+    from landgeo.db import ewkb
+    from loaders.source_crs import source_crs
+    from loaders.vertices import vertices as _vertices
+
+    plan = source_crs("EPSG:5897", None, None, "test")
+    boxes = [shapely.box(X0 + 12.0 * i + 0.37, Y0 + 0.11 * i, X0 + 12.0 * i + 10.0, Y0 + 0.11 * i + 17.5)
+             for i in range(2000)]
+    holed = shapely.Polygon([(X0, Y0 - 50), (X0 + 30, Y0 - 50), (X0 + 30, Y0 - 20), (X0, Y0 - 50)],
+                            holes=[[(X0 + 20, Y0 - 45), (X0 + 25, Y0 - 45), (X0 + 25, Y0 - 40), (X0 + 20, Y0 - 45)]])
+    two = shapely.MultiPolygon([shapely.box(X0 - 40, Y0, X0 - 30, Y0 + 9), shapely.box(X0 - 25, Y0, X0 - 21, Y0 + 3)])
+    geoms = np.array([*boxes[:700], holed, *boxes[700:], two], dtype=object)
+    parts = ewkb.decompose(geoms, "MultiPolygon")
+    assert len(np.unique(parts.coords, axis=0)) > 0.75 * len(parts.coords)  # nothing shared but closing vertices
+    canonical, wgs84 = _vertices(plan, parts, True)
+    every_canonical, every_wgs84 = plan.vertices(parts.coords, wgs84=True)
+    assert np.array_equal(canonical, every_canonical) and np.array_equal(wgs84, every_wgs84)
+    canonical_only, none = _vertices(plan, parts, False)
+    assert none is None and np.array_equal(canonical_only, every_canonical)
+
+
 def test_python_values_equal_arrows_own_conversion():
     import pyarrow as pa
 
@@ -276,3 +299,25 @@ def test_a_table_left_by_a_killed_first_load_is_dropped_by_the_next(tmp_path, fr
     with psycopg.connect(fresh_db) as conn:
         left = conn.execute("SELECT relname FROM pg_class WHERE relname LIKE 'parcel_p0%%_load%%'").fetchall()
     assert left == [("parcel_p02_load999",)]
+
+
+def test_first_load_writes_its_rows_frozen_and_all_visible(tmp_path, fresh_db):
+    """The builder COPies with FREEZE into the table it created: rows are written once, already visible to all —
+    an index-only scan reads no heap page right after the load, and no later scan rewrites the pages to set hint
+    bits or freeze them."""
+    src = write(tmp_path / "frozen.gpkg", grid(400), fields(400))
+    load(src, LoadOptions(target="parcels", province="01", database_url=fresh_db))
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_bitmapscan = off")
+        plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) SELECT count(*) FROM landdb.parcel_p01 WHERE id > 0"
+                            ).fetchone()[0][0]["Plan"]
+        scans = [p for p in _plan_nodes(plan) if p["Node Type"] == "Index Only Scan"]
+        assert scans and scans[0]["Actual Rows"] == 400
+        assert scans[0]["Heap Fetches"] == 0
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)

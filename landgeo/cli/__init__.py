@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -17,7 +18,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 _CLICK_ERRORS = (click.ClickException, _typer_click.ClickException)
 _ABORTS = (click.exceptions.Abort, getattr(_typer_click, "Abort", click.exceptions.Abort))
 
-app = typer.Typer(
+_app = typer.Typer(
     name="landgeo",
     help="Vietnam's land-parcel and base-geography data platform: database, loaders, validation, API.",
     no_args_is_help=True,
@@ -26,33 +27,45 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
-    """Every sub-command, named here: a missing module is an ImportError, never a silently absent command."""
-    from landgeo.cli import db, replica
-
-    db.app.add_typer(replica.app, name="replica")
-    app.add_typer(db.app, name="db")
-    from landgeo.cli import crs
-    crs.register(app)
-    from landgeo.cli import load
-    load.register(app)
-    from landgeo.cli import validate
-    validate.register(app)
-    from landgeo.cli import serve
-    serve.register(app)
-    from landgeo.cli import admin
-    admin.register(app)
-    from landgeo.cli import users
-    users.register(app)
-    from landgeo.cli import audit
-    audit.register(app)
-    from landgeo.cli import province
-    province.register(app)
-    from landgeo.cli import parcel
-    parcel.register(app)
+@_app.callback()
+def _group() -> None:
+    """Keeps the application a group of sub-commands when a run has registered only one of them (Typer makes an
+    application of a single command that command itself)."""
 
 
-_register()
+# Each sub-command's module, in the order of ``landgeo --help``. A run imports only the module of the command it
+# names (the others pull in the API server, JWT, federation …: a third of a second of start-up for every command).
+SUBCOMMANDS = ("db", "crs", "load", "validate", "serve", "admin", "users", "audit", "province", "parcel")
+_registered: set[str] = set()
+
+
+def _register(names: tuple[str, ...] = SUBCOMMANDS) -> typer.Typer:
+    """Register the sub-commands ``names`` (all by default) once each and return the application. A missing module
+    is an ImportError, never a silently absent command."""
+    for name in SUBCOMMANDS:
+        if name not in names or name in _registered:
+            continue
+        _registered.add(name)
+        if name == "db":
+            from landgeo.cli import db, replica
+
+            db.app.add_typer(replica.app, name="replica")
+            _app.add_typer(db.app, name="db")
+        else:
+            importlib.import_module(f"landgeo.cli.{name}").register(_app)
+    return _app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the whole command line (tests, the demo)
+        return _register()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _application(argv: list[str]) -> typer.Typer:
+    """The application with the sub-command that ``argv`` names, or with all of them (help, a mistyped name)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return _register((first,) if first in SUBCOMMANDS else SUBCOMMANDS)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -63,7 +76,8 @@ def fail(message: str, code: int = 2) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        code = app(args=argv, prog_name="landgeo", standalone_mode=False)
+        args = sys.argv[1:] if argv is None else list(argv)
+        code = _application(args)(args=args, prog_name="landgeo", standalone_mode=False)
         if code == 130:  # click turns Ctrl-C into a silent exit 130
             fail("interrupted", 130)
         if isinstance(code, int) and code:

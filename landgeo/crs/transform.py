@@ -17,6 +17,7 @@ import pyproj
 from numpy.typing import ArrayLike
 from pyproj.enums import TransformDirection
 
+from landgeo.crs import tmerc
 from landgeo.crs.parse import resolve
 from landgeo.crs.registry import CRS, from_epsg
 from landgeo.crs.srids import HN72_GEOGRAPHIC, VN2000_GEOGRAPHIC, WGS84
@@ -53,8 +54,21 @@ class _Step:
         return np.asarray(a, dtype=float), np.asarray(b, dtype=float)
 
 
+class _ArrayStep(_Step):
+    """A step PROJ defines and numpy evaluates, array by array (an inverse Transverse Mercator: landgeo.crs.tmerc)."""
+
+    def __init__(self, transformer: pyproj.Transformer, evaluate):
+        super().__init__(transformer)
+        self.evaluate = evaluate
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.evaluate(x, y)
+
+
 def _same_datum(src: CRS, dst: CRS) -> _Step:
-    return _Step(pyproj.Transformer.from_crs(src.to_pyproj(), dst.to_pyproj(), always_xy=True))
+    transformer = pyproj.Transformer.from_crs(src.to_pyproj(), dst.to_pyproj(), always_xy=True)
+    inverse = tmerc.checked(transformer) if src.kind == "projected" and dst.kind == "geographic" else None
+    return _Step(transformer) if inverse is None else _ArrayStep(transformer, inverse)
 
 
 def _datum_shift(src_datum: str, dst_datum: str) -> list[_Step]:

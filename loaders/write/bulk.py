@@ -154,8 +154,9 @@ class FreshPartition:
         """Binary COPY of one encoded batch (runs on the load's database thread)."""
         if not rows:
             return
-        copy_bytes(self.builder, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
-            self.ident, sql.SQL(", ").join(sql.Identifier(c) for c in self.columns)), data)
+        copy_bytes(self.builder, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary{})").format(
+            self.ident, sql.SQL(", ").join(sql.Identifier(c) for c in self.columns),
+            sql.SQL(", FREEZE" if self.builder is not self.conn else "")), data)
         self.rows += rows
 
     def publish(self) -> None:
