@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyproj
 
+from landgeo.crs.tmerc import BLOCK
 from landgeo.crs.transform import OFFICIAL_OPERATION
 
 ARCSEC = math.pi / 180.0 / 3600.0
@@ -54,10 +55,17 @@ class GeocentricHelmert:
     scale: float  # 1 + s·1e-6
 
     def __call__(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Transformed (lon, lat) in degrees; non-finite input gives NaN."""
+        """Transformed (lon, lat) in degrees; non-finite input gives NaN. Evaluated in blocks whose temporaries
+        stay in the processor's cache."""
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        shape = lon.shape
+        lam, phi = np.radians(lon.ravel()), np.radians(lat.ravel())
+        out_lon, out_lat = np.empty_like(lam), np.empty_like(phi)
         with np.errstate(invalid="ignore", over="ignore"):
-            return self._apply(np.radians(np.asarray(lon, dtype=np.float64)),
-                               np.radians(np.asarray(lat, dtype=np.float64)))
+            for i in range(0, len(lam), BLOCK):
+                block = slice(i, i + BLOCK)
+                out_lon[block], out_lat[block] = self._apply(lam[block], phi[block])
+        return out_lon.reshape(shape), out_lat.reshape(shape)
 
     def _apply(self, lam: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x, y, z = self._cartesian(lam, phi)

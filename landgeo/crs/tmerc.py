@@ -26,7 +26,7 @@ import pyproj
 # The ellipsoids a definition may name (a, 1/f); VN-2000 is defined on the WGS 84 ellipsoid.
 _ELLIPSOIDS = {"WGS84": (6378137.0, 298.257223563), "GRS80": (6378137.0, 298.257222101)}
 _STEP = re.compile(r"\+?step\b")
-_BLOCK = 16384  # points per block: every temporary of a block stays in the cache (measured: 16 384 fastest)
+BLOCK = 16384  # points per block: every temporary of a block stays in the cache (measured: 16 384 fastest)
 # PROJ refuses the inverse beyond this conformal easting (tmerc.cpp): such points have no image
 _ETA_MAX = 2.623395162778
 AGREEMENT_DEGREES = 1e-11  # how close to PROJ the arrays must come on the check points
@@ -88,8 +88,8 @@ class InverseTM:
         y = np.ascontiguousarray(y, dtype=np.float64).ravel()
         lon, lat = np.empty_like(x), np.empty_like(y)
         with np.errstate(invalid="ignore", over="ignore"):
-            for i in range(0, len(x), _BLOCK):
-                block = slice(i, i + _BLOCK)
+            for i in range(0, len(x), BLOCK):
+                block = slice(i, i + BLOCK)
                 lon[block], lat[block] = self._block(x[block], y[block])
         return lon, lat
 
