@@ -91,6 +91,29 @@ def test_ewkb_of_generated_parcels_matches_shapely():
     assert ewkb(geoms, 5897, "MultiPolygon").to_pylist() == shapely_ewkb(geoms, 5897, "MultiPolygon")
 
 
+@pytest.mark.parametrize("shape", ["grid", "gaps"])
+def test_ewkb_of_one_ring_parcels_matches_shapely(shape):
+    """Rows of one polygon of one ring (most parcels: the encoder's one-record header) are byte for byte shapely's,
+    with any number of vertices, single Polygons promoted; a NULL, a hole or a second part in the batch sends it
+    the general way, with the same bytes."""
+    sys.path.insert(0, str(ROOT))
+    from bench.data import parcels
+
+    wkb, _ = parcels(3000, shape=shape)
+    geoms = shapely.from_wkb(wkb)
+    geoms[::7] = shapely.segmentize(geoms[::7], np.linspace(0.7, 9.0, len(geoms[::7])))  # rings of many vertices
+    geoms[1::5] = shapely.get_geometry(geoms[1::5], 0)  # single Polygons among MultiPolygons
+    parts = decompose(geoms, "MultiPolygon")
+    assert (np.diff(parts.offsets[0]) == 1).all() and (np.diff(parts.offsets[1]) == 1).all()
+    assert len(set(np.diff(parts.offsets[2]))) > 3
+    assert encode(parts, 4756).to_pylist() == shapely_ewkb(geoms, 4756, "MultiPolygon")
+    for odd in (None, W("POLYGON ((0 0, 9 0, 9 9, 0 0), (1 1, 2 1, 2 2, 1 1))"),
+                W("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 6 6, 5 5)))")):
+        mixed = geoms.copy()
+        mixed[1234] = odd
+        assert ewkb(mixed, 4756, "MultiPolygon").to_pylist() == shapely_ewkb(mixed, 4756, "MultiPolygon")
+
+
 @pytest.mark.parametrize("geometry_type", list(GEOMETRIES))
 def test_decompose_once_encode_with_other_coordinates(geometry_type):
     geoms = _geoms(GEOMETRIES[geometry_type])

@@ -45,6 +45,8 @@ _SHAPELY_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4:
 
 _OUTER = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("count", "<u4")])  # 13 bytes
 _INNER = np.dtype([("order", "u1"), ("type", "<u4"), ("count", "<u4")])  # 9 bytes
+_ONE_RING = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("polygons", "<u4"),  # 30 bytes
+                      ("polygon_order", "u1"), ("polygon_type", "<u4"), ("rings", "<u4"), ("points", "<u4")])
 _POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("xy", "<f8", (2,))])  # 21 bytes
 _SRID_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("xy", "<f8", (2,))])  # 25 bytes
 
@@ -155,6 +157,9 @@ def encode(parts: Parts, srid: int, coords: np.ndarray | None = None) -> pa.Arra
                      row_offsets)
     else:
         row_offsets, ring_offsets, coord_offsets = parts.offsets
+        one_each = np.arange(len(parts) + 1)
+        if parts.valid.all() and np.array_equal(row_offsets, one_each) and np.array_equal(ring_offsets, one_each):
+            return _one_ring_rows(srid, coords, coord_offsets)
         rings = concat_rows([fixed_array(np.diff(coord_offsets).astype("<u4")), _coord_spans(coords, coord_offsets)])
         polygons = _level(np.diff(ring_offsets), WKB_CODES["Polygon"], spans(rings, ring_offsets))
         body = spans(polygons, row_offsets)
@@ -195,6 +200,16 @@ def _with_outer(parts: Parts, srid: int, body: pa.Array) -> pa.Array:
     head["srid"], head["count"] = srid, np.diff(parts.offsets[0])[valid]
     out = concat_rows([binary_array(head, cumulative(valid * _OUTER.itemsize)), body])
     return _set_validity(out, valid)
+
+
+def _one_ring_rows(srid: int, coords: np.ndarray, coord_offsets: np.ndarray) -> pa.Array:
+    """MultiPolygon rows of one polygon of one ring each (most parcels): the three headers of a row are one
+    30-byte record, and a row is that record and its coordinates — one concatenation instead of one per level."""
+    head = np.empty(len(coord_offsets) - 1, dtype=_ONE_RING)
+    head["order"], head["type"], head["srid"], head["polygons"] = 1, WKB_CODES["MultiPolygon"] | SRID_FLAG, srid, 1
+    head["polygon_order"], head["polygon_type"], head["rings"] = 1, WKB_CODES["Polygon"], 1
+    head["points"] = np.diff(coord_offsets)
+    return concat_rows([fixed_array(head), _coord_spans(coords, coord_offsets)])
 
 
 def _points(parts: Parts, srid: int, coords: np.ndarray) -> pa.Array:
