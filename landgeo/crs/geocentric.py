@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pyproj
 
-from landgeo.crs.tmerc import BLOCK
+from landgeo.crs.pipeline import BLOCK, ELLIPSOIDS, params, steps
 from landgeo.crs.transform import OFFICIAL_OPERATION
 
 ARCSEC = math.pi / 180.0 / 3600.0
-# The ellipsoids a pipeline may name (a, 1/f); VN-2000 is defined on the WGS 84 ellipsoid.
-_ELLIPSOIDS = {"WGS84": (6378137.0, 298.257223563), "GRS80": (6378137.0, 298.257222101)}
-_STEP = re.compile(r"\+?step\b")
 
 
 @dataclass(frozen=True)
@@ -108,20 +104,20 @@ class GeocentricHelmert:
 def from_pipeline(definition: str) -> GeocentricHelmert | None:
     """The operation of a PROJ pipeline definition of the form (unit and axis steps around it)
     ``push v_3 · cart · helmert (7 parameters) · inv cart · pop v_3``; None for any other form."""
-    head, *steps = (s.strip() for s in _STEP.split(definition))
-    if head.replace("+", "") != "proj=pipeline":  # pipeline-wide options (+inv …) are not evaluated here
+    parts = steps(definition)
+    if parts is None:
         return None
-    core = [s for s in steps if not s.startswith(("proj=axisswap", "proj=unitconvert", "+proj=axisswap",
+    core = [s for s in parts if not s.startswith(("proj=axisswap", "proj=unitconvert", "+proj=axisswap",
                                                    "+proj=unitconvert"))]
     expected = ("proj=push", "proj=cart", "proj=helmert", "inv proj=cart", "proj=pop")
     if len(core) != len(expected) or not all(s.lstrip("+").replace("+", "").startswith(e)
                                              for s, e in zip(core, expected, strict=True)):
         return None
-    params = [_params(s) for s in core]
-    if params[0].get("v_3") != "" or params[4].get("v_3") != "":
+    options = [params(s) for s in core]
+    if options[0].get("v_3") != "" or options[4].get("v_3") != "":
         return None
-    source, target = _ellipsoid(params[1]), _ellipsoid(params[3])
-    helmert = params[2]
+    source, target = _ellipsoid(options[1]), _ellipsoid(options[3])
+    helmert = options[2]
     known = {"proj", "x", "y", "z", "rx", "ry", "rz", "s", "convention"}
     if source is None or target is None or set(helmert) - known or "exact" in helmert:
         return None
@@ -136,18 +132,10 @@ def from_pipeline(definition: str) -> GeocentricHelmert | None:
     return GeocentricHelmert(source, target, t, r, 1 + float(helmert.get("s", 0)) * 1e-6)
 
 
-def _params(step: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for token in step.replace("+", " ").split():
-        key, _, value = token.partition("=")
-        out[key] = value
-    return out
-
-
-def _ellipsoid(params: dict[str, str]) -> _Ellipsoid | None:
-    if set(params) - {"proj", "inv", "ellps"} or params.get("ellps") not in _ELLIPSOIDS:
+def _ellipsoid(step: dict[str, str]) -> _Ellipsoid | None:
+    if set(step) - {"proj", "inv", "ellps"} or step.get("ellps") not in ELLIPSOIDS:
         return None
-    a, rf = _ELLIPSOIDS[params["ellps"]]
+    a, rf = ELLIPSOIDS[step["ellps"]]
     return _Ellipsoid(a, 1 / rf)
 
 

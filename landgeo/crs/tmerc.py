@@ -17,16 +17,13 @@ the caller keeps PROJ.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pyproj
 
-# The ellipsoids a definition may name (a, 1/f); VN-2000 is defined on the WGS 84 ellipsoid.
-_ELLIPSOIDS = {"WGS84": (6378137.0, 298.257223563), "GRS80": (6378137.0, 298.257222101)}
-_STEP = re.compile(r"\+?step\b")
-BLOCK = 16384  # points per block: every temporary of a block stays in the cache (measured: 16 384 fastest)
+from landgeo.crs.pipeline import BLOCK, ELLIPSOIDS, params, steps
+
 # PROJ refuses the inverse beyond this conformal easting (tmerc.cpp): such points have no image
 _ETA_MAX = 2.623395162778
 AGREEMENT_DEGREES = 1e-11  # how close to PROJ the arrays must come on the check points
@@ -135,16 +132,16 @@ class InverseTM:
 def from_pipeline(definition: str) -> InverseTM | None:
     """The projection of a PROJ definition of the form ``inv tmerc`` (or ``inv utm``) then radians → degrees,
     with no other option than the projection's parameters; None for any other form."""
-    head, *steps = (s.strip() for s in _STEP.split(definition))
-    if head.replace("+", "") != "proj=pipeline" or len(steps) != 2:
+    parts = steps(definition)
+    if parts is None or len(parts) != 2:
         return None
-    params = [_params(s) for s in steps]
-    if params[1] != {"proj": "unitconvert", "xy_in": "rad", "xy_out": "deg"}:
+    options = [params(s) for s in parts]
+    if options[1] != {"proj": "unitconvert", "xy_in": "rad", "xy_out": "deg"}:
         return None
-    p = params[0]
-    if p.pop("inv", None) != "" or p.get("ellps") not in _ELLIPSOIDS:
+    p = options[0]
+    if p.pop("inv", None) != "" or p.get("ellps") not in ELLIPSOIDS:
         return None
-    a, rf = _ELLIPSOIDS[p.pop("ellps")]
+    a, rf = ELLIPSOIDS[p.pop("ellps")]
     projection = p.pop("proj", None)
     try:
         if projection == "tmerc" and not set(p) - {"lat_0", "lon_0", "k", "k_0", "x_0", "y_0"}:
@@ -178,11 +175,3 @@ def checked(transformer: pyproj.Transformer) -> InverseTM | None:
             and np.all(np.abs(got_lat - want_lat) < AGREEMENT_DEGREES)):
         return None
     return inverse
-
-
-def _params(step: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for token in step.replace("+", " ").split():
-        key, _, value = token.partition("=")
-        out[key] = value
-    return out
