@@ -17,10 +17,10 @@ import pyproj
 from numpy.typing import ArrayLike
 from pyproj.enums import TransformDirection
 
-from landgeo.crs import tmerc
 from landgeo.crs.parse import resolve
 from landgeo.crs.registry import CRS, from_epsg
 from landgeo.crs.srids import HN72_GEOGRAPHIC, VN2000_GEOGRAPHIC, WGS84
+from landgeo.crs.tmerc import checked as tm_inverse
 from landgeo.errors import UserError
 
 OFFICIAL_OPERATION = "urn:ogc:def:coordinateOperation:EPSG::6960"
@@ -67,7 +67,7 @@ class _ArrayStep(_Step):
 
 def _same_datum(src: CRS, dst: CRS) -> _Step:
     transformer = pyproj.Transformer.from_crs(src.to_pyproj(), dst.to_pyproj(), always_xy=True)
-    inverse = tmerc.checked(transformer) if src.kind == "projected" and dst.kind == "geographic" else None
+    inverse = tm_inverse(transformer) if src.kind == "projected" and dst.kind == "geographic" else None
     return _Step(transformer) if inverse is None else _ArrayStep(transformer, inverse)
 
 
