@@ -11,10 +11,10 @@ partition as it was.
 
 The new table is made and filled on a second connection (the *builder*) and committed once the file has streamed,
 unattached and readable by nobody (its default grants are revoked until the swap): a table of an open transaction
-is invisible to every other session, and the builder's session builds the GiST index (the one long build,
-serial: one process) while the load's own session builds the others (B-trees, GIN), one process each — on two
-cores that takes the time of the GiST build instead of the sum. (PostgreSQL would give each B-tree parallel
-workers; beside the GiST build they only take its core, and the B-trees together cost less than it.) A load
+is invisible to every other session, and the builder's session builds the GiST and GIN indexes (one process
+each) while the load's own session builds the B-trees — on two cores that takes the time of the longer of the two
+instead of their sum. (PostgreSQL would give each B-tree parallel workers; beside the builder's builds they only
+take its core: measured, the stage takes longer with them.) A load
 that fails after that commit drops the table (:meth:`FreshPartition.discard`); one whose process was killed leaves
 it, and the next first load of the province drops it (it holds the target's load lock, so no other load can own
 the table).
@@ -77,7 +77,7 @@ class FreshPartition:
         if not re.fullmatch(r"[0-9]{2}", province):
             raise UserError(f"--province {province!r}: a two-digit province code expected")
         self.conn = conn  # the load's transaction: checks, swap, COMMIT
-        self.builder = builder or conn  # makes, fills and commits the table, builds the GiST index
+        self.builder = builder or conn  # makes, fills and commits the table, builds the GiST and GIN indexes
         self.now = now  # the load's transaction time: valid_from of undated parcels
         self.published = False  # the table is committed (by the builder), not yet attached
         self.last_id: int | None = None
@@ -214,11 +214,11 @@ class FreshPartition:
         return pk.replace(old_on, f" ON {PARENT[0]}.{self.name} ", 1), out
 
     def start_builds(self) -> None:
-        """The GiST builds on the builder's connection, in the background, once the table is committed; the
-        load's session builds the other indexes meanwhile (:meth:`build_others`), without parallel workers."""
+        """The GiST and GIN builds on the builder's connection, in the background, once the table is committed;
+        the load's session builds the B-trees meanwhile (:meth:`build_others`), without parallel workers."""
         if not self.published or self._builds is not None:
             return
-        serial = [(name, d) for name, d in self.indexes if _kind(d, self.columns) == "late" and _gist(d)]
+        serial = [(name, d) for name, d in self.indexes if _kind(d, self.columns) == "late" and not _btree(d)]
         self.conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
 
         def run() -> None:
@@ -245,14 +245,14 @@ class FreshPartition:
             raise self._build_error
 
     def build_others(self) -> None:
-        """The primary key and the partition's other non-unique indexes, each built once over the whole table:
-        here, but the GiST ones, which the builder builds at the same time when the table is committed."""
+        """The primary key and the partition's other non-unique indexes, each built once over the whole table: the
+        B-trees here, the others by the builder at the same time when the table is committed."""
         self.start_builds()
         t = time.monotonic()
         self.conn.execute(self.primary_key)
         self.timings["index primary key"] = time.monotonic() - t
         for name, definition in self.indexes:
-            if _kind(definition, self.columns) == "late" and (not _gist(definition) or self._builds is None):
+            if _kind(definition, self.columns) == "late" and (_btree(definition) or self._builds is None):
                 t = time.monotonic()
                 self.conn.execute(definition)
                 self.timings[f"index {name}"] = time.monotonic() - t
@@ -373,9 +373,9 @@ class FreshPartition:
 _SET_COLUMN_ONLY = re.compile(r" WHERE \((\w+) IS NOT NULL\)$")
 
 
-def _gist(definition: str) -> bool:
-    """A GiST index (a sorted build in one process: the longest of a parcel table's builds)."""
-    return " USING gist " in definition
+def _btree(definition: str) -> bool:
+    """A B-tree index (PostgreSQL can build those with parallel workers; GiST, GIN: one process)."""
+    return " USING btree " in definition
 
 
 def _kind(definition: str, sent: dict[str, str]) -> str:
