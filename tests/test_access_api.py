@@ -445,3 +445,24 @@ def test_a_page_and_its_audit_row_are_one_statement(env):
     r = requests.get(url, params={"f": "json", "limit": 3}, headers=headers, timeout=30)
     assert r.status_code == 401 and "features" not in r.text
     assert len(events()) == 2
+
+
+def test_first_page_count_is_read_by_the_page_statement(env):
+    """Rule 4's numberMatched of a first page is read by the page's own statement (one column more, no statement
+    more): exact with rows, 0 for a scope without rows (an empty page carries no row, and needs none), and for an
+    officer whose parties are not a sum of per-code counts it is left to the next page, as before."""
+    done = _cli(env["db"], "users", "add", "empty-commune", "--role", "officer", "--commune", "26734")
+    assert done.returncode == 0, done.stderr
+    headers = {"Authorization": f"Bearer {done.stdout.strip().splitlines()[-1]}"}
+    for coll in REGISTER:
+        body = requests.get(f"{env['base']}/collections/{coll}/items", params={"f": "json", "limit": 5},
+                            headers=headers, timeout=30).json()
+        assert body["features"] == [] and body["numberMatched"] == 0, (coll, body)
+    with psycopg.connect(env["db"]) as conn:  # the empty pages are audited too
+        assert conn.execute("SELECT count(*) FROM access.audit_event WHERE actor = 'empty-commune' "
+                            "AND action = 'read' AND item_ids = '{}'").fetchone()[0] == len(REGISTER)
+    n = len(expected_parties("79", "26740"))
+    for limit in (1, n - 1, n, n + 1):  # a page shorter than, as long as and longer than the scope
+        body = _get(env, "/collections/parties/items", "off26740", limit=limit).json()
+        assert body["numberMatched"] == n and len(body["features"]) == min(limit, n), limit
+    assert "numberMatched" not in _get(env, "/collections/parties/items", "off2communes", limit=1).json()

@@ -61,8 +61,24 @@ def assert_counts_exact(url: str) -> dict:
     return seen
 
 
+def assert_party_communes_copied(url: str) -> int:
+    """Every party's ``commune_codes`` (what the parties' policy reads, migration 0250) is exactly the sorted
+    communes of its links, which are the communes of its rights; returns how many parties have a commune."""
+    with psycopg.connect(url) as conn:
+        wrong = conn.execute(
+            "SELECT p.id, p.commune_codes, ARRAY(SELECT DISTINCT r.commune_code FROM landdb_restricted.land_right r "
+            "WHERE r.party_id = p.id AND r.commune_code IS NOT NULL ORDER BY 1) FROM landdb_restricted.party p "
+            "WHERE p.commune_codes IS DISTINCT FROM ARRAY(SELECT l.commune_code FROM landdb_restricted.party_commune l "
+            "WHERE l.party_id = p.id ORDER BY 1) OR p.commune_codes IS DISTINCT FROM ARRAY(SELECT DISTINCT "
+            "r.commune_code FROM landdb_restricted.land_right r WHERE r.party_id = p.id "
+            "AND r.commune_code IS NOT NULL ORDER BY 1)").fetchall()
+        assert not wrong, wrong[:5]
+        return conn.execute("SELECT count(*) FROM landdb_restricted.party WHERE commune_codes <> '{}'").fetchone()[0]
+
+
 def test_counts_follow_loads_writes_retirements_and_truncate(counts_db):
     seen = assert_counts_exact(counts_db)
+    assert assert_party_communes_copied(counts_db) == 62  # every loaded party holds a right
     # the loaded register: 79 has 40 parcels (+8 second holders), 01 has 12 (+2); nobody else sees anything
     assert seen[("officer", "79", "", "parties")] == 48 and seen[("officer", "01", "", "parties")] == 14
     assert seen[("officer", "", "26740", "rights")] == 12 and seen[("admin", "", "", "parties")] == 62
@@ -83,6 +99,12 @@ def test_counts_follow_loads_writes_retirements_and_truncate(counts_db):
         conn.execute("UPDATE landdb_restricted.party SET province_code = '01' WHERE party_code = 'P26737-9'")
         conn.execute("UPDATE landdb_restricted.certificate SET commune_code = NULL WHERE serial LIKE 'CS 00004%'")
     after = assert_counts_exact(counts_db)
+    assert_party_communes_copied(counts_db)  # moved, added and deleted rights: the party rows followed
+    with psycopg.connect(counts_db) as conn:
+        moved = conn.execute("SELECT p.commune_codes FROM landdb_restricted.party p JOIN "
+                             "landdb_restricted.land_right r ON r.party_id = p.id "
+                             "WHERE r.right_code = 'R26737-3-0'").fetchone()[0]
+        assert "26740" in moved, moved
     assert after[("officer", "", "26740", "rights")] == 14  # moved in, and a second right of one party
     assert after[("officer", "", "26740", "parties")] == 13  # the moved right's party only: one more
     assert after[("officer", "01", "", "parties")] == 15
@@ -95,6 +117,10 @@ def test_counts_follow_loads_writes_retirements_and_truncate(counts_db):
     with psycopg.connect(counts_db) as conn:
         conn.execute("TRUNCATE landdb_restricted.certificate")
     assert assert_counts_exact(counts_db)[("admin", "", "", "certificates")] == 0
+    with psycopg.connect(counts_db) as conn:  # a copy that drifted is rebuilt with the links by a TRUNCATE's recount
+        conn.execute("UPDATE landdb_restricted.party SET commune_codes = '{99999}' WHERE party_code = 'P26737-9'")
+        conn.execute("TRUNCATE landdb_restricted.certificate")
+    assert_party_communes_copied(counts_db)
 
 
 def test_counts_exact_under_concurrent_writers(counts_db):
@@ -147,6 +173,7 @@ def test_counts_exact_under_concurrent_writers(counts_db):
     assert not errors, errors
     seen = assert_counts_exact(counts_db)
     assert seen[("admin", "", "", "parties")] == before + 4 * 6 * 3 - 3  # the rolled-back step added nothing
+    assert_party_communes_copied(counts_db)  # no commune of a party lost or left behind by concurrent writers
     # The folds leave a few delta rows per key, not one per statement (≈ 100 deltas a key here): each transaction
     # ends with at most one row of its own (its last statement cannot fold rows of the others still uncommitted),
     # and the rolled-back transaction gives back the committed rows its folds had taken — at most as many again.
@@ -177,6 +204,9 @@ def test_counts_and_links_leak_nothing(counts_db):
         conn.execute("RESET ROLE")
         conn.execute("SET ROLE landgeo_register")
         assert conn.execute("SELECT access.register_matched('parties')").fetchone()[0] == 0
+    with _as(counts_db, "officer", "", "26740") as conn:  # the copy the policy reads is not the API's to write
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE landdb_restricted.party SET commune_codes = '{26740}'")
     with psycopg.connect(counts_db) as conn:  # the public reader has no access at all
         conn.execute("SET ROLE landgeo_reader")
         for table in ("access.register_count", "landdb_restricted.party_commune"):

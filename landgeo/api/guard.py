@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import time
@@ -32,7 +33,7 @@ from landgeo.api.query import ApiError, ItemsQuery, Page, plan_free
 from landgeo.api.query import run_item as query_item
 from landgeo.api.query import run_items as query_items
 from landgeo.catalog import targets
-from landgeo.settings import get_settings
+from landgeo.settings import Settings, get_settings
 
 _UNSET = object()
 #: The identity of the request being served (None: anonymous; _UNSET: outside a request, e.g. at start-up).
@@ -61,6 +62,13 @@ _RESOLVED: dict[str, tuple[Identity, float, int | None]] = {}
 RESOLVED_TTL_S = 60.0
 
 
+@functools.cache
+def _settings() -> Settings:
+    """This process's settings, read once (as the pool's): a register request would otherwise build them twice
+    from the environment (≈ 40 µs each), once for its credential and once for the audit's commit mode."""
+    return get_settings()
+
+
 def _resolve(db_url: str | None, cred, register_path: bool) -> Identity:
     if db_url is None:
         raise AuthError("no database to resolve tokens")
@@ -86,7 +94,7 @@ def admit(environ: dict, db_url: str | None, query: dict[str, str]) -> Identity 
     try:
         # no header and no query: anonymous, without reading the settings (every tile and page asks)
         anonymous = "HTTP_AUTHORIZATION" not in environ and not query
-        cred = None if anonymous else credential(environ, get_settings(), query)
+        cred = None if anonymous else credential(environ, _settings(), query)
         identity = None if cred is None else _resolve(db_url, cred, restricted)
     except AuthError as exc:
         raise unauthorized(str(exc), exc) from None
@@ -100,7 +108,7 @@ def _register_transaction(url: str, identity: Identity):
     """A pooled connection in a transaction under ``identity`` (401 when its token died meanwhile)."""
     try:
         with get_pool(url).connection() as conn, session.scoped(conn, identity,
-                                                                durable_audit=get_settings().audit_durable):
+                                                                durable_audit=_settings().audit_durable):
             yield conn
     except AuthError as exc:
         if identity.token_hash is not None:
@@ -172,7 +180,7 @@ def run_items(url: str, q: ItemsQuery) -> Page:
     try:
         # one round trip: BEGIN, role, identity, the page with its audit row (one statement), COMMIT
         with get_pool(url).connection() as conn, session.read_transaction(
-                conn, identity, durable_audit=get_settings().audit_durable, generic_plans=plan_free(q)) as trip:
+                conn, identity, durable_audit=_settings().audit_durable, generic_plans=plan_free(q)) as trip:
             page = query_items(conn, q, audit=audit.page_read(identity, c.id, q.limit, detail), send=trip.commit)
             if not trip.committed:  # no page statement ran (resulttype=hits, an offset past the end)
                 audit.record(conn, identity, "read", c.id, audit.feature_ids(page.features), detail)

@@ -106,6 +106,11 @@ class Matched:
     estimate: int | None = None
     pending: bool = False
     scope_rows: psycopg.Cursor | None = None  # rule 4's figure, fetched with the page
+    in_page: bool = False  # rule 4's figure, the last column of the page's rows (read by the page's statement)
+
+
+#: rule 4's figure (migration 0190): the rows the identity sees, summed from its own codes' counts
+_SCOPE_ROWS = "SELECT access.register_matched(%s)"
 
 
 def table_estimate(conn: psycopg.Connection, c: Collection) -> int | None:
@@ -179,24 +184,30 @@ def _scoped_count(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
     return Matched(exact=count) if count <= EXACT_COUNT_LIMIT else Matched()
 
 
-def _scope_rows(matched: Matched) -> Matched:
+def _scope_rows(matched: Matched, rows: list | None = None) -> Matched:
     """Rule 4, unfiltered listing: the rows the identity sees, summed from its own codes' counts (migration 0190,
-    under row-level security, sent with the page in one round trip); where that sum is not exact for the
-    identity (NULL), rule 5 applies."""
-    if matched.scope_rows is None:
+    under row-level security), sent with the page in one round trip — or read by the page's own statement, as the
+    last column of its rows (``in_page``: an empty first page has no row to carry it, and needs none: rule 5 says
+    0); where that sum is not exact for the identity (NULL), rule 5 applies."""
+    if matched.in_page:
+        n = rows[0][-1] if rows else None
+    elif matched.scope_rows is not None:
+        n = matched.scope_rows.fetchone()[0]
+    else:
         return matched
-    n = matched.scope_rows.fetchone()[0]
     return Matched(pending=True) if n is None else Matched(exact=n)
 
 
-def count_matched(conn: psycopg.Connection, q: ItemsQuery) -> Matched:
-    """numberMatched of a request under the documented rule (see the module docstring)."""
+def count_matched(conn: psycopg.Connection, q: ItemsQuery, in_page: bool = False) -> Matched:
+    """numberMatched of a request under the documented rule (see the module docstring). ``in_page``: the page's
+    statement can read rule 4's figure itself (a register page with its audit row)."""
     if q.collection.restricted:
         if q.cursor is not None and not q.cursor["u"]:
             return Matched(exact=q.cursor["n"])
+        if q.unfiltered and q.cursor is None and in_page and not q.hits and not q.offset:
+            return Matched(pending=True, in_page=True)  # rule 4, a column of the page's rows
         if q.unfiltered and q.cursor is None:  # rule 4, read with the page (the transaction is in pipeline mode)
-            return Matched(pending=True, scope_rows=conn.execute("SELECT access.register_matched(%s)",
-                                                                 (q.collection.id,), prepare=True))
+            return Matched(pending=True, scope_rows=conn.execute(_SCOPE_ROWS, (q.collection.id,), prepare=True))
         return _scoped_count(conn, q) if q.cursor is not None or q.hits else Matched(pending=True)
     if q.cursor is not None:
         carried = Matched(exact=q.cursor["n"], estimate=q.cursor["e"])
@@ -246,7 +257,7 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery, audit: tuple[sql.Composab
     called when no page statement runs (``resulttype=hits``, an offset past the end).
     """
     try:
-        matched = count_matched(conn, q)
+        matched = count_matched(conn, q, in_page=audit is not None)
         if q.hits:
             matched = _scope_rows(matched)
             if matched.pending:
@@ -258,7 +269,8 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery, audit: tuple[sql.Composab
             return Page([], None, matched.exact, matched.estimate)
         small = (_spatial_window(q) and matched.exact is not None and matched.exact <= SMALL_WINDOW
                  and audit is None)
-        query, params, nkeys = page_sql(q, small_window=small, after=after, audit=audit)
+        also = (sql.SQL(_SCOPE_ROWS), [q.collection.id]) if matched.in_page else None
+        query, params, nkeys = page_sql(q, small_window=small, after=after, audit=audit, also=also)
         if small:
             rows = _fetch_generic(conn, query, params)
         else:
@@ -266,7 +278,7 @@ def run_items(conn: psycopg.Connection, q: ItemsQuery, audit: tuple[sql.Composab
             if send is not None:
                 send()
             rows = cur.fetchall()
-        matched = _scope_rows(matched)
+        matched = _scope_rows(matched, rows)
     except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch,
             psycopg.errors.InvalidParameterValue, psycopg.errors.IndeterminateDatatype,
             psycopg.errors.AmbiguousFunction) as exc:

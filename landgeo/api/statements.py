@@ -267,12 +267,15 @@ def _where(conds: list[sql.Composable]) -> sql.Composable:
 
 
 def page_sql(q: ItemsQuery, small_window: bool = False, after: list | None = None,
-             audit: tuple[sql.Composable, list] | None = None) -> tuple[sql.Composable, list, int]:
+             audit: tuple[sql.Composable, list] | None = None,
+             also: tuple[sql.Composable, list] | None = None) -> tuple[sql.Composable, list, int]:
     """The page SELECT (limit + 1 rows, to know if there is a next page), its parameters, the key count.
 
     ``audit``: a data-modifying statement (and its parameters) run by the page's own statement, reading the page's
     rows as ``page (_id, _rank)`` (feature id, rank in page order): the register's audit row is written by the
-    statement that reads the rows it records, in its snapshot (:mod:`landgeo.access.audit`).
+    statement that reads the rows it records, in its snapshot (:mod:`landgeo.access.audit`). ``also`` (with
+    ``audit`` only): a scalar expression (and its parameters) returned as one more, last column of every row — the
+    register's ``numberMatched`` of rule 4, read by the page's statement instead of one more statement.
 
     ``small_window``: the request is a bbox known to match few features; ``ORDER BY id + 0`` keeps the plan on the
     spatial index then a small sort, the right plan for it whatever the parameter values (see
@@ -302,10 +305,11 @@ def page_sql(q: ItemsQuery, small_window: bool = False, after: list | None = Non
         "SELECT {feature}, {keys}, {fid}, row_number() OVER (ORDER BY {order}) FROM {table} WHERE {where} "
         "ORDER BY {order} LIMIT {n}), "
         "audit AS ({audit}) "
-        "SELECT {outs} FROM page ORDER BY _rank").format(
+        "SELECT {outs}{also} FROM page ORDER BY _rank").format(
         outs=sql.SQL(", ").join(outs), feature=feature, keys=key_cols, fid=q.collection.feature_id(),
-        order=order, table=_table(q.collection), where=_where(conds), n=sql.Literal(q.limit + 1), audit=audit[0])
-    return query, params + audit[1], len(keys)
+        order=order, table=_table(q.collection), where=_where(conds), n=sql.Literal(q.limit + 1), audit=audit[0],
+        also=sql.SQL(", ({})").format(also[0]) if also else sql.SQL(""))
+    return query, params + audit[1] + (also[1] if also else []), len(keys)
 
 
 def position_sql(q: ItemsQuery) -> tuple[sql.Composable, list]:
