@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyproj
 
-from landgeo.crs.pipeline import BLOCK, ELLIPSOIDS, params, steps
+from landgeo.crs.pipeline import ELLIPSOIDS, in_blocks, params, steps
 from landgeo.crs.transform import OFFICIAL_OPERATION
 
 ARCSEC = math.pi / 180.0 / 3600.0
@@ -55,12 +55,7 @@ class GeocentricHelmert:
         stay in the processor's cache."""
         lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
         shape = lon.shape
-        lam, phi = np.radians(lon.ravel()), np.radians(lat.ravel())
-        out_lon, out_lat = np.empty_like(lam), np.empty_like(phi)
-        with np.errstate(invalid="ignore", over="ignore"):
-            for i in range(0, len(lam), BLOCK):
-                block = slice(i, i + BLOCK)
-                out_lon[block], out_lat[block] = self._apply(lam[block], phi[block])
+        out_lon, out_lat = in_blocks(self._apply, np.radians(lon.ravel()), np.radians(lat.ravel()))
         return out_lon.reshape(shape), out_lat.reshape(shape)
 
     def _apply(self, lam: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ other step of its transformation. :class:`InverseTM` reads the projection's para
 of the operation and evaluates the same series, array by array, in blocks that stay in the processor's cache.
 
 It is the same operation, not an approximation of it: the series are PROJ's to the same order, and
-:func:`from_pipeline` checks the result against PROJ itself on points spread over the zone before it is used
+:func:`checked` compares the result with PROJ itself on points spread over the zone before it is used
 (below 1e-11 degree, 0.001 mm; tests: every VN-2000 zone). A definition of any other form is refused (None) and
 the caller keeps PROJ.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyproj
 
-from landgeo.crs.pipeline import BLOCK, ELLIPSOIDS, params, steps
+from landgeo.crs.pipeline import ELLIPSOIDS, in_blocks, params, steps
 
 # PROJ refuses the inverse beyond this conformal easting (tmerc.cpp): such points have no image
 _ETA_MAX = 2.623395162778
@@ -81,14 +81,8 @@ class InverseTM:
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(lon, lat) in degrees; non-finite input, and points PROJ cannot invert, give NaN."""
-        x = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        y = np.ascontiguousarray(y, dtype=np.float64).ravel()
-        lon, lat = np.empty_like(x), np.empty_like(y)
-        with np.errstate(invalid="ignore", over="ignore"):
-            for i in range(0, len(x), BLOCK):
-                block = slice(i, i + BLOCK)
-                lon[block], lat[block] = self._block(x[block], y[block])
-        return lon, lat
+        return in_blocks(self._block, np.ascontiguousarray(x, dtype=np.float64).ravel(),
+                         np.ascontiguousarray(y, dtype=np.float64).ravel())
 
     def _block(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xi1 = (y - self.y0) * self._scale + self._xi0  # ξ′: rectifying northing

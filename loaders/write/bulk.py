@@ -4,7 +4,7 @@ province's partition of ``landdb.parcel``.
 A province's cadastral database arrives once in bulk (millions of thửa đất) and afterwards as register updates.
 Inserting the bulk through the partitioned table maintains every index row by row, GiST and GIN included.
 Here the rows are COPied into a new table that has only its BRIN index; the primary key and the other indexes
-are built once over the whole of it (a sorted GiST build, B-trees from one sort, in parallel); the unique key's
+are built once over the whole of it (a sorted GiST build, B-trees from one sort; see below); the unique key's
 index doubles as the duplicate check; and at the end the empty partition is detached and dropped and the new
 table attached in its place — inside the load's transaction, so a failed or interrupted load leaves the old empty
 partition as it was.
@@ -72,12 +72,11 @@ class FreshPartition:
     """``landdb.<partition>_load<batch>``: the province's parcels, COPied, indexed, checked, then attached."""
 
     def __init__(self, conn: Connection, province: str, partition: str, batch_id: int, source_srid: int,
-                 dated: bool, tiles: TileGroups | None = None, *, builder: Connection | None = None,
-                 now: dt.datetime | None = None) -> None:
+                 dated: bool, tiles: TileGroups | None = None, *, builder: Connection, now: dt.datetime) -> None:
         if not re.fullmatch(r"[0-9]{2}", province):
             raise UserError(f"--province {province!r}: a two-digit province code expected")
         self.conn = conn  # the load's transaction: checks, swap, COMMIT
-        self.builder = builder or conn  # makes, fills and commits the table, builds the GiST and GIN indexes
+        self.builder = builder  # makes, fills and commits the table, builds the GiST and GIN indexes
         self.now = now  # the load's transaction time: valid_from of undated parcels
         self.published = False  # the table is committed (by the builder), not yet attached
         self.last_id: int | None = None
@@ -120,7 +119,7 @@ class FreshPartition:
             "AND a.attnum = d.adnum WHERE d.adrelid = %s::regclass AND a.attname = 'valid_from'",
             (f"{PARENT[0]}.{self.name}",)).fetchone()
         constants = dict(self.constants)
-        if self.now is not None and self.builder is not self.conn and self.valid_from_default:
+        if self.valid_from_default:
             constants["valid_from"] = self.now  # the builder's now() is not the load's
         for column, value in constants.items():
             b.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
@@ -156,15 +155,13 @@ class FreshPartition:
         """Binary COPY of one encoded batch (runs on the load's database thread)."""
         if not rows:
             return
-        copy_bytes(self.builder, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary{})").format(
-            self.ident, sql.SQL(", ").join(sql.Identifier(c) for c in self.columns),
-            sql.SQL(", FREEZE" if self.builder is not self.conn else "")), data)
+        # FREEZE: the builder's transaction created the table, so its rows can be written frozen and all-visible
+        copy_bytes(self.builder, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary, FREEZE)").format(
+            self.ident, sql.SQL(", ").join(sql.Identifier(c) for c in self.columns)), data)
         self.rows += rows
 
     def publish(self) -> None:
         """Commit the filled table (unattached, no grant) so that two sessions can index it."""
-        if self.builder is self.conn:
-            return
         if self.rows:
             self.last_id = self.builder.execute("SELECT currval(%s::regclass)", (self.sequence,)).fetchone()[0]
         self.builder.commit()
@@ -172,8 +169,6 @@ class FreshPartition:
 
     def discard(self) -> None:
         """After a failed load (its transaction rolled back first): drop the committed table, close the builder."""
-        if self.builder is self.conn:
-            return
         if self._builds is not None:
             self._builds.join()
         try:
@@ -186,8 +181,7 @@ class FreshPartition:
 
     def close(self) -> None:
         """After the load's COMMIT."""
-        if self.builder is not self.conn:
-            self.builder.close()
+        self.builder.close()
 
     # -- indexes -----------------------------------------------------------------------------------------
     def _index_statements(self) -> tuple[str, list[tuple[str, str]]]:
@@ -216,7 +210,7 @@ class FreshPartition:
     def start_builds(self) -> None:
         """The GiST and GIN builds on the builder's connection, in the background, once the table is committed;
         the load's session builds the B-trees meanwhile (:meth:`build_others`), without parallel workers."""
-        if not self.published or self._builds is not None:
+        if self._builds is not None:
             return
         serial = [(name, d) for name, d in self.indexes if _kind(d, self.columns) == "late" and not _btree(d)]
         self.conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
@@ -252,7 +246,7 @@ class FreshPartition:
         self.conn.execute(self.primary_key)
         self.timings["index primary key"] = time.monotonic() - t
         for name, definition in self.indexes:
-            if _kind(definition, self.columns) == "late" and (_btree(definition) or self._builds is None):
+            if _kind(definition, self.columns) == "late" and _btree(definition):
                 t = time.monotonic()
                 self.conn.execute(definition)
                 self.timings[f"index {name}"] = time.monotonic() - t
@@ -357,8 +351,7 @@ class FreshPartition:
         if self.first_id is None or not self.rows or "valid_to" in self.columns:
             return
         t = time.monotonic()
-        last = self.last_id if self.published else \
-            self.conn.execute("SELECT currval(%s::regclass)", (self.sequence,)).fetchone()[0]
+        last = self.last_id  # read by the builder when it committed the table
         if last - self.first_id + 1 != self.rows:
             return
         blocks = np.arange(self.first_id >> BLOCK_BITS, (last >> BLOCK_BITS) + 1, dtype=np.int64)
