@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 
 import click
@@ -75,6 +76,9 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # psycopg logs a warning when it cannot end a COPY on a connection that died: the command reports that failure
+    # itself, in one line; the library's note would come first on stderr, unformatted
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     try:
         args = sys.argv[1:] if argv is None else list(argv)
         code = _application(args)(args=args, prog_name="landgeo", standalone_mode=False)
